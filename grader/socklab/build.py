@@ -1,0 +1,91 @@
+"""Building a submission with its own Makefile, in the sandbox.
+
+A compile error is feedback for the student (and zero points), not a crash
+of the grader: the build log is kept and its first errors are shown.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+
+from .proc import Limits, describe_status
+
+SANITIZE_CC = "gcc -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g"
+MAX_SUBMISSION_BYTES = 50 << 20
+LOG_CAP = 256 << 10
+IGNORED = shutil.ignore_patterns(".git", "*.o", "*.pcap", "__pycache__")
+
+
+class BuildResult:
+    def __init__(self, ok, log, seconds, problem=None, warnings=0):
+        self.ok = ok
+        self.log = log
+        self.seconds = seconds
+        self.problem = problem      # one line saying what went wrong
+        self.warnings = warnings
+
+    def feedback(self, lines=40):
+        """The problem and the first errors of the build log."""
+        text = self.log.decode("utf-8", "replace")
+        errors = [l for l in text.splitlines() if re.search(r"\berror\b|undefined reference|\*\*\*", l)]
+        shown = errors[:lines] if errors else text.splitlines()[-lines:]
+        return f"{self.problem}\n" + "\n".join("    " + l for l in shown)
+
+
+def copy_submission(src, dest):
+    """Copy SRC into DEST; add the kit's helper library when the submission has none."""
+    size = sum(os.path.getsize(os.path.join(b, f)) for b, _, fs in os.walk(src) for f in fs
+               if os.path.isfile(os.path.join(b, f)))
+    if size > MAX_SUBMISSION_BYTES:
+        raise OSError(f"submission is {size >> 20} MiB; the limit is {MAX_SUBMISSION_BYTES >> 20} MiB")
+    shutil.copytree(src, dest, ignore=IGNORED, symlinks=False)
+    common = os.path.join(os.path.dirname(os.path.abspath(src)), "common")
+    if not os.path.exists(os.path.join(dest, "common")) and os.path.isdir(common):
+        shutil.copytree(common, os.path.join(dest, "common"), ignore=IGNORED)
+
+
+def _chown_tree(top, uid):
+    for base, dirs, files in os.walk(top):
+        for name in [base] + [os.path.join(base, n) for n in dirs + files]:
+            os.lchown(name, uid, uid)
+
+
+def build(lab, src, dest, limits, sanitize=False):
+    """Copy SRC to DEST and run make there; return a BuildResult."""
+    t0 = time.monotonic()
+    try:
+        copy_submission(src, dest)
+    except OSError as e:
+        return BuildResult(False, b"", 0.0, f"cannot copy the submission: {e}")
+    if not os.path.isfile(os.path.join(dest, "Makefile")):
+        return BuildResult(False, b"", 0.0, "the submission has no Makefile (it must build with plain 'make')")
+    if limits.uid is not None:
+        _chown_tree(dest, limits.uid)
+    build_limits = Limits(uid=limits.uid, pidns=limits.pidns, sanitize=True,
+                          cpu=int(lab.build_timeout), nproc=128, fsize="256M", nofile=512)
+    cmd = build_limits.slrun_args(dest, wall=lab.build_timeout) + ["--env-clear", "--", "/usr/bin/make"]
+    if sanitize:
+        cmd.append(f"CC={SANITIZE_CC}")
+    try:
+        out = subprocess.run(cmd, cwd=dest, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=lab.build_timeout + 10,
+                             start_new_session=True)
+        log, rc = out.stdout[:LOG_CAP], out.returncode
+    except subprocess.TimeoutExpired as e:
+        return BuildResult(False, (e.stdout or b"")[:LOG_CAP], time.monotonic() - t0,
+                           f"make did not finish within {lab.build_timeout:.0f} s")
+    seconds = time.monotonic() - t0
+    warnings = len(re.findall(rb"warning:", log))
+    if rc != 0:
+        return BuildResult(False, log, seconds, f"make failed ({describe_status(rc)}): the submission does not compile",
+                           warnings)
+    missing = [b for b in lab.binaries if not os.access(os.path.join(dest, b), os.X_OK)]
+    if missing:
+        return BuildResult(False, log, seconds,
+                           f"make succeeded but did not produce: {', '.join(missing)} "
+                           f"(the lab needs {', '.join(lab.binaries)} in the submission's top folder)",
+                           warnings)
+    return BuildResult(True, log, seconds, None, warnings)
+

@@ -1,0 +1,116 @@
+"""Capturing a case's traffic with pcapcheck and reading its verdict."""
+
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+
+from .feedback import NotChecked
+from .paths import PCAPCHECK
+
+READY_MARK = b"pcapcheck: capturing on"
+
+
+class CaptureError(Exception):
+    """pcapcheck could not capture or analyse (a grader problem, not the student's)."""
+
+
+class Capture:
+    """pcapcheck capture on lo for the duration of one case."""
+
+    def __init__(self, path, iface="lo", ready_timeout=5.0):
+        self.path = path
+        self.proc = subprocess.Popen([PCAPCHECK, "capture", "-i", iface, "-w", path],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     start_new_session=True)
+        self.errors = b""
+        self._verdict = None
+        self._wait_ready(ready_timeout)
+
+    def _wait_ready(self, timeout):
+        """Read stderr until pcapcheck says it is capturing (deadline TIMEOUT s)."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stderr.fileno()
+        while READY_MARK not in self.errors:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                self.stop()
+                raise CaptureError(f"pcapcheck capture did not start: {self.errors.decode(errors='replace')}")
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    continue
+                self.errors += chunk
+
+    def stop(self, timeout=5.0):
+        """SIGTERM pcapcheck (it drains the kernel queue and flushes) and wait for it."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+            self.errors += err or b""
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.communicate()
+            raise CaptureError("pcapcheck capture did not stop within 5 s after SIGTERM")
+
+    def verdict(self):
+        """pcapcheck analyze --json of the capture (computed once)."""
+        if self._verdict is None:
+            self._verdict = analyze(self.path)
+        return self._verdict
+
+
+def analyze(path, timeout=30):
+    """Run pcapcheck analyze --json on PATH and return the parsed verdict."""
+    try:
+        out = subprocess.run([PCAPCHECK, "analyze", path, "--json"], capture_output=True,
+                             timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise CaptureError(f"pcapcheck analyze {path} took more than {timeout} s") from e
+    if out.returncode != 0:
+        raise CaptureError(f"pcapcheck analyze {path} failed: {out.stderr.decode(errors='replace').strip()}")
+    return json.loads(out.stdout)
+
+
+def endpoint(e):
+    addr = e["addr"]
+    return f"[{addr}]:{e['port']}" if ":" in addr else f"{addr}:{e['port']}"
+
+
+def summarize(verdict, limit=8):
+    """One line per connection / flow, for feedback."""
+    lines = []
+    for c in verdict.get("tcp", [])[:limit]:
+        td = c.get("teardown", {})
+        closer = {"orig": "client closed first", "resp": "server closed first"}.get(
+            td.get("first_closer"), "nobody closed")
+        lines.append(f"TCP #{c['id']} {endpoint(c['orig'])} → {endpoint(c['resp'])}: "
+                     f"conn_state {c['conn_state']}, history {c['history']}, "
+                     f"teardown {td.get('kind')}, {closer}; "
+                     f"bytes {c['orig_bytes']} → / ← {c['resp_bytes']}")
+    for u in verdict.get("udp", [])[:limit]:
+        lines.append(f"UDP #{u['id']} {endpoint(u['orig'])} → {endpoint(u['resp'])}: "
+                     f"{u['orig_dgrams']} datagrams → / ← {u['resp_dgrams']}, "
+                     f"{u['pairs']} answered, {u['unanswered']} unanswered")
+    hidden = len(verdict.get("tcp", [])) + len(verdict.get("udp", [])) - len(lines)
+    if hidden > 0:
+        lines.append(f"… and {hidden} more")
+    if not lines:
+        lines.append("no TCP connection and no UDP flow in the capture")
+    return lines
+
+
+class NoCapture:
+    """Stands in for Capture where we have no capture rights (host mode)."""
+
+    path = None
+
+    def stop(self):
+        pass
+
+    def verdict(self):
+        raise NotChecked("no capture rights here (no network namespace): capture checks are not checked")

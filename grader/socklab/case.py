@@ -1,0 +1,217 @@
+"""One grading case: its namespace, capture, programs, peers and record.
+
+A test receives a Case through the `case` fixture, starts the student's
+binaries and scripted peers through it, and fails through case.fail() with
+text a student can act on.  At the end the Case stops everything, looks for
+crashes and sanitizer reports, and writes the record the reports are made of.
+"""
+
+import os
+import shutil
+import tempfile
+import time
+
+from . import capture as capmod
+from . import isolation, peers
+from .feedback import CaseFailure, NotChecked, Trace, first_difference, indent, show_bytes
+from .proc import Program, sanitizer_report
+
+
+class Case:
+    def __init__(self, spec, lab, build_dir, iso, results_dir, limits):
+        self.spec = spec
+        self.lab = lab
+        self.iso = iso
+        self.limits = limits
+        self.trace = Trace()
+        self.programs = []
+        self._resources = []
+        self.started = time.monotonic()
+        self.results_dir = results_dir
+        self.port = lab.grading_port if iso.mode != "host" else isolation.free_port()
+        self.workdir = self._private_copy(build_dir)
+        self.capture = self._start_capture()
+        self._verdict = None
+
+    # --- set-up ---------------------------------------------------------
+    def _private_copy(self, build_dir):
+        """A private copy of the built submission, owned by the student uid."""
+        top = tempfile.mkdtemp(prefix=f"socklab-{self.spec.name}-")
+        work = os.path.join(top, "work")
+        shutil.copytree(build_dir, work, symlinks=True)
+        if self.limits.uid is not None:
+            for base, dirs, files in os.walk(top):
+                for name in [base] + [os.path.join(base, n) for n in dirs + files]:
+                    os.lchown(name, self.limits.uid, self.limits.uid)
+        return work
+
+    def _start_capture(self):
+        if not self.iso.can_capture:
+            return capmod.NoCapture()
+        os.makedirs(os.path.join(self.results_dir, "captures"), exist_ok=True)
+        path = os.path.join(self.results_dir, "captures", f"{self.spec.name}.pcap")
+        return capmod.Capture(path)
+
+    # --- programs and peers --------------------------------------------
+    def start(self, binary, *args, stdin=None, wall=None):
+        """Start the student's BINARY with ARGS (strings) in the case's sandbox."""
+        prog = Program(self.trace, binary, [binary, *map(str, args)], self.workdir, self.limits,
+                       stdin=stdin, wall=wall or self.lab.case_timeout)
+        self.programs.append(prog)
+        return prog
+
+    def tcp_listener(self, port=None, host="127.0.0.1", label="server"):
+        listener = peers.TcpListener(self.trace, self.port if port is None else port, host, label)
+        self._resources.append(listener)
+        return listener
+
+    def tcp_connect(self, port=None, host="127.0.0.1", label="client", timeout=5.0):
+        """Connect a scripted client or fail the case saying the server was not there."""
+        port = self.port if port is None else port
+        conn, error = peers.tcp_connect(self.trace, port, host, timeout, label)
+        if conn is None:
+            self.fail(f"the scripted {label} could not connect to port {port}",
+                      expected="the server accepts connections",
+                      saw=f"connect failed: {error}")
+        self._resources.append(conn)
+        return conn
+
+    def udp_peer(self, port=0, host="127.0.0.1", label="scripted client"):
+        peer = peers.UdpPeer(self.trace, port, host, label)
+        self._resources.append(peer)
+        return peer
+
+    def udp_server(self, reply, port=None, **kw):
+        server = peers.UdpServerPeer(self.trace, self.port if port is None else port, reply, **kw)
+        self._resources.append(server)
+        return server
+
+    def step(self, text):
+        self.trace.step(text)
+
+    # --- waiting on conditions -------------------------------------------
+    def wait_bound(self, prog, port=None, proto="tcp", timeout=5.0):
+        """Wait until PORT is listening (tcp) or bound (udp); fail with what is bound instead."""
+        port = self.port if port is None else port
+        deadline = time.monotonic() + timeout
+        while True:
+            if port in isolation.bound_ports(proto):
+                self.step(f"{prog.name} is {'listening' if proto == 'tcp' else 'bound'} on "
+                          f"{proto.upper()} port {port}")
+                return
+            if not prog.running():
+                self.fail(f"{prog.name} ended before it was ready on {proto.upper()} port {port}",
+                          saw=f"{prog.name} {prog.status_text()}",
+                          hint="look at its stderr below: a server runs until it is stopped")
+            if time.monotonic() >= deadline:
+                others = sorted(isolation.bound_ports(proto))
+                saw = f"ports in use: {', '.join(map(str, others))}" if others else "no port in use at all"
+                hint = None
+                if self.lab.default_port in others:
+                    hint = (f"it uses port {self.lab.default_port}, the default: does it ignore its "
+                            f"PORT argument?")
+                self.fail(f"{prog.name} was not {'listening' if proto == 'tcp' else 'bound'} on "
+                          f"{proto.upper()} port {port} within {timeout} s",
+                          expected=f"{proto.upper()} port {port} in use (given on the command line)",
+                          saw=saw, hint=hint)
+            time.sleep(0.01)  # polling /proc for the condition, with a deadline
+
+    def wait_exit(self, prog, timeout=5.0, why="after its input ended"):
+        """Wait for PROG to end; fail if it does not within TIMEOUT s."""
+        rc = prog.wait_exit(timeout)
+        if rc is None:
+            self.fail(f"{prog.name} did not exit within {timeout} s {why}",
+                      hint="a client ends when its input ends: close the socket and return from main")
+        self.step(f"{prog.name} {prog.status_text()}")
+        return rc
+
+    # --- verdicts ---------------------------------------------------------
+    def fail(self, summary, expected=None, saw=None, difference=None, hint=None):
+        raise CaseFailure(summary, expected, saw, difference, hint)
+
+    def expect_bytes(self, what, expected, seen, hint=None):
+        """Fail unless SEEN == EXPECTED, showing the first difference."""
+        if expected != seen:
+            self.fail(f"{what} is not what was expected", expected=show_bytes(expected),
+                      saw=show_bytes(seen), difference=first_difference(expected, seen), hint=hint)
+
+    def settle(self):
+        """Stop programs and peers, then the capture, so that the capture is complete."""
+        for prog in self.programs:
+            prog.stop()
+        for res in self._resources:
+            res.close()
+        self.capture.stop()
+
+    def verdict(self):
+        """The capture verdict (stops everything first); raises NotChecked without capture."""
+        if self._verdict is None:
+            self.settle()
+            self._verdict = self.capture.verdict()
+        return self._verdict
+
+    def tcp_connections(self, port=None):
+        """Captured TCP connections to PORT (the responder's port)."""
+        port = self.port if port is None else port
+        return [c for c in self.verdict()["tcp"] if c["resp"]["port"] == port]
+
+    # --- the end of the case -----------------------------------------------
+    def finish(self):
+        """Stop everything; return a failure found afterwards (crash, sanitizer) or None."""
+        try:
+            self.settle()
+        except capmod.CaptureError as e:
+            self.step(f"capture problem: {e}")
+        for prog in self.programs:
+            report = sanitizer_report(prog.stderr.bytes())
+            if report:
+                return CaseFailure(f"{prog.name}: the sanitizer found a memory or undefined-behaviour error",
+                                   saw=report.splitlines()[0],
+                                   hint="read the sanitizer report in the stderr below, top frame first")
+            crash = prog.crashed()
+            if crash:
+                return CaseFailure(f"{prog.name} crashed: {prog.status_text()}",
+                                   hint="run it under gdb or build with --sanitize to find where")
+        return None
+
+    def record(self, status, failure=None, error_text=None):
+        """The case's result as a dict for the reports."""
+        points = self.spec.points if status == "passed" else 0
+        lines = []
+        if failure is not None:
+            lines.append(failure.text())
+        if error_text:
+            lines.append(error_text)
+        if status != "passed":
+            lines += ["", "What the test did:", indent(self.trace.text())]
+            for prog in self.programs:
+                lines.append(f"{prog.name}: {prog.status_text()}")
+                tail = prog.stderr.tail()
+                if tail:
+                    lines += [f"{prog.name} stderr (last lines):", indent(tail)]
+        verdict_lines = self._verdict_summary()
+        if status != "passed" and verdict_lines:
+            rel = os.path.relpath(self.capture.path, self.results_dir) if self.capture.path else None
+            lines += [f"Capture ({rel}):", indent("\n".join(verdict_lines))]
+        return {
+            "name": self.spec.name, "title": self.spec.title, "visibility": self.spec.visibility,
+            "max_points": self.spec.points, "points": points, "status": status,
+            "summary": failure.summary if failure is not None else (error_text or "").split("\n")[0],
+            "feedback": "\n".join(lines).strip(),
+            "seconds": round(time.monotonic() - self.started, 3),
+            "capture": (os.path.relpath(self.capture.path, self.results_dir)
+                        if self.capture.path and os.path.exists(self.capture.path) else None),
+            "verdict": verdict_lines,
+            "isolation": self.iso.mode,
+        }
+
+    def _verdict_summary(self):
+        if not self.capture.path or not os.path.exists(self.capture.path):
+            return []
+        try:
+            return capmod.summarize(self.verdict())
+        except (capmod.CaptureError, NotChecked, ValueError) as e:
+            return [f"(no verdict: {e})"]
+
+    def cleanup(self):
+        shutil.rmtree(os.path.dirname(self.workdir), ignore_errors=True)

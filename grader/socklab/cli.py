@@ -1,0 +1,239 @@
+"""grader/grade: build a submission, run a lab's cases, report the score."""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from . import build as buildmod
+from . import report
+from .labspec import Lab, SpecError
+from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
+from .proc import Limits
+
+EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Grade a submission of a socklab lab.
+
+Builds the submission with its own Makefile (plain 'make', in a sandbox),
+runs every case of the lab against scripted peers, each case in a fresh
+network namespace with its traffic captured, and prints the score table
+with feedback for every case that lost points.  Reports are written to the
+results folder: results.json, junit.xml, gradescope.json, captures/*.pcap.
+"""
+
+EPILOG = """\
+examples:
+  grader/grade echo                               grade the reference solution
+  grader/grade echo --submission skeletons/echo   grade a student's copy
+  grader/grade echo --submission mywork --sanitize -j 2
+
+exit status:
+  0  graded, full marks          1  graded, points lost (or build failed)
+  2  bad usage or unknown lab    3  the grader itself failed (see the message)
+"""
+
+
+def parse_args(argv):
+    labs = sorted(d for d in os.listdir(LABS) if os.path.isfile(os.path.join(LABS, d, "lab.toml")))
+    p = argparse.ArgumentParser(prog="grade", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("lab", help=f"the lab to grade: {', '.join(labs) or '(none found)'}")
+    p.add_argument("--submission", metavar="DIR",
+                   help="the submission folder (default: the reference solution solutions/LAB)")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="cases run in parallel (default 1)")
+    p.add_argument("--results", metavar="DIR", help="where reports go (default: results/LAB)")
+    p.add_argument("--sanitize", action="store_true",
+                   help="build with AddressSanitizer and UndefinedBehaviorSanitizer; their reports fail the case")
+    p.add_argument("-k", "--case", metavar="NAME", action="append",
+                   help="run only this case (repeatable)")
+    p.add_argument("--json", action="store_true", help="print results.json instead of the table")
+    p.add_argument("--autolab", action="store_true", help="end the output with Autolab's JSON score line")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("-v", "--verbose", action="store_true", help="show feedback of passed cases and pytest's output")
+    args = p.parse_args(argv)
+    if args.jobs < 1:
+        p.error("-j must be at least 1")
+    return args
+
+
+def progress(args, text):
+    if not args.quiet and not args.json:
+        print(f"grade: {text}", file=sys.stderr, flush=True)
+
+
+def ensure_tools(args):
+    """Build slrun and pcapcheck when they are missing (a fresh checkout)."""
+    for tool, folder in ((SLRUN, "grader/sandbox"), (PCAPCHECK, "grader/pcapcheck")):
+        if tool == PCAPCHECK and os.environ.get("SOCKLAB_ISOLATION") == "host":
+            continue  # no capture in host mode
+        if not os.access(tool, os.X_OK):
+            progress(args, f"building {folder}")
+            out = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, folder)],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                raise RuntimeError(f"cannot build {folder}:\n{out.stdout}{out.stderr}"
+                                   "\nIs the kit set up? Run 'make deps' as root.")
+
+
+def student_limits():
+    root = os.geteuid() == 0
+    return Limits(uid=61000 if root else None, pidns=root)
+
+
+def run_cases(args, lab, build_dir, results_dir):
+    """Run the lab's pytest cases on BUILD_DIR; return the records from cases.json."""
+    cmd = [PYTHON, "-m", "pytest", lab.dir, "-q", "-p", "no:cacheprovider", "--rootdir", ROOT,
+           "--socklab-build", build_dir, "--socklab-results", results_dir]
+    if args.sanitize:
+        cmd.append("--socklab-sanitize")
+    if args.jobs > 1:
+        cmd += ["-n", str(args.jobs)]
+    if args.case:
+        cmd += ["-k", " or ".join(args.case)]
+    n = len(lab.cases)
+    deadline = 60 + (lab.case_timeout + 20) * n / args.jobs
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    log_path = os.path.join(results_dir, "pytest.log")
+    with open(log_path, "wb") as log:
+        try:
+            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=deadline,
+                                  cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+            problem = None if proc.returncode in (0, 1) else f"pytest exited with status {proc.returncode}"
+        except subprocess.TimeoutExpired:
+            problem = f"the grading run did not finish within {deadline:.0f} s and was stopped"
+    if args.verbose:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            sys.stderr.write(f.read())
+    path = os.path.join(results_dir, "cases.json")
+    records = []
+    if os.path.exists(path):
+        with open(path) as f:
+            records = json.load(f)["cases"]
+    return records, problem
+
+
+def complete(lab, records, problem, selected):
+    """Records in rubric order; a case without a record counts as a grader error."""
+    by_name = {r["name"]: r for r in records}
+    out = []
+    for name, spec in lab.cases.items():
+        if selected and name not in selected:
+            continue
+        if name in by_name:
+            out.append(by_name[name])
+            continue
+        why = problem or "the grader did not report this case"
+        out.append({"name": name, "title": spec.title, "visibility": spec.visibility,
+                    "max_points": spec.points, "points": 0, "status": "error",
+                    "summary": why, "feedback": f"{why} (see pytest.log in the results folder)",
+                    "seconds": 0, "capture": None, "verdict": [], "isolation": None})
+    return out
+
+
+def not_run(lab, build_result):
+    """Every case at zero because the submission did not build."""
+    return [{"name": name, "title": spec.title, "visibility": spec.visibility,
+             "max_points": spec.points, "points": 0, "status": "not_run",
+             "summary": "not run: the submission did not build",
+             "feedback": "Not run: the submission did not build (the build errors are shown above "
+                         "the table, and in build.log).",
+             "seconds": 0, "capture": None, "verdict": [], "isolation": None}
+            for name, spec in lab.cases.items()]
+
+
+def prepare_results(path):
+    """Create the results folder, removing only what an earlier run of ours wrote there."""
+    os.makedirs(path, exist_ok=True)
+    for name in ("captures",):
+        shutil.rmtree(os.path.join(path, name), ignore_errors=True)
+    for name in ("cases.json", "results.json", "junit.xml", "gradescope.json", "pytest.log", "build.log"):
+        try:
+            os.remove(os.path.join(path, name))
+        except FileNotFoundError:
+            pass
+
+
+def grade(args):
+    t0 = time.monotonic()
+    lab = Lab(args.lab)
+    submission = os.path.abspath(args.submission or os.path.join(SOLUTIONS, lab.name))
+    if not os.path.isdir(submission):
+        raise SpecError(f"no submission folder {submission}")
+    results_dir = os.path.abspath(args.results or os.path.join("results", lab.name))
+    prepare_results(results_dir)
+    ensure_tools(args)
+    work = tempfile.mkdtemp(prefix="socklab-build-")
+    os.chmod(work, 0o755)
+    results = {"lab": lab.name, "title": lab.title, "submission": os.path.relpath(submission),
+               "max_score": lab.total_points, "sanitize": args.sanitize,
+               "hidden": {"count": lab.hidden_count, "points": lab.hidden_points,
+                          "present": lab.hidden_present}}
+    try:
+        progress(args, f"building {os.path.relpath(submission)}{' with sanitizers' if args.sanitize else ''}")
+        built = buildmod.build(lab, submission, os.path.join(work, "src"), student_limits(), args.sanitize)
+        with open(os.path.join(results_dir, "build.log"), "wb") as f:
+            f.write(built.log)
+        results["build"] = {"ok": built.ok, "seconds": round(built.seconds, 2), "warnings": built.warnings,
+                            "problem": built.problem}
+        if built.ok:
+            progress(args, f"built in {built.seconds:.1f} s ({built.warnings} warnings); "
+                           f"running {len(lab.cases)} cases with -j {args.jobs}")
+            records, problem = run_cases(args, lab, os.path.join(work, "src"), results_dir)
+            results["cases"] = complete(lab, records, problem, args.case)
+            results["problem"] = problem
+        else:
+            progress(args, f"build failed: {built.problem}")
+            results["build"]["feedback"] = built.feedback()
+            results["cases"] = not_run(lab, built)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results["score"] = report.total(results)
+    results["seconds"] = round(time.monotonic() - t0, 2)
+    results["isolation"] = ",".join(sorted({c["isolation"] for c in results["cases"] if c.get("isolation")}))
+    paths = report.write_all(results, results_dir)
+    if args.json:
+        print(json.dumps(results, indent=1, ensure_ascii=False))
+    else:
+        report.terminal(results, show_passed_feedback=args.verbose)
+        print(f"\nreports: {os.path.relpath(paths['results'])} (also junit.xml, gradescope.json, captures/)")
+    if args.autolab:
+        print(report.autolab_line(results))
+    if any(c["status"] == "error" for c in results["cases"]):
+        return EXIT_GRADER
+    return EXIT_FULL if results["score"] == results["max_score"] else EXIT_PARTIAL
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return grade(args)
+    except SpecError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # the result file must exist whatever happened
+        import traceback
+        traceback.print_exc()
+        write_crash_report(args, e)
+        return EXIT_GRADER
+
+
+def write_crash_report(args, exc):
+    """Leave results.json (and gradescope.json) saying that the grader failed, and why."""
+    results_dir = os.path.abspath(args.results or os.path.join("results", args.lab))
+    os.makedirs(results_dir, exist_ok=True)
+    results = {"lab": args.lab, "title": args.lab, "submission": args.submission or "reference",
+               "max_score": 100, "score": 0, "problem": f"the grader failed: {exc}",
+               "hidden": {}, "cases": [{
+                   "name": "grader", "title": "the grader itself", "visibility": "visible",
+                   "max_points": 100, "points": 0, "status": "error",
+                   "summary": f"the grader failed: {exc}",
+                   "feedback": f"The grader failed before it could grade this submission: {exc}",
+                   "seconds": 0, "capture": None, "verdict": [], "isolation": None}]}
+    report.write_all(results, results_dir)
+    print(f"grade: the grader failed: {exc}; wrote {results_dir}/results.json", file=sys.stderr)

@@ -1,0 +1,101 @@
+"""A lab's grading spec: labs/<lab>/lab.toml and, for instructors,
+labs/<lab>/hidden/hidden.toml.
+
+lab.toml names the binaries, the ports and every visible case with its
+points; the hidden cases live apart (with their points) so that a student
+distribution can leave them out.  lab.toml keeps only their count and total,
+so a student run can say what it could not see.
+"""
+
+import os
+import tomllib
+
+from .paths import LABS
+
+VISIBILITIES = ("visible", "hidden", "after_due_date")
+
+
+class SpecError(Exception):
+    """lab.toml or hidden.toml is malformed."""
+
+
+class CaseSpec:
+    def __init__(self, name, table, visibility_default, source):
+        self.name = name
+        try:
+            self.points = int(table["points"])
+            self.title = str(table["title"])
+        except (KeyError, ValueError) as e:
+            raise SpecError(f"{source}: case {name} needs integer 'points' and a 'title'") from e
+        self.visibility = table.get("visibility", visibility_default)
+        if self.visibility not in VISIBILITIES:
+            raise SpecError(f"{source}: case {name}: visibility must be one of {VISIBILITIES}")
+        self.bugs = list(table.get("bugs", []))   # typical student bugs this case catches
+
+
+class Lab:
+    def __init__(self, name, root=LABS):
+        self.name = name
+        self.dir = os.path.join(root, name)
+        path = os.path.join(self.dir, "lab.toml")
+        if not os.path.isfile(path):
+            raise SpecError(f"no lab named {name!r} (expected {path})")
+        with open(path, "rb") as f:
+            spec = tomllib.load(f)
+        self.title = spec.get("title", name)
+        self.binaries = list(spec.get("binaries", []))
+        self.default_port = int(spec.get("default_port", 0))
+        self.grading_port = int(spec.get("grading_port", 24680))
+        self.build_timeout = float(spec.get("build_timeout", 120))
+        self.case_timeout = float(spec.get("case_timeout", 30))
+        self.cases = {name: CaseSpec(name, t, "visible", path)
+                      for name, t in spec.get("cases", {}).items()}
+        hidden = spec.get("hidden", {})
+        self.hidden_count = int(hidden.get("count", 0))
+        self.hidden_points = int(hidden.get("points", 0))
+        self.hidden_dir = os.path.join(self.dir, "hidden")
+        self.hidden_present = self._load_hidden()
+
+    def _load_hidden(self):
+        """Add the hidden cases when their folder is here; return whether it is."""
+        path = os.path.join(self.hidden_dir, "hidden.toml")
+        if not os.path.isfile(path):
+            return False
+        with open(path, "rb") as f:
+            spec = tomllib.load(f)
+        for name, t in spec.get("cases", {}).items():
+            if name in self.cases:
+                raise SpecError(f"{path}: case {name} is also in lab.toml")
+            self.cases[name] = CaseSpec(name, t, "hidden", path)
+        return True
+
+    @property
+    def total_points(self):
+        """Points of every case, seen or not."""
+        seen = sum(c.points for c in self.cases.values())
+        return seen if self.hidden_present else seen + self.hidden_points
+
+    def test_paths(self):
+        """The folders pytest collects for this lab."""
+        paths = [self.dir]
+        return paths
+
+    def check(self):
+        """Problems with the spec itself, as a list of strings (empty when sound)."""
+        problems = []
+        if self.total_points != 100:
+            problems.append(f"{self.name}: points sum to {self.total_points}, not 100")
+        if self.hidden_present:
+            hidden = [c for c in self.cases.values() if c.visibility == "hidden"]
+            if len(hidden) != self.hidden_count or sum(c.points for c in hidden) != self.hidden_points:
+                problems.append(f"{self.name}: lab.toml [hidden] says {self.hidden_count} cases / "
+                                f"{self.hidden_points} points, hidden.toml has {len(hidden)} / "
+                                f"{sum(c.points for c in hidden)}")
+        if not self.binaries:
+            problems.append(f"{self.name}: lab.toml names no binaries")
+        return problems
+
+
+def case_name_of(function_name):
+    """test_tcp_client_uppercase -> tcp_client_uppercase"""
+    return function_name[5:] if function_name.startswith("test_") else function_name

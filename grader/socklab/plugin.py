@@ -1,0 +1,187 @@
+"""The pytest side of the grader: fixtures for lab cases and the collection
+of one record per case (points, status, feedback, capture).
+
+labs/conftest.py imports this module, so `pytest labs/echo` works on its own
+(grading the reference solution); grader/grade runs the same cases on a built
+submission with --socklab-build and writes the reports from cases.json.
+"""
+
+import json
+import os
+import tempfile
+import traceback
+
+import pytest
+
+from . import build as buildmod
+from . import isolation
+from .case import Case
+from .feedback import CaseFailure, NotChecked
+from .labspec import Lab, case_name_of
+from .paths import LABS, SOLUTIONS
+from .proc import Limits
+
+STUDENT_UID_BASE = 61000   # one uid per pytest worker, so RLIMIT_NPROC is per case
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("socklab", "socklab grading")
+    group.addoption("--socklab-build", metavar="DIR",
+                    help="a built submission (default: build the lab's reference solution)")
+    group.addoption("--socklab-results", metavar="DIR", help="where captures and cases.json go")
+    group.addoption("--socklab-sanitize", action="store_true",
+                    help="the submission was built with ASan/UBSan (no address-space limit)")
+
+
+def _lab_of(path):
+    """The Lab a test file belongs to (the nearest labs/<lab>/ folder)."""
+    rel = os.path.relpath(str(path), LABS)
+    if rel.startswith(".."):
+        return None
+    return rel.split(os.sep)[0]
+
+
+_labs = {}
+
+
+def _load_lab(name):
+    if name not in _labs:
+        _labs[name] = Lab(name)
+    return _labs[name]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Attach each lab case's rubric entry; a case missing from the rubric is an error."""
+    for item in items:
+        if "case" not in getattr(item, "fixturenames", ()):
+            continue
+        lab = _load_lab(_lab_of(item.path))
+        name = case_name_of(item.originalname)
+        if name not in lab.cases:
+            raise pytest.UsageError(f"{item.nodeid}: case {name!r} is not in {lab.name}'s lab.toml/hidden.toml")
+        item.socklab_lab = lab
+        item.socklab_spec = lab.cases[name]
+        item.add_marker(pytest.mark.timeout(lab.case_timeout + 15))
+
+
+class _Env:
+    """What every case of this worker shares."""
+
+    def __init__(self, config, tmp):
+        self.iso = isolation.choose()
+        self.sanitize = config.getoption("--socklab-sanitize")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        uid = STUDENT_UID_BASE + int(worker[2:] or 0) if self.iso.is_root else None
+        self.limits = Limits(uid=uid, pidns=self.iso.mode in ("netns", "userns"), sanitize=self.sanitize)
+        self.results = config.getoption("--socklab-results") or os.path.join(tmp, "results")
+        os.makedirs(self.results, exist_ok=True)
+        self.given_build = config.getoption("--socklab-build")
+        self.tmp = tmp
+        self.builds = {}
+
+    def build_dir(self, lab):
+        """The built submission, building the reference solution when none was given."""
+        if self.given_build:
+            return self.given_build
+        if lab.name not in self.builds:
+            dest = os.path.join(self.tmp, f"build-{lab.name}")
+            result = buildmod.build(lab, os.path.join(SOLUTIONS, lab.name), dest, self.limits,
+                                    self.sanitize)
+            if not result.ok:
+                raise RuntimeError(f"building the reference solution of {lab.name} failed:\n{result.feedback()}")
+            self.builds[lab.name] = dest
+        return self.builds[lab.name]
+
+
+@pytest.fixture(scope="session")
+def socklab_env(request):
+    tmp = tempfile.mkdtemp(prefix="socklab-session-")
+    os.chmod(tmp, 0o755)
+    return _Env(request.config, tmp)
+
+
+@pytest.fixture
+def case(request, socklab_env):
+    """A fresh grading case: own network namespace, capture running."""
+    item = request.node
+    env = socklab_env
+    env.iso.enter_case()
+    c = Case(item.socklab_spec, item.socklab_lab, env.build_dir(item.socklab_lab), env.iso,
+             env.results, env.limits)
+    item.socklab_case = c
+    yield c
+    late = c.finish()
+    c.cleanup()
+    if late is not None and not hasattr(item, "socklab_exc"):
+        item.socklab_late = late
+        raise late
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not hasattr(item, "socklab_spec"):
+        return
+    if call.excinfo is not None and not hasattr(item, "socklab_exc"):
+        item.socklab_exc = (call.when, call.excinfo)
+    if call.when == "teardown":
+        report.user_properties.append(("socklab", _record(item)))
+
+
+def _record(item):
+    """The case's record from what happened in its phases."""
+    c = getattr(item, "socklab_case", None)
+    when, excinfo = getattr(item, "socklab_exc", (None, None))
+    exc = excinfo.value if excinfo is not None else None
+    failure, error_text = None, None
+    if exc is None:
+        status = "passed"
+    elif isinstance(exc, CaseFailure):
+        status, failure = "failed", exc
+    elif isinstance(exc, NotChecked):
+        status, error_text = "not_checked", f"Not checked: {exc}"
+    elif excinfo.typename == "Failed" and "Timeout" in str(exc):
+        status = "failed"
+        failure = CaseFailure(f"the case did not finish within its time limit "
+                              f"({item.socklab_lab.case_timeout:.0f} s)",
+                              hint="something waited forever: a blocking call without a timeout?")
+    else:
+        status = "error"
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=6))
+        error_text = (f"The grader itself failed in the {when} of this case (not your fault; "
+                      f"please report it):\n{tb}")
+    if c is None:
+        spec = item.socklab_spec
+        return {"name": spec.name, "title": spec.title, "visibility": spec.visibility,
+                "max_points": spec.points, "points": 0, "status": "error",
+                "summary": (error_text or "the case could not start").split("\n")[0],
+                "feedback": error_text or "", "seconds": 0, "capture": None, "verdict": [],
+                "isolation": None}
+    return c.record(status, failure, error_text)
+
+
+class _Collector:
+    """Gathers the records on the controlling process and writes cases.json."""
+
+    def __init__(self, config):
+        self.config = config
+        self.records = []
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "teardown":
+            self.records.extend(v for k, v in report.user_properties if k == "socklab")
+
+    def pytest_sessionfinish(self, session):
+        results = self.config.getoption("--socklab-results")
+        if not results or not self.records:
+            return
+        os.makedirs(results, exist_ok=True)
+        modes = sorted({r["isolation"] for r in self.records if r["isolation"]})
+        with open(os.path.join(results, "cases.json"), "w") as f:
+            json.dump({"isolation": ",".join(modes), "cases": self.records}, f, indent=1)
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_Collector(config), "socklab-collector")

@@ -1,0 +1,239 @@
+"""Running student binaries: sandboxed, deadlined, output captured and capped.
+
+Every student process goes through grader/sandbox/slrun (rlimits, no core
+dumps, an unprivileged uid and a PID namespace when we may), in a session
+and process group of its own that is killed whole at the end of the case.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from .paths import SLRUN
+
+OUTPUT_CAP = 1 << 20          # bytes kept per stream
+DEFAULT_LIMITS = {"cpu": 10, "mem": "1G", "nproc": 64, "fsize": "64M", "nofile": 256}
+
+
+class Limits:
+    """Resource limits and identity for student processes."""
+
+    def __init__(self, uid=None, pidns=False, sanitize=False, **overrides):
+        self.uid = uid
+        self.pidns = pidns
+        self.values = dict(DEFAULT_LIMITS, **overrides)
+        if sanitize:
+            # ASan reserves terabytes of address space: RLIMIT_AS would kill it at start.
+            self.values.pop("mem", None)
+
+    def slrun_args(self, cwd, wall=None):
+        args = [SLRUN, "--chdir", cwd]
+        for name, value in self.values.items():
+            args += [f"--{name}", str(value)]
+        if self.uid is not None:
+            args += ["--user", f"{self.uid}:{self.uid}"]
+        if self.pidns:
+            args.append("--pidns")
+        if wall:
+            args += ["--wall", str(int(wall) + 1)]
+        return args
+
+
+class _Stream:
+    """One output stream read by a thread into a capped buffer."""
+
+    def __init__(self, pipe, name):
+        self.name = name
+        self.data = bytearray()
+        self.dropped = 0
+        self.closed = False
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True,
+                                       name=f"socklab-{name}")
+        self.thread.start()
+
+    def _pump(self, pipe):
+        try:
+            while True:
+                chunk = os.read(pipe.fileno(), 65536)
+                if not chunk:
+                    break
+                with self.cond:
+                    room = OUTPUT_CAP - len(self.data)
+                    self.data += chunk[:max(room, 0)]
+                    self.dropped += max(len(chunk) - max(room, 0), 0)
+                    self.cond.notify_all()
+        except OSError:
+            pass
+        finally:
+            with self.cond:
+                self.closed = True
+                self.cond.notify_all()
+            pipe.close()
+
+    def wait_for(self, predicate, timeout):
+        """Wait until predicate(bytes) is true or the stream closes; return the verdict."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(bytes(self.data)):
+                left = deadline - time.monotonic()
+                if self.closed or left <= 0:
+                    return predicate(bytes(self.data))
+                self.cond.wait(left)
+            return True
+
+    def wait_closed(self, timeout):
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    def bytes(self):
+        with self.cond:
+            return bytes(self.data)
+
+    def tail(self, lines=15):
+        """The last LINES lines as text, with a note when output was cut."""
+        text = self.bytes().decode("utf-8", "replace")
+        kept = text.splitlines()[-lines:]
+        note = f"[{self.dropped} more bytes were cut: output is capped at {OUTPUT_CAP} bytes]\n" \
+            if self.dropped else ""
+        return note + "\n".join(kept)
+
+
+def describe_status(returncode):
+    """'exited with status 1' / 'killed by SIGSEGV (Segmentation fault)'."""
+    if returncode is None:
+        return "still running"
+    if returncode >= 0:
+        return f"exited with status {returncode}"
+    sig = -returncode
+    try:
+        name = signal.Signals(sig).name
+        desc = signal.strsignal(sig)
+        return f"killed by {name} ({desc})"
+    except ValueError:
+        return f"killed by signal {sig}"
+
+
+class Program:
+    """One running student binary."""
+
+    def __init__(self, trace, name, argv, cwd, limits, stdin=None, env=None, wall=30):
+        self.trace = trace
+        self.name = name
+        self.argv = argv
+        self.killed_by_grader = False
+        cmd = limits.slrun_args(cwd, wall) + ["--env-clear"]
+        for key, value in (env or {}).items():
+            cmd += ["--setenv", f"{key}={value}"]
+        cmd += ["--", os.path.join(cwd, argv[0])] + list(argv[1:])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, start_new_session=True, cwd=cwd)
+        self.stdout = _Stream(self.proc.stdout, "stdout")
+        self.stderr = _Stream(self.proc.stderr, "stderr")
+        trace.step(f"started: {' '.join(_shell_word(a) for a in argv)}")
+        if stdin is not None:
+            self.feed(stdin, close=True)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def feed(self, data, close=False):
+        """Write DATA to the program's stdin (and close it when asked)."""
+        try:
+            if data:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()
+                self.trace.step(f"{self.name}: typed on stdin {len(data)} bytes: "
+                                f"{repr(data[:60])[1:]}{' …' if len(data) > 60 else ''}")
+            if close:
+                self.proc.stdin.close()
+                self.trace.step(f"{self.name}: stdin closed (end of input)")
+        except (BrokenPipeError, ValueError):
+            self.trace.step(f"{self.name}: could not write stdin (the program closed it or exited)")
+
+    def wait_exit(self, timeout):
+        """Wait up to TIMEOUT s for the program to end; return its return code or None."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.stdout.wait_closed(2)
+        self.stderr.wait_closed(2)
+        return self.proc.returncode
+
+    @property
+    def returncode(self):
+        return self.proc.poll()
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def wait_output(self, pattern, timeout, stream="stdout"):
+        """Wait until STREAM matches PATTERN (bytes regex); return True if it did."""
+        rx = re.compile(pattern)
+        return getattr(self, stream).wait_for(lambda b: rx.search(b) is not None, timeout)
+
+    def signal(self, sig):
+        """Send SIG to the program's whole process group."""
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def stop(self, grace=1.0):
+        """End the program: SIGTERM, then SIGKILL for the whole group."""
+        if self.running():
+            self.killed_by_grader = True
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        self.signal(signal.SIGKILL)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.stdout.wait_closed(2)
+        self.stderr.wait_closed(2)
+        for pipe in (self.proc.stdin,):
+            try:
+                pipe.close()
+            except (OSError, ValueError):
+                pass
+
+    def status_text(self):
+        if self.killed_by_grader:
+            return "was still running at the end of the case; stopped by the grader"
+        return describe_status(self.returncode)
+
+    def crashed(self):
+        """The signal name if the program died of a crash signal, else None."""
+        rc = self.returncode
+        if rc is not None and rc < 0 and not self.killed_by_grader:
+            sig = -rc
+            if sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT,
+                       signal.SIGXCPU, signal.SIGXFSZ, signal.SIGKILL, signal.SIGSYS, signal.SIGPIPE):
+                return signal.Signals(sig).name
+        return None
+
+
+def _shell_word(arg):
+    return arg if re.fullmatch(r"[\w./:@=+-]+", arg) else repr(arg)
+
+
+SANITIZER_RE = re.compile(rb"(ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:)")
+
+
+def sanitizer_report(stderr_bytes, lines=25):
+    """The sanitizer report in STDERR_BYTES (first LINES lines), or None."""
+    m = SANITIZER_RE.search(stderr_bytes)
+    if not m:
+        return None
+    start = stderr_bytes.rfind(b"\n", 0, m.start()) + 1
+    text = stderr_bytes[start:].decode("utf-8", "replace").splitlines()
+    return "\n".join(text[:lines])

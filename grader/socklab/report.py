@@ -1,0 +1,137 @@
+"""Reports of one graded submission: terminal table, results.json, JUnit XML,
+Gradescope's results.json and Autolab's last-line JSON."""
+
+import json
+import os
+import shutil
+import sys
+from xml.sax.saxutils import escape, quoteattr
+
+STATUS_WORDS = {
+    "passed": "passed", "failed": "FAILED", "error": "GRADER ERROR",
+    "not_checked": "not checked", "not_run": "not run",
+}
+
+
+def total(results):
+    return sum(c["points"] for c in results["cases"])
+
+
+def write_all(results, out_dir):
+    """Write every machine-readable report into OUT_DIR; return their paths."""
+    paths = {
+        "results": os.path.join(out_dir, "results.json"),
+        "junit": os.path.join(out_dir, "junit.xml"),
+        "gradescope": os.path.join(out_dir, "gradescope.json"),
+    }
+    _write(paths["results"], json.dumps(results, indent=1, ensure_ascii=False))
+    _write(paths["junit"], junit_xml(results))
+    _write(paths["gradescope"], json.dumps(gradescope(results), indent=1, ensure_ascii=False))
+    return paths
+
+
+def _write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def gradescope(results):
+    """Gradescope's autograder results.json."""
+    tests = []
+    for c in results["cases"]:
+        tests.append({
+            "name": f"{c['name']}: {c['title']}",
+            "score": c["points"], "max_score": c["max_points"],
+            "status": "passed" if c["status"] == "passed" else "failed",
+            "output": c["feedback"] or STATUS_WORDS.get(c["status"], c["status"]),
+            "visibility": c["visibility"],
+        })
+    output = headline(results)
+    if results.get("build", {}).get("feedback"):
+        output += "\n\nThe submission did not build:\n" + results["build"]["feedback"]
+    return {"score": total(results), "output": output, "tests": tests,
+            "visibility": "visible", "stdout_visibility": "hidden"}
+
+
+def autolab_line(results):
+    """Autolab reads the last line of the output as {"scores": {...}}."""
+    return json.dumps({"scores": {c["name"]: c["points"] for c in results["cases"]},
+                       "scoreboard": [total(results)]})
+
+
+def junit_xml(results):
+    cases = results["cases"]
+    failures = sum(c["status"] in ("failed", "not_run") for c in cases)
+    errors = sum(c["status"] == "error" for c in cases)
+    skipped = sum(c["status"] == "not_checked" for c in cases)
+    seconds = sum(c.get("seconds", 0) for c in cases)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<testsuite name={quoteattr("socklab." + results["lab"])} tests="{len(cases)}" '
+           f'failures="{failures}" errors="{errors}" skipped="{skipped}" time="{seconds:.3f}">',
+           f'  <properties><property name="score" value="{total(results)}"/>'
+           f'<property name="max_score" value="{results["max_score"]}"/></properties>']
+    for c in cases:
+        out.append(f'  <testcase classname={quoteattr(results["lab"])} name={quoteattr(c["name"])} '
+                   f'time="{c.get("seconds", 0):.3f}">')
+        out.append(f'    <properties><property name="points" value="{c["points"]}"/>'
+                   f'<property name="max_points" value="{c["max_points"]}"/></properties>')
+        tag = {"failed": "failure", "not_run": "failure", "error": "error",
+               "not_checked": "skipped"}.get(c["status"])
+        if tag:
+            out.append(f'    <{tag} message={quoteattr(c["summary"] or c["status"])}>'
+                       f'{escape(c["feedback"])}</{tag}>')
+        out.append("  </testcase>")
+    out.append("</testsuite>")
+    return "\n".join(out) + "\n"
+
+
+def headline(results):
+    """One line: the score and what it does not cover."""
+    text = f"{results['lab']}: {total(results)}/{results['max_score']}"
+    hidden = results.get("hidden", {})
+    if hidden.get("count") and not hidden.get("present"):
+        text += (f" ({hidden['count']} hidden case(s) worth {hidden['points']} points were not run "
+                 f"here: they are graded by your instructor)")
+    unchecked = sum(c["max_points"] for c in results["cases"] if c["status"] == "not_checked")
+    if unchecked:
+        text += f"; {unchecked} points not checked (no capture rights on this machine)"
+    return text
+
+
+class Style:
+    def __init__(self, stream):
+        self.on = stream.isatty() and os.environ.get("NO_COLOR") is None
+
+    def __call__(self, text, code):
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+
+def terminal(results, stream=sys.stdout, show_passed_feedback=False):
+    """Print the score table, then the feedback of every case that lost points."""
+    st = Style(stream)
+    width = min(shutil.get_terminal_size((100, 20)).columns, 120)
+    cases = results["cases"]
+    name_w = max([len(c["name"]) for c in cases] + [10])
+    print(st(f"socklab · {results['lab']} · {results['submission']}", "1"), file=stream)
+    build = results.get("build", {})
+    if build.get("feedback"):
+        print(st("The submission did not build:", "31"), file=stream)
+        print(build["feedback"], file=stream)
+    print(f"  {'case':{name_w}}  {'points':>7}  result", file=stream)
+    for c in cases:
+        word = STATUS_WORDS.get(c["status"], c["status"])
+        color = {"passed": "32", "failed": "31", "error": "35", "not_run": "31"}.get(c["status"], "33")
+        note = "" if c["status"] == "passed" else f"  {c['summary']}"
+        line = f"  {c['name']:{name_w}}  {c['points']:>3}/{c['max_points']:<3}  {word}{note}"
+        if len(line) > width:
+            line = line[:width - 1] + "…"
+        print(line.replace(word, st(word, color), 1), file=stream)
+    print(st(f"  {'total':{name_w}}  {total(results):>3}/{results['max_score']:<3}", "1"), file=stream)
+    print(headline(results), file=stream)
+    for c in cases:
+        if c["status"] not in ("passed", "not_run") or show_passed_feedback:
+            print("", file=stream)
+            print(st(f"── {c['name']} ({c['points']}/{c['max_points']}): {c['title']}", "1"), file=stream)
+            print(c["feedback"], file=stream)

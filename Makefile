@@ -1,0 +1,52 @@
+# socklab top-level Makefile.  On a fresh Debian 12 machine, as root:
+#   make grade   build and grade the reference solution of every lab
+#   make test    every test of the kit (C unit tests, grader, labs)
+# Both install missing Debian packages first (tools/deps.sh).
+
+PYTHON := /usr/bin/python3
+JOBS ?= 2
+LABS := $(sort $(notdir $(patsubst %/lab.toml,%,$(wildcard labs/*/lab.toml))))
+
+.PHONY: all deps tools grade test test-c test-py skeletons check-skeletons clean help
+
+all: tools
+
+help:
+	@echo "make grade       grade the reference solutions of: $(LABS)"
+	@echo "make test        run all of the kit's tests"
+	@echo "make skeletons   regenerate skeletons/ from solutions/"
+	@echo "make deps        install missing Debian packages (root)"
+	@echo "make clean       remove build products and results"
+
+deps:
+	@tools/deps.sh
+
+tools: deps
+	@$(MAKE) -s -C grader/sandbox
+	@$(MAKE) -s -C grader/pcapcheck
+
+grade: tools
+	@status=0; for lab in $(LABS); do \
+		grader/grade $$lab -j $(JOBS) --results results/$$lab || status=1; echo; \
+	done; \
+	$(PYTHON) tools/scoretable.py $(addprefix results/,$(LABS)); exit $$status
+
+skeletons:
+	@$(PYTHON) tools/mkskeleton.py
+
+check-skeletons:
+	@$(PYTHON) tools/mkskeleton.py --check
+
+test-c: tools
+	@$(MAKE) -s -C tests/c check
+	@$(MAKE) -s -C tests/pcapcheck check
+
+test-py: tools
+	@$(PYTHON) -m pytest -n $(JOBS) tests
+
+test: test-c test-py
+
+clean:
+	@$(MAKE) -s -C grader/sandbox clean
+	@$(MAKE) -s -C grader/pcapcheck clean
+	@rm -rf build results

@@ -1,0 +1,65 @@
+"""Feedback text and the report formats (Gradescope, JUnit, Autolab)."""
+import json
+import xml.etree.ElementTree as ET
+
+from socklab import report
+from socklab.feedback import CaseFailure, first_difference, show_bytes
+
+
+def test_first_difference_points_at_the_byte():
+    assert first_difference(b"HELLO", b"HELLO") is None
+    assert "at byte 2 " in first_difference(b"HELLO", b"HEllO")
+    assert "at byte 3 " in first_difference(b"HELLO", b"HEL")
+    assert "end of data" in first_difference(b"HEL", b"HELLO")
+
+
+def test_show_bytes_is_unambiguous_and_short():
+    assert show_bytes(b"a\nb") == "'a\\nb'"
+    assert show_bytes(b"") == "nothing (0 bytes)"
+    long = show_bytes(b"x" * 1000)
+    assert long.endswith("(1000 bytes)") and len(long) < 100
+
+
+def test_case_failure_text_has_every_part():
+    text = CaseFailure("it broke", expected="A", saw="B", difference="at byte 0", hint="fix it").text()
+    for part in ("it broke", "Expected:", "Saw:", "First difference:", "Hint:", "fix it"):
+        assert part in text
+
+
+def _results(hidden_present=False):
+    case = {"name": "a", "title": "A", "visibility": "visible", "max_points": 60, "points": 60,
+            "status": "passed", "summary": "", "feedback": "", "seconds": 0.5}
+    bad = dict(case, name="b", title="B", visibility="after_due_date", max_points=30, points=0,
+               status="failed", summary="wrong <reply>", feedback="saw & expected")
+    unchecked = dict(case, name="c", max_points=10, points=0, status="not_checked",
+                     summary="Not checked", feedback="Not checked")
+    return {"lab": "echo", "submission": "x", "max_score": 110 if not hidden_present else 100,
+            "hidden": {"count": 1, "points": 10, "present": hidden_present},
+            "cases": [case, bad, unchecked]}
+
+
+def test_gradescope_results_follow_its_schema():
+    gs = report.gradescope(_results())
+    assert gs["score"] == 60
+    assert [t["max_score"] for t in gs["tests"]] == [60, 30, 10]
+    assert [t["visibility"] for t in gs["tests"]] == ["visible", "after_due_date", "visible"]
+    assert all(set(t) >= {"name", "score", "max_score", "output", "visibility"} for t in gs["tests"])
+    json.dumps(gs)
+
+
+def test_headline_counts_hidden_and_unchecked_points():
+    line = report.headline(_results())
+    assert "60/110" in line and "1 hidden case" in line and "10 points not checked" in line
+    assert "hidden" not in report.headline(_results(hidden_present=True))
+
+
+def test_junit_xml_parses_and_counts():
+    suite = ET.fromstring(report.junit_xml(_results()))
+    assert suite.get("tests") == "3" and suite.get("failures") == "1" and suite.get("skipped") == "1"
+    failure = suite.find("testcase[@name='b']/failure")
+    assert failure.get("message") == "wrong <reply>" and failure.text == "saw & expected"
+
+
+def test_autolab_line_is_json_with_scores():
+    line = json.loads(report.autolab_line(_results()))
+    assert line == {"scores": {"a": 60, "b": 0, "c": 0}, "scoreboard": [60]}

@@ -1,0 +1,47 @@
+"""Every lab's rubric is sound: 100 points, every case has a test and back."""
+import ast
+import glob
+import os
+
+import pytest
+
+from socklab.labspec import Lab
+from socklab.paths import LABS
+
+LAB_NAMES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(LABS, "*", "lab.toml")))
+
+
+def _test_functions(lab_dir):
+    names = set()
+    for path in glob.glob(os.path.join(lab_dir, "**", "test_*.py"), recursive=True):
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        names |= {n.name[5:] for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    return names
+
+
+def test_there_are_labs():
+    assert "echo" in LAB_NAMES
+
+
+@pytest.mark.parametrize("name", LAB_NAMES)
+def test_rubric_sums_to_100_and_matches_the_tests(name):
+    lab = Lab(name)
+    assert lab.check() == []
+    assert lab.hidden_present, "the kit's own tests need the hidden cases"
+    assert set(lab.cases) == _test_functions(lab.dir)
+
+
+@pytest.mark.parametrize("name", LAB_NAMES)
+def test_hidden_cases_live_only_in_hidden(name):
+    lab = Lab(name)
+    visible_dir_tests = set()
+    for path in glob.glob(os.path.join(lab.dir, "test_*.py")):
+        with open(path) as f:
+            visible_dir_tests |= {n.name[5:] for n in ast.parse(f.read()).body
+                                  if isinstance(n, ast.FunctionDef)}
+    hidden = {c.name for c in lab.cases.values() if c.visibility == "hidden"}
+    assert hidden and not (hidden & visible_dir_tests)
+    with open(os.path.join(lab.dir, "lab.toml")) as f:
+        toml_text = f.read()
+    assert not any(h in toml_text for h in hidden), "lab.toml must not name hidden cases"

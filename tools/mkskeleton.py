@@ -166,18 +166,19 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(root, "skeletons"), help="skeletons directory")
     p.add_argument("--check", action="store_true",
                    help="do not write; exit 1 if the committed skeletons differ from what would be generated")
-    p.add_argument("--list", action="store_true", help="print each lab's blanks as 'lab n task'")
+    p.add_argument("--list", action="store_true",
+                   help="do not write; print each lab's blanks as 'lab<TAB>n<TAB>task'")
     args = p.parse_args(argv)
     labs = args.labs or labs_with_blanks(args.solutions)
     stale = []
     try:
         for lab in labs:
-            if args.check:
+            if args.check or args.list:
                 with tempfile.TemporaryDirectory() as tmp:
                     fresh = os.path.join(tmp, lab)
                     blanks = generate_lab(args.solutions, lab, fresh)
                     target = os.path.join(args.out, lab)
-                    if not os.path.isdir(target) or not trees_equal(fresh, target):
+                    if args.check and (not os.path.isdir(target) or not trees_equal(fresh, target)):
                         stale.append(lab)
             else:
                 blanks = generate_lab(args.solutions, lab, os.path.join(args.out, lab))

@@ -13,7 +13,7 @@ from . import build as buildmod
 from . import report
 from .labspec import Lab, SpecError
 from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
-from .proc import Limits
+from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits
 
 EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
@@ -81,12 +81,18 @@ def ensure_tools(args):
                                    "\nIs the kit set up? Run 'make deps' as root.")
 
 
-def student_limits():
+def student_uid_base():
+    """A block of uids of our own, so that concurrent grading runs do not share
+    RLIMIT_NPROC (counted per uid) and their leftovers can be told apart."""
+    return STUDENT_UID_BASE + (os.getpid() % 500) * MAX_WORKERS_PER_UID_BLOCK
+
+
+def student_limits(uid_base):
     root = os.geteuid() == 0
-    return Limits(uid=61000 if root else None, pidns=root)
+    return Limits(uid=uid_base if root else None, pidns=root)
 
 
-def run_cases(args, lab, build_dir, results_dir):
+def run_cases(args, lab, build_dir, results_dir, uid_base):
     """Run the lab's pytest cases on BUILD_DIR; return the records from cases.json."""
     cmd = [PYTHON, "-m", "pytest", lab.dir, "-q", "-p", "no:cacheprovider", "--rootdir", ROOT,
            "--socklab-build", build_dir, "--socklab-results", results_dir]
@@ -98,7 +104,7 @@ def run_cases(args, lab, build_dir, results_dir):
         cmd += ["-k", " or ".join(args.case)]
     n = len(lab.cases)
     deadline = 60 + (lab.case_timeout + 20) * n / args.jobs
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base))
     log_path = os.path.join(results_dir, "pytest.log")
     with open(log_path, "wb") as log:
         try:
@@ -168,15 +174,18 @@ def grade(args):
     results_dir = os.path.abspath(args.results or os.path.join("results", lab.name))
     prepare_results(results_dir)
     ensure_tools(args)
+    uid_base = student_uid_base()
     work = tempfile.mkdtemp(prefix="socklab-build-")
     os.chmod(work, 0o755)
     results = {"lab": lab.name, "title": lab.title, "submission": os.path.relpath(submission),
                "max_score": lab.total_points, "sanitize": args.sanitize,
+               "student_uids": [uid_base, uid_base + MAX_WORKERS_PER_UID_BLOCK - 1] if os.geteuid() == 0 else None,
                "hidden": {"count": lab.hidden_count, "points": lab.hidden_points,
                           "present": lab.hidden_present}}
     try:
         progress(args, f"building {os.path.relpath(submission)}{' with sanitizers' if args.sanitize else ''}")
-        built = buildmod.build(lab, submission, os.path.join(work, "src"), student_limits(), args.sanitize)
+        built = buildmod.build(lab, submission, os.path.join(work, "src"), student_limits(uid_base),
+                               args.sanitize)
         with open(os.path.join(results_dir, "build.log"), "wb") as f:
             f.write(built.log)
         results["build"] = {"ok": built.ok, "seconds": round(built.seconds, 2), "warnings": built.warnings,
@@ -184,7 +193,7 @@ def grade(args):
         if built.ok:
             progress(args, f"built in {built.seconds:.1f} s ({built.warnings} warnings); "
                            f"running {len(lab.cases)} cases with -j {args.jobs}")
-            records, problem = run_cases(args, lab, os.path.join(work, "src"), results_dir)
+            records, problem = run_cases(args, lab, os.path.join(work, "src"), results_dir, uid_base)
             results["cases"] = complete(lab, records, problem, args.case)
             results["problem"] = problem
         else:

@@ -19,9 +19,8 @@ from .case import Case
 from .feedback import CaseFailure, NotChecked
 from .labspec import Lab, case_name_of
 from .paths import LABS, SOLUTIONS
-from .proc import Limits
+from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits
 
-STUDENT_UID_BASE = 61000   # one uid per pytest worker, so RLIMIT_NPROC is per case
 
 
 def pytest_addoption(parser):
@@ -71,7 +70,8 @@ class _Env:
         self.iso = isolation.choose()
         self.sanitize = config.getoption("--socklab-sanitize")
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-        uid = STUDENT_UID_BASE + int(worker[2:] or 0) if self.iso.is_root else None
+        base = int(os.environ.get("SOCKLAB_UID_BASE", STUDENT_UID_BASE))
+        uid = base + int(worker[2:] or 0) % MAX_WORKERS_PER_UID_BLOCK if self.iso.is_root else None
         self.limits = Limits(uid=uid, pidns=self.iso.mode in ("netns", "userns"), sanitize=self.sanitize)
         self.results = config.getoption("--socklab-results") or os.path.join(tmp, "results")
         os.makedirs(self.results, exist_ok=True)

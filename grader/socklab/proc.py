@@ -15,6 +15,8 @@ import time
 from .paths import SLRUN
 
 OUTPUT_CAP = 1 << 20          # bytes kept per stream
+STUDENT_UID_BASE = 61000        # student processes run as uids from here on (never root)
+MAX_WORKERS_PER_UID_BLOCK = 8   # one uid per pytest worker of a grading run
 DEFAULT_LIMITS = {"cpu": 10, "mem": "1G", "nproc": 64, "fsize": "64M", "nofile": 256}
 
 

@@ -1,0 +1,123 @@
+"""grader/grade on broken and hostile submissions: it always ends, always
+writes its reports, and says what went wrong."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from socklab.paths import ROOT
+
+GRADE = os.path.join(ROOT, "grader", "grade")
+PY = "/usr/bin/python3"
+
+
+def grade(tmp_path, submission, *extra, timeout=240):
+    results = tmp_path / "results"
+    t0 = time.monotonic()
+    out = subprocess.run([GRADE, "echo", "--submission", str(submission), "--results", str(results), "-q",
+                          *extra], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    with open(results / "results.json") as f:
+        data = json.load(f)
+    return out, data, time.monotonic() - t0
+
+
+def _submission(tmp_path, makefile, files=None):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "Makefile").write_text(makefile)
+    for name, text in (files or {}).items():
+        (sub / name).write_text(text)
+        os.chmod(sub / name, 0o755)
+    os.chmod(tmp_path, 0o755)
+    return sub
+
+
+def test_unknown_lab_is_a_usage_error():
+    out = subprocess.run([GRADE, "no-such-lab"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "no lab named 'no-such-lab'" in out.stderr
+
+
+def test_compile_error_is_feedback_and_zero_points(tmp_path):
+    sub = _submission(tmp_path, "all:\n\tgcc -c broken.c -o broken.o\n",
+                      {"broken.c": "int main(void) { return missing_semicolon }\n"})
+    out, data, _ = grade(tmp_path, sub)
+    assert out.returncode == 1
+    assert data["score"] == 0 and data["build"]["ok"] is False
+    assert {c["status"] for c in data["cases"]} == {"not_run"}
+    assert "error" in data["build"]["feedback"] and "broken.c" in data["build"]["feedback"]
+    assert "did not build" in out.stdout and "broken.c" in out.stdout
+    gs = json.loads((tmp_path / "results" / "gradescope.json").read_text())
+    assert gs["score"] == 0 and "broken.c" in gs["output"]
+    assert (tmp_path / "results" / "junit.xml").exists()
+
+
+def test_missing_binaries_are_named(tmp_path):
+    sub = _submission(tmp_path, "all:\n\ttrue\n")
+    out, data, _ = grade(tmp_path, sub)
+    assert out.returncode == 1
+    assert "did not produce: tcpclient, tcpserver, udpclient, udpserver" in data["build"]["problem"]
+
+
+HOSTILE = {
+    # never listens; leaves a setsid daemon behind; ignores SIGTERM
+    "tcpserver": f"""#!{PY}
+import os, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(1000)
+    os._exit(0)
+while True:
+    time.sleep(1)
+""",
+    # floods stdout and never ends
+    "tcpclient": f"""#!{PY}
+import sys
+while True:
+    sys.stdout.write("spam " * 1000)
+""",
+    # fork bomb, contained by RLIMIT_NPROC
+    "udpclient": f"""#!{PY}
+import os, time
+while True:
+    try:
+        os.fork()
+    except OSError:
+        time.sleep(0.5)
+""",
+    "udpserver": f"#!{PY}\nimport os\nos.kill(os.getpid(), 11)\n",
+}
+
+
+def _processes_of(uids):
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                uid = next(int(l.split()[1]) for l in f if l.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if uids[0] <= uid <= uids[1]:
+            found.append(pid)
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="student uids and PID namespaces need root")
+def test_hostile_submission_is_contained_and_graded(tmp_path):
+    sub = _submission(tmp_path, "all:\n\ttrue\n", HOSTILE)
+    cases = ["tcp_server_uppercase", "tcp_client_uppercase", "udp_client_uppercase", "udp_server_two_clients"]
+    args = [x for c in cases for x in ("-k", c)]
+    out, data, seconds = grade(tmp_path, sub, *args)
+    assert out.returncode == 1, out.stderr
+    by = {c["name"]: c for c in data["cases"]}
+    assert set(by) == set(cases)
+    assert all(c["status"] == "failed" for c in by.values()), [(c["name"], c["status"]) for c in by.values()]
+    assert "was not listening on TCP port" in by["tcp_server_uppercase"]["summary"]
+    assert "never connected" in by["tcp_client_uppercase"]["summary"]
+    assert "SIGSEGV" in by["udp_server_two_clients"]["feedback"]
+    assert seconds < 120
+    assert _processes_of(data["student_uids"]) == [], "student processes survived the grading run"

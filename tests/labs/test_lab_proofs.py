@@ -1,0 +1,137 @@
+"""Each lab proves its grader: the reference scores 100 (also with sanitizers),
+the generated skeleton scores at most 10, and every mutant (the solution with
+one typical student bug, tests/mutants/<lab>.toml) loses points in the case
+named for that bug."""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+
+import pytest
+
+from socklab.labspec import Lab
+from socklab.paths import LABS, ROOT, SKELETONS, SOLUTIONS
+
+GRADE = os.path.join(ROOT, "grader", "grade")
+LAB_NAMES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(LABS, "*", "lab.toml")))
+MUTANTS_DIR = os.path.join(ROOT, "tests", "mutants")
+
+
+def load_mutants(lab):
+    path = os.path.join(MUTANTS_DIR, f"{lab}.toml")
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        return tomllib.load(f)["mutant"]
+
+
+MUTANTS = [(lab, m) for lab in LAB_NAMES for m in load_mutants(lab)]
+
+
+def run_grade(lab, submission, results, *extra):
+    out = subprocess.run([GRADE, lab, "--submission", submission, "--results", results, "-q", *extra],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    path = os.path.join(results, "results.json")
+    assert os.path.exists(path), f"grade wrote no results.json:\n{out.stdout}\n{out.stderr}"
+    with open(path) as f:
+        return out, json.load(f)
+
+
+def _failed(data):
+    return {c["name"]: c["summary"] for c in data["cases"] if c["status"] != "passed"}
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_reference_scores_100(lab, tmp_path):
+    out, data = run_grade(lab, os.path.join(SOLUTIONS, lab), str(tmp_path / "r"), "-j", "2")
+    assert data["score"] == 100, f"{_failed(data)}\n{out.stdout[-3000:]}"
+    assert out.returncode == 0
+    assert data["isolation"] == "netns" or os.geteuid() != 0
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_reference_scores_100_with_sanitizers(lab, tmp_path):
+    out, data = run_grade(lab, os.path.join(SOLUTIONS, lab), str(tmp_path / "r"), "--sanitize", "-j", "2")
+    assert data["sanitize"] is True
+    assert data["score"] == 100, f"{_failed(data)}\n{out.stdout[-3000:]}"
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_skeleton_scores_low_and_says_why(lab, tmp_path):
+    out, data = run_grade(lab, os.path.join(SKELETONS, lab), str(tmp_path / "r"), "-j", "2")
+    assert data["build"]["ok"], "the skeleton must compile"
+    assert data["score"] <= 10, f"skeleton scored {data['score']}"
+    assert re.search(r"TODO \d+ not done yet", out.stdout), "feedback should show the skeleton's TODO messages"
+
+
+@pytest.mark.parametrize("lab, mutant", MUTANTS, ids=[f"{lab}-{m['name']}" for lab, m in MUTANTS])
+def test_mutant_loses_points_in_its_case(lab, mutant, tmp_path):
+    sub = tmp_path / lab
+    shutil.copytree(os.path.join(SOLUTIONS, lab), sub,
+                    ignore=shutil.ignore_patterns("*.o", "*.d", *Lab(lab).binaries))
+    shutil.copytree(os.path.join(SOLUTIONS, "common"), tmp_path / "common",
+                    ignore=shutil.ignore_patterns("*.o", "*.d"))
+    path = sub / mutant["file"]
+    text = path.read_text()
+    assert text.count(mutant["find"]) == 1, \
+        f"mutant {mutant['name']}: its 'find' text must occur exactly once in {mutant['file']}"
+    path.write_text(text.replace(mutant["find"], mutant["replace"]))
+    os.chmod(tmp_path, 0o755)
+    out, data = run_grade(lab, str(sub), str(tmp_path / "r"), "-j", "2")
+    assert data["build"]["ok"], f"mutant does not compile: {data['build']}"
+    by = {c["name"]: c for c in data["cases"]}
+    assert mutant["caught_by"] in by, f"unknown case {mutant['caught_by']}"
+    caught = by[mutant["caught_by"]]
+    assert caught["status"] == "failed", f"{mutant['name']} was not caught by {mutant['caught_by']}: {caught['status']}"
+    assert data["score"] < 100
+    assert caught["feedback"], "a failed case must explain itself"
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_every_lab_has_mutants_naming_real_cases(lab):
+    mutants = load_mutants(lab)
+    assert len(mutants) >= 5
+    cases = Lab(lab).cases
+    for m in mutants:
+        assert m["caught_by"] in cases, m["name"]
+        assert m["bug"] and m["name"]
+
+
+def test_committed_skeletons_are_what_the_generator_writes():
+    out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "mkskeleton.py"), "--check"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_skeleton_and_solution_compile_without_warnings(lab, tmp_path):
+    for src in (os.path.join(SKELETONS, lab), os.path.join(SOLUTIONS, lab)):
+        dest = tmp_path / os.path.basename(os.path.dirname(src)) / lab
+        shutil.copytree(src, dest, ignore=shutil.ignore_patterns("*.o", "*.d", *Lab(lab).binaries))
+        if not (dest / "common").exists():
+            shutil.copytree(os.path.join(SOLUTIONS, "common"), dest / "common",
+                            ignore=shutil.ignore_patterns("*.o", "*.d"))
+        out = subprocess.run(["make", "-C", str(dest)], capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "warning:" not in out.stdout + out.stderr, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("lab", LAB_NAMES)
+def test_handout_names_every_blank_in_order(lab):
+    out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "mkskeleton.py"), "--list", lab], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    blanks = [line.split("\t") for line in out.stdout.splitlines()]
+    assert blanks, "a lab without blanks?"
+    with open(os.path.join(ROOT, "handouts", f"{lab}.md"), encoding="utf-8") as f:
+        handout = f.read()
+    positions = []
+    for _, n, task in blanks:
+        m = re.search(rf"^#+ TODO {n}\b.*$", handout, re.M)
+        assert m, f"handouts/{lab}.md has no heading for TODO {n}"
+        assert task.rstrip(".") in m.group(0), f"TODO {n} heading should repeat its task: {task}"
+        positions.append(m.start())
+    assert positions == sorted(positions), "the handout must list the blanks in order"

@@ -1,0 +1,52 @@
+/* capture.h - live capture on one interface into a pcap file.
+ *
+ * capture_open() activates the interface in immediate mode with a large
+ * buffer, sets the BPF filter and opens the output file; after it returns
+ * the caller may announce that capturing has started. capture_run() writes
+ * packets until *stop is set (from a signal handler) or the packet limit
+ * is reached, then drains what the kernel still holds. capture_close()
+ * flushes the file, so that it always ends on a whole packet.
+ */
+#ifndef PCAPCHECK_CAPTURE_H
+#define PCAPCHECK_CAPTURE_H
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CAPTURE_DEFAULT_SNAPLEN 262144
+#define CAPTURE_BUFFER_SIZE (8 * 1024 * 1024)
+
+struct capture_options {
+	const char *iface;
+	const char *file;
+	const char *filter;   /* BPF expression, or NULL for everything */
+	int snaplen;
+	uint64_t max_packets; /* 0: no limit */
+};
+
+struct capture {
+	pcap_t *pcap;
+	FILE *fp;
+	pcap_dumper_t *dumper;
+	const struct capture_options *opt;
+	uint64_t captured;
+};
+
+/* capture_open - activate the interface, set the filter, open the file; 0, or -1 and err. */
+int capture_open(struct capture *c, const struct capture_options *opt, char *err, size_t errlen);
+
+/* capture_run - write packets until *stop or the limit, then drain; 0, or -1 and err. */
+int capture_run(struct capture *c, volatile sig_atomic_t *stop, char *err, size_t errlen);
+
+/* capture_close - flush and close; *dropped gets the kernel's drop count; 0, or -1 and err. */
+int capture_close(struct capture *c, uint64_t *dropped, char *err, size_t errlen);
+
+/* capture_linktype - the libpcap name of the interface's link type. */
+const char *capture_linktype(const struct capture *c);
+
+/* capture_snaplen - the snapshot length in effect. */
+int capture_snaplen(const struct capture *c);
+
+#endif

@@ -1,0 +1,133 @@
+/* report_inspect.c - a Wireshark-like timeline per connection, for people. */
+#include "report.h"
+
+#include <inttypes.h>
+
+#include "textfmt.h"
+
+#define EVENT_PREVIEW 20
+
+/* print_endpoints - "a:p → b:p" in the direction a segment travelled. */
+static void print_endpoints(FILE *out, const struct flow_endpoint *from,
+			    const struct flow_endpoint *to)
+{
+	char f[FLOW_ENDPOINT_STRLEN], t[FLOW_ENDPOINT_STRLEN];
+	fprintf(out, "%s → %s", flow_endpoint_format(from, f, sizeof f),
+		flow_endpoint_format(to, t, sizeof t));
+}
+
+/* print_notes - the bracketed notes of a segment, "[TCP Retransmission] ". */
+static void print_notes(FILE *out, unsigned notes)
+{
+	for (unsigned bit = 1; bit <= NOTE_ACKED_UNSEEN; bit <<= 1)
+		if (notes & bit)
+			fprintf(out, "[%s] ", tcp_note_text(bit));
+}
+
+/* print_tcp_event - one line per segment, as Wireshark's Info column. */
+static void print_tcp_event(FILE *out, const struct analysis *a, const struct tcp_conn *c,
+			    const struct tcp_event *e)
+{
+	const struct tcp_side *from = &c->side[e->dir], *to = &c->side[!e->dir];
+	char flags[64];
+	fputs("  ", out);
+	text_seconds(out, e->ts - a->first_ts);
+	fputs("  ", out);
+	print_endpoints(out, &from->ep, &to->ep);
+	fputs("  ", out);
+	print_notes(out, e->notes);
+	fprintf(out, "[%s] Seq=%" PRId64, text_tcp_flags(e->flags, flags, sizeof flags),
+		e->rel_seq);
+	if (e->flags & TCP_ACK)
+		fprintf(out, " Ack=%" PRId64, e->rel_ack);
+	fprintf(out, " Win=%" PRIu32 " Len=%" PRIu32, e->window, e->len);
+	if (e->preview_len > 0) {
+		fputs("  ", out);
+		text_preview(out, e->preview, e->preview_len, EVENT_PREVIEW);
+		/* text_preview marks its own cut; mark a payload longer than kept. */
+		if (e->len > e->preview_len && e->preview_len <= EVENT_PREVIEW)
+			fputs("...", out);
+	}
+	fputc('\n', out);
+}
+
+/* print_tcp_verdict - the lines that close a connection's timeline. */
+static void print_tcp_verdict(FILE *out, const struct tcp_conn *c)
+{
+	const struct tcp_side *o = &c->side[TCP_ORIG], *r = &c->side[TCP_RESP];
+	enum tcp_dir closer = tcp_first_closer(c);
+	fprintf(out, "  => %s, history %s, teardown %s", tcp_conn_state(c), c->zeek.history,
+		tcp_teardown_name(tcp_teardown(c)));
+	if (closer != TCP_NOBODY)
+		fprintf(out, " (%s closed first)", tcp_dir_name(closer));
+	fputc('\n', out);
+	fprintf(out, "  => orig sent %" PRIu64 " byte%s in %" PRIu64 " data segment%s, resp %" PRIu64
+		     " byte%s in %" PRIu64 "; retransmissions %" PRIu64 "/%" PRIu64
+		     ", keep-alives %" PRIu64 "/%" PRIu64 "\n",
+		tcp_bytes(c, TCP_ORIG), text_plural(tcp_bytes(c, TCP_ORIG)), o->data_segs,
+		text_plural(o->data_segs), tcp_bytes(c, TCP_RESP),
+		text_plural(tcp_bytes(c, TCP_RESP)), r->data_segs, o->retransmissions,
+		r->retransmissions, o->keepalives, r->keepalives);
+	if (c->partial_start || tcp_partial_end(c))
+		fprintf(out, "  => capture %s%s%s\n", c->partial_start ? "started mid-connection" : "",
+			c->partial_start && tcp_partial_end(c) ? ", " : "",
+			tcp_partial_end(c) ? "ended before the close" : "");
+}
+
+/* print_tcp_conn - header, one line per segment, verdict. */
+static void print_tcp_conn(FILE *out, const struct analysis *a, const struct tcp_conn *c)
+{
+	fprintf(out, "TCP %u  ", c->id);
+	print_endpoints(out, &c->side[TCP_ORIG].ep, &c->side[TCP_RESP].ep);
+	fprintf(out, "  (%zu segment%s)\n", c->nevents, text_plural(c->nevents));
+	for (size_t i = 0; i < c->nevents; i++)
+		print_tcp_event(out, a, c, &c->events[i]);
+	print_tcp_verdict(out, c);
+	fputc('\n', out);
+}
+
+/* print_udp_flow - header, one line per datagram, request/response summary. */
+static void print_udp_flow(FILE *out, const struct analysis *a, const struct udp_flow *f)
+{
+	fprintf(out, "UDP %u  ", f->id);
+	print_endpoints(out, &f->side[UDP_ORIG].ep, &f->side[UDP_RESP].ep);
+	fprintf(out, "  (%zu datagram%s)\n", f->nevents, text_plural(f->nevents));
+	for (size_t i = 0; i < f->nevents; i++) {
+		const struct udp_event *e = &f->events[i];
+		fputs("  ", out);
+		text_seconds(out, e->ts - a->first_ts);
+		fputs("  ", out);
+		print_endpoints(out, &f->side[e->dir].ep, &f->side[!e->dir].ep);
+		fprintf(out, "  UDP Len=%" PRIu32, e->len);
+		if (e->preview_len > 0) {
+			fputs("  ", out);
+			text_preview(out, e->preview, e->preview_len, EVENT_PREVIEW);
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "  => %" PRIu64 " request%s, %" PRIu64 " answered, %" PRIu64 " unanswered\n\n",
+		f->side[UDP_ORIG].dgrams, text_plural(f->side[UDP_ORIG].dgrams), f->pairs,
+		udp_unanswered(f));
+}
+
+/* emit_warning - a warning_fn that prints each warning on its own line. */
+static void emit_warning(void *ctx, const char *message)
+{
+	fprintf(ctx, "warning: %s\n", message);
+}
+
+int report_inspect(const struct analysis *a, FILE *out)
+{
+	fprintf(out, "%s: %s, %" PRIu64 " packet%s%s\n", a->file ? a->file : "",
+		analysis_linktype_name(a), a->packets, text_plural(a->packets),
+		a->truncated ? " (file truncated)" : "");
+	(void)analysis_warnings(a, emit_warning, out);
+	fputc('\n', out);
+	for (size_t i = 0; i < a->tcp.count; i++)
+		print_tcp_conn(out, a, &a->tcp.conns[i]);
+	for (size_t i = 0; i < a->udp.count; i++)
+		print_udp_flow(out, a, &a->udp.flows[i]);
+	if (fflush(out) == EOF || ferror(out))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,207 @@
+/* report_json.c - the analysis as JSON for the grader (see report.h). */
+#include "report.h"
+
+#include "json.h"
+
+#define NS_PER_MS 1000000
+
+/* write_endpoint - {"addr": ..., "port": ...} */
+static void write_endpoint(struct json_writer *w, const char *key, const struct flow_endpoint *e)
+{
+	char addr[FLOW_ENDPOINT_STRLEN];
+	json_key(w, key);
+	json_begin_object(w);
+	json_key(w, "addr");
+	json_string(w, flow_addr_format(&e->addr, addr, sizeof addr));
+	json_key(w, "port");
+	json_uint(w, e->port);
+	json_end_object(w);
+}
+
+/* write_seconds - a time in ns as seconds with nine decimals. */
+static void write_seconds(struct json_writer *w, const char *key, int64_t ns)
+{
+	json_key(w, key);
+	json_fixed(w, ns, 9);
+}
+
+/* write_pair - {"orig": o, "resp": r} */
+static void write_pair(struct json_writer *w, const char *key, uint64_t o, uint64_t r)
+{
+	json_key(w, key);
+	json_begin_object(w);
+	json_key(w, "orig");
+	json_uint(w, o);
+	json_key(w, "resp");
+	json_uint(w, r);
+	json_end_object(w);
+}
+
+/* write_handshake - which handshake segments were seen, and its round trip. */
+static void write_handshake(struct json_writer *w, const struct tcp_handshake *hs)
+{
+	bool complete = hs->syn && hs->synack && hs->ack;
+	json_key(w, "handshake");
+	json_begin_object(w);
+	json_key(w, "syn");
+	json_bool(w, hs->syn);
+	json_key(w, "synack");
+	json_bool(w, hs->synack);
+	json_key(w, "ack");
+	json_bool(w, hs->ack);
+	json_key(w, "complete");
+	json_bool(w, complete);
+	/* Wireshark's initial RTT: from the first SYN to the handshake's ACK. */
+	json_key(w, "rtt_ms");
+	if (complete)
+		json_fixed(w, hs->ack_ts - hs->syn_ts, 6);
+	else
+		json_null(w);
+	json_end_object(w);
+}
+
+/* write_teardown - how the connection ended and who started it. */
+static void write_teardown(struct json_writer *w, const struct tcp_conn *c)
+{
+	enum tcp_dir closer = tcp_first_closer(c);
+	json_key(w, "teardown");
+	json_begin_object(w);
+	json_key(w, "kind");
+	json_string(w, tcp_teardown_name(tcp_teardown(c)));
+	json_key(w, "first_closer");
+	if (closer == TCP_NOBODY)
+		json_null(w);
+	else
+		json_string(w, tcp_dir_name(closer));
+	json_key(w, "fin_packets");
+	json_uint(w, c->side[TCP_ORIG].fin_packets + c->side[TCP_RESP].fin_packets);
+	json_end_object(w);
+}
+
+/* write_preview - the first bytes of one direction's reassembled stream. */
+static void write_preview(struct json_writer *w, const char *key, const struct stream *s)
+{
+	size_t n;
+	const uint8_t *p = stream_bytes(s, &n);
+	json_key(w, key);
+	json_bytes(w, p, n < REPORT_PREVIEW ? n : REPORT_PREVIEW);
+}
+
+/* write_counts - bytes, packets, data segments, retransmissions, keep-alives. */
+static void write_counts(struct json_writer *w, const struct tcp_conn *c)
+{
+	const struct tcp_side *o = &c->side[TCP_ORIG], *r = &c->side[TCP_RESP];
+	json_key(w, "orig_bytes");
+	json_uint(w, tcp_bytes(c, TCP_ORIG));
+	json_key(w, "resp_bytes");
+	json_uint(w, tcp_bytes(c, TCP_RESP));
+	json_key(w, "orig_pkts");
+	json_uint(w, o->pkts);
+	json_key(w, "resp_pkts");
+	json_uint(w, r->pkts);
+	json_key(w, "orig_data_segs");
+	json_uint(w, o->data_segs);
+	json_key(w, "resp_data_segs");
+	json_uint(w, r->data_segs);
+	write_pair(w, "retransmissions", o->retransmissions, r->retransmissions);
+	write_pair(w, "keepalives", o->keepalives, r->keepalives);
+}
+
+/* write_tcp_conn - one element of the "tcp" array. */
+static void write_tcp_conn(struct json_writer *w, const struct analysis *a,
+			   const struct tcp_conn *c)
+{
+	json_begin_object(w);
+	json_key(w, "id");
+	json_uint(w, c->id);
+	write_endpoint(w, "orig", &c->side[TCP_ORIG].ep);
+	write_endpoint(w, "resp", &c->side[TCP_RESP].ep);
+	write_seconds(w, "start", c->first_ts - a->first_ts);
+	write_seconds(w, "end", c->last_ts - a->first_ts);
+	write_seconds(w, "duration", c->last_ts - c->first_ts);
+	json_key(w, "conn_state");
+	json_string(w, tcp_conn_state(c));
+	json_key(w, "history");
+	json_string(w, c->zeek.history);
+	write_handshake(w, &c->handshake);
+	write_counts(w, c);
+	write_teardown(w, c);
+	json_key(w, "partial_start");
+	json_bool(w, c->partial_start);
+	json_key(w, "partial_end");
+	json_bool(w, tcp_partial_end(c));
+	json_key(w, "tcp_completeness");
+	json_uint(w, c->completeness);
+	write_preview(w, "orig_payload_preview", &c->side[TCP_ORIG].stream);
+	write_preview(w, "resp_payload_preview", &c->side[TCP_RESP].stream);
+	json_end_object(w);
+}
+
+/* write_udp_flow - one element of the "udp" array. */
+static void write_udp_flow(struct json_writer *w, const struct analysis *a,
+			   const struct udp_flow *f)
+{
+	const struct udp_side *o = &f->side[UDP_ORIG], *r = &f->side[UDP_RESP];
+	json_begin_object(w);
+	json_key(w, "id");
+	json_uint(w, f->id);
+	write_endpoint(w, "orig", &o->ep);
+	write_endpoint(w, "resp", &r->ep);
+	write_seconds(w, "start", f->first_ts - a->first_ts);
+	write_seconds(w, "end", f->last_ts - a->first_ts);
+	write_seconds(w, "duration", f->last_ts - f->first_ts);
+	json_key(w, "orig_dgrams");
+	json_uint(w, o->dgrams);
+	json_key(w, "resp_dgrams");
+	json_uint(w, r->dgrams);
+	json_key(w, "orig_bytes");
+	json_uint(w, o->bytes);
+	json_key(w, "resp_bytes");
+	json_uint(w, r->bytes);
+	json_key(w, "pairs");
+	json_uint(w, f->pairs);
+	json_key(w, "unanswered");
+	json_uint(w, udp_unanswered(f));
+	json_key(w, "orig_payload_preview");
+	json_bytes(w, o->preview, o->preview_len);
+	json_key(w, "resp_payload_preview");
+	json_bytes(w, r->preview, r->preview_len);
+	json_end_object(w);
+}
+
+/* emit_warning - a warning_fn that writes each warning as a JSON string. */
+static void emit_warning(void *ctx, const char *message)
+{
+	json_string(ctx, message);
+}
+
+int report_json(const struct analysis *a, FILE *out)
+{
+	struct json_writer w;
+	json_init(&w, out);
+	json_begin_object(&w);
+	json_key(&w, "file");
+	json_string(&w, a->file ? a->file : "");
+	json_key(&w, "linktype");
+	json_string(&w, analysis_linktype_name(a));
+	json_key(&w, "packets");
+	json_uint(&w, a->packets);
+	json_key(&w, "truncated");
+	json_bool(&w, a->truncated);
+	json_key(&w, "warnings");
+	json_begin_array(&w);
+	(void)analysis_warnings(a, emit_warning, &w);
+	json_end_array(&w);
+	json_key(&w, "tcp");
+	json_begin_array(&w);
+	for (size_t i = 0; i < a->tcp.count; i++)
+		write_tcp_conn(&w, a, &a->tcp.conns[i]);
+	json_end_array(&w);
+	json_key(&w, "udp");
+	json_begin_array(&w);
+	for (size_t i = 0; i < a->udp.count; i++)
+		write_udp_flow(&w, a, &a->udp.flows[i]);
+	json_end_array(&w);
+	json_end_object(&w);
+	return json_finish(&w);
+}

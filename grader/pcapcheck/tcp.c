@@ -1,0 +1,430 @@
+/* tcp.c - TCP connection tracking (see tcp.h). */
+#include "tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TCP_MIN_CONNS 64
+#define TCP_MIN_EVENTS 16
+
+void tcp_table_init(struct tcp_table *t, const struct tcp_options *opt)
+{
+	memset(t, 0, sizeof *t);
+	t->opt = *opt;
+	flowtable_init(&t->index);
+}
+
+void tcp_table_free(struct tcp_table *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		stream_free(&t->conns[i].side[TCP_ORIG].stream);
+		stream_free(&t->conns[i].side[TCP_RESP].stream);
+		free(t->conns[i].events);
+	}
+	free(t->conns);
+	flowtable_free(&t->index);
+	memset(t, 0, sizeof *t);
+}
+
+/* next_capacity - the doubled element count for a full array, or 0 on overflow. */
+static size_t next_capacity(size_t allocated, size_t minimum, size_t size)
+{
+	size_t n = allocated ? allocated * 2 : minimum;
+	if (n > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return 0;
+	}
+	return n;
+}
+
+/* reserve_conn - make room for one more connection record; 0, or -1 with errno. */
+static int reserve_conn(struct tcp_table *t)
+{
+	if (t->count < t->allocated)
+		return 0;
+	size_t n = next_capacity(t->allocated, TCP_MIN_CONNS, sizeof *t->conns);
+	struct tcp_conn *conns = n ? realloc(t->conns, n * sizeof *conns) : NULL;
+	if (conns == NULL)
+		return -1;
+	t->conns = conns;
+	t->allocated = n;
+	return 0;
+}
+
+/* reserve_event - make room for one more timeline event; 0, or -1 with errno. */
+static int reserve_event(struct tcp_conn *c)
+{
+	if (c->nevents < c->events_allocated)
+		return 0;
+	size_t n = next_capacity(c->events_allocated, TCP_MIN_EVENTS, sizeof *c->events);
+	struct tcp_event *events = n ? realloc(c->events, n * sizeof *events) : NULL;
+	if (events == NULL)
+		return -1;
+	c->events = events;
+	c->events_allocated = n;
+	return 0;
+}
+
+/* side_init - a side at endpoint ep that has sent nothing yet. */
+static void side_init(struct tcp_side *s, const struct flow_endpoint *ep, size_t limit)
+{
+	memset(s, 0, sizeof *s);
+	s->ep = *ep;
+	s->wscale = -1;
+	s->wscale_offered = -1;
+	stream_init(&s->stream, limit);
+}
+
+/* new_conn - append a record for the connection pkt starts; 0, or -1 with errno. */
+static int new_conn(struct tcp_table *t, int64_t ts, const struct decoded_packet *pkt,
+		    size_t *index)
+{
+	if (reserve_conn(t) == -1)
+		return -1;
+	struct tcp_conn *c = &t->conns[t->count];
+	memset(c, 0, sizeof *c);
+	c->id = (unsigned)t->count + 1;
+
+	/* The originator sends the first SYN; a SYN-ACK first means we missed it. */
+	uint8_t f = pkt->tcp.flags;
+	bool synack = (f & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
+	bool pure_syn = (f & TCP_SYN) && !(f & TCP_ACK);
+	side_init(&c->side[TCP_ORIG], synack ? &pkt->dst : &pkt->src, t->opt.stream_limit);
+	side_init(&c->side[TCP_RESP], synack ? &pkt->src : &pkt->dst, t->opt.stream_limit);
+	zeek_init(&c->zeek, synack);
+	c->partial_start = !pure_syn;
+	c->first_ts = c->last_ts = ts;
+	c->close.first_closer = c->close.first_fin = c->close.first_rst = TCP_NOBODY;
+	*index = t->count++;
+	return 0;
+}
+
+/* is_closed - true once either side sent a FIN or a RST (Zeek's IsClosed). */
+static bool is_closed(const struct tcp_conn *c)
+{
+	return c->zeek.ep[0].did_close || c->zeek.ep[1].did_close;
+}
+
+/* is_reuse - true if pkt starts a new connection on c's 4-tuple (Zeek's IsReuse). */
+static bool is_reuse(const struct tcp_conn *c, const struct decoded_packet *pkt)
+{
+	uint8_t f = pkt->tcp.flags;
+	if (!(f & TCP_SYN) || (f & TCP_ACK))
+		return false;
+	/* After a close any SYN is new; before it, a SYN with another ISN is. */
+	return is_closed(c) || pkt->tcp.seq != c->zeek.ep[0].start_seq;
+}
+
+/* classify - keep-alive, retransmission or hole, from the sender's sequence numbers. */
+static unsigned classify(struct tcp_side *s, uint8_t flags, const struct zeek_result *zr,
+			 size_t len)
+{
+	bool rst = flags & TCP_RST;
+	int64_t seg_len = (rst ? 0 : (int64_t)len) + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
+	unsigned notes = 0;
+	if (s->seq_known && !rst) {
+		bool control = flags & (TCP_SYN | TCP_FIN);
+		/* A keep-alive probes with 0 or 1 byte at one before the next sequence number. */
+		if (!control && (flags & TCP_ACK) && len <= 1 && zr->rel_seq == s->next_seq - 1)
+			notes |= NOTE_KEEPALIVE;
+		else if (seg_len > 0 && zr->rel_seq < s->next_seq)
+			notes |= NOTE_RETRANSMISSION;
+		else if (zr->rel_seq > s->next_seq)
+			notes |= NOTE_PREVIOUS_LOST;
+	}
+	if (!rst && !zr->seq_underflow && !(notes & NOTE_KEEPALIVE)) {
+		int64_t end = zr->rel_seq + seg_len;
+		if (!s->seq_known || end > s->next_seq)
+			s->next_seq = end;
+		s->seq_known = true;
+	}
+	return notes;
+}
+
+/* check_gap - an ack beyond everything the peer was seen sending is a capture gap. */
+static unsigned check_gap(struct tcp_conn *c, enum tcp_dir dir, uint8_t flags, int64_t rel_ack)
+{
+	enum tcp_dir other = dir == TCP_ORIG ? TCP_RESP : TCP_ORIG;
+	struct tcp_side *peer = &c->side[other];
+	/* Acks on FIN and RST segments at the very end are not reliable (Zeek). */
+	if (!(flags & TCP_ACK) || (flags & (TCP_FIN | TCP_RST)) || !peer->seq_known ||
+	    rel_ack <= peer->next_seq)
+		return 0;
+	zeek_gap(&c->zeek, other == TCP_ORIG);
+	peer->next_seq = rel_ack; /* report each hole once */
+	return NOTE_ACKED_UNSEEN;
+}
+
+/* count_segment - per-side counters of one segment. */
+static void count_segment(struct tcp_side *s, uint8_t flags, size_t len, unsigned notes)
+{
+	s->pkts++;
+	if (len > 0 && !(flags & TCP_RST) && !(notes & (NOTE_KEEPALIVE | NOTE_RETRANSMISSION)))
+		s->data_segs++;
+	if (notes & NOTE_RETRANSMISSION)
+		s->retransmissions++;
+	if (notes & NOTE_KEEPALIVE)
+		s->keepalives++;
+	if (flags & TCP_FIN)
+		s->fin_packets++;
+	if (flags & TCP_RST)
+		s->rst_packets++;
+}
+
+/* note_handshake - record SYN, SYN-ACK and the ACK that completes the handshake. */
+static void note_handshake(struct tcp_handshake *hs, enum tcp_dir dir, uint8_t flags,
+			   int64_t ts)
+{
+	bool syn = flags & TCP_SYN, ack = flags & TCP_ACK;
+	if (dir == TCP_ORIG && syn && !ack && !hs->syn) {
+		hs->syn = true;
+		hs->syn_ts = ts;
+	}
+	if (dir == TCP_RESP && syn && ack)
+		hs->synack = true;
+	if (dir == TCP_ORIG && !syn && ack && !(flags & TCP_RST) && hs->synack && !hs->ack) {
+		hs->ack = true;
+		hs->ack_ts = ts;
+	}
+}
+
+/* note_completeness - Wireshark's completeness bits for one segment. */
+static unsigned note_completeness(uint8_t flags, size_t len)
+{
+	unsigned bits = 0;
+	if (flags & TCP_SYN)
+		bits |= flags & TCP_ACK ? COMPLETENESS_SYNACK : COMPLETENESS_SYN;
+	else if (flags & TCP_ACK)
+		bits |= COMPLETENESS_ACK;
+	if (len > 0)
+		bits |= COMPLETENESS_DATA;
+	if (flags & TCP_FIN)
+		bits |= COMPLETENESS_FIN;
+	if (flags & TCP_RST)
+		bits |= COMPLETENESS_RST;
+	return bits;
+}
+
+/* note_close - gather the facts that classify the teardown later. */
+static void note_close(struct tcp_close *cl, enum tcp_dir dir, uint8_t flags,
+		       const struct zeek_result *zr, size_t len, bool new_data)
+{
+	if (new_data && cl->first_fin != TCP_NOBODY && cl->first_fin != dir && !cl->second_fin)
+		cl->data_after_fin = true;
+	if ((flags & (TCP_FIN | TCP_RST)) && cl->first_closer == TCP_NOBODY)
+		cl->first_closer = dir;
+	if (flags & TCP_RST) {
+		if (cl->first_rst == TCP_NOBODY) {
+			cl->first_rst = dir;
+			cl->rst_after_fins = cl->second_fin;
+		}
+	} else if (flags & TCP_FIN) {
+		if (cl->first_fin == TCP_NOBODY) {
+			cl->first_fin = dir;
+			cl->first_fin_end = zr->rel_seq + (int64_t)len + 1;
+		} else if (cl->first_fin != dir && !cl->second_fin) {
+			cl->second_fin = true;
+			cl->second_acked_first = (flags & TCP_ACK) && zr->rel_ack >= cl->first_fin_end;
+		}
+	}
+}
+
+/* note_window_scale - scaling is on only when both SYNs carried the option. */
+static void note_window_scale(struct tcp_side *me, struct tcp_side *peer, const struct tcp_header *h)
+{
+	if (!(h->flags & TCP_SYN))
+		return;
+	me->wscale_offered = h->wscale;
+	if (h->flags & TCP_ACK) {
+		bool both = me->wscale_offered >= 0 && peer->wscale_offered >= 0;
+		me->wscale = both ? me->wscale_offered : 0;
+		peer->wscale = both ? peer->wscale_offered : 0;
+	}
+}
+
+/* scaled_window - the window a segment advertises, in bytes where known. */
+static uint32_t scaled_window(const struct tcp_side *s, const struct tcp_header *h)
+{
+	/* The window in a SYN is never scaled. */
+	if ((h->flags & TCP_SYN) || s->wscale <= 0)
+		return h->window;
+	return (uint32_t)h->window << s->wscale;
+}
+
+/* add_event - append one segment to the connection's timeline; 0 or -1. */
+static int add_event(struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
+		     const struct decoded_packet *pkt, const struct zeek_result *zr, unsigned notes)
+{
+	if (reserve_event(c) == -1)
+		return -1;
+	struct tcp_event *e = &c->events[c->nevents++];
+	memset(e, 0, sizeof *e);
+	e->ts = ts;
+	e->rel_seq = zr->rel_seq;
+	e->rel_ack = zr->rel_ack;
+	e->window = scaled_window(&c->side[dir], &pkt->tcp);
+	e->len = (uint32_t)pkt->payload_len;
+	e->dir = (uint8_t)dir;
+	e->flags = pkt->tcp.flags;
+	e->notes = (uint16_t)notes;
+	size_t n = pkt->payload_caplen < TCP_EVENT_PREVIEW ? pkt->payload_caplen : TCP_EVENT_PREVIEW;
+	memcpy(e->preview, pkt->payload, n);
+	e->preview_len = (uint8_t)n;
+	return 0;
+}
+
+/* add_payload - put the segment's captured payload into the sender's stream. */
+static int add_payload(struct tcp_side *s, const struct decoded_packet *pkt,
+		       const struct zeek_result *zr, unsigned notes)
+{
+	uint8_t flags = pkt->tcp.flags;
+	if (pkt->payload_caplen == 0 || (flags & TCP_RST) || zr->seq_underflow ||
+	    (notes & NOTE_KEEPALIVE))
+		return 0;
+	/* Data starts one after the SYN; a SYN may carry data itself. */
+	int64_t data_seq = zr->rel_seq + ((flags & TCP_SYN) ? 1 : 0);
+	if (data_seq < 1)
+		return 0;
+	return stream_add(&s->stream, (uint64_t)(data_seq - 1), pkt->payload, pkt->payload_caplen);
+}
+
+/* track_segment - account one segment of connection c sent by dir; 0 or -1. */
+static int track_segment(struct tcp_table *t, struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
+			 const struct decoded_packet *pkt, unsigned notes)
+{
+	struct tcp_side *me = &c->side[dir];
+	struct tcp_side *peer = &c->side[dir == TCP_ORIG ? TCP_RESP : TCP_ORIG];
+	const struct tcp_header *h = &pkt->tcp;
+	struct zeek_segment zs = { dir == TCP_ORIG, h->flags, h->seq, h->ack, h->window,
+				   pkt->payload_len };
+	struct zeek_result zr;
+
+	zeek_process(&c->zeek, &zs, &zr);
+	if (zr.start_reset)
+		me->seq_known = false;
+	notes |= classify(me, h->flags, &zr, pkt->payload_len);
+	notes |= check_gap(c, dir, h->flags, zr.rel_ack);
+	note_window_scale(me, peer, h);
+	if (h->window == 0 && !(h->flags & (TCP_SYN | TCP_FIN | TCP_RST)))
+		notes |= NOTE_ZERO_WINDOW;
+
+	uint64_t data_before = me->data_segs;
+	count_segment(me, h->flags, pkt->payload_len, notes);
+	note_handshake(&c->handshake, dir, h->flags, ts);
+	c->completeness |= note_completeness(h->flags, pkt->payload_len);
+	note_close(&c->close, dir, h->flags, &zr, pkt->payload_len, me->data_segs > data_before);
+	c->last_ts = ts;
+
+	if (add_payload(me, pkt, &zr, notes) == -1)
+		return -1;
+	if (t->opt.keep_events && add_event(c, dir, ts, pkt, &zr, notes) == -1)
+		return -1;
+	return 0;
+}
+
+int tcp_track(struct tcp_table *t, int64_t ts, const struct decoded_packet *pkt)
+{
+	struct flow_key key = flow_key_make(PROTO_TCP, &pkt->src, &pkt->dst);
+	size_t i = flowtable_find(&t->index, &key);
+	unsigned notes = 0, replaced = 0;
+	bool replaced_open = false;
+	if (i != FLOWTABLE_EMPTY && is_reuse(&t->conns[i], pkt)) {
+		replaced = t->conns[i].id;
+		replaced_open = !is_closed(&t->conns[i]);
+		notes |= NOTE_PORT_REUSE;
+		i = FLOWTABLE_EMPTY;
+	}
+	if (i == FLOWTABLE_EMPTY) {
+		if (new_conn(t, ts, pkt, &i) == -1 || flowtable_put(&t->index, &key, i) == -1)
+			return -1;
+		t->conns[i].reused_from = replaced;
+		t->conns[i].reused_open = replaced_open;
+	}
+	struct tcp_conn *c = &t->conns[i];
+	enum tcp_dir dir = flow_endpoint_equal(&pkt->src, &c->side[TCP_ORIG].ep) ? TCP_ORIG
+										  : TCP_RESP;
+	return track_segment(t, c, dir, ts, pkt, notes);
+}
+
+const char *tcp_conn_state(const struct tcp_conn *c)
+{
+	return zeek_conn_state(&c->zeek);
+}
+
+uint64_t tcp_bytes(const struct tcp_conn *c, enum tcp_dir dir)
+{
+	return zeek_size(&c->zeek, dir == TCP_ORIG);
+}
+
+enum tcp_teardown tcp_teardown(const struct tcp_conn *c)
+{
+	const struct tcp_close *cl = &c->close;
+	/* A RST ends the connection unless both sides had already sent FINs. */
+	if (cl->first_rst != TCP_NOBODY && !cl->rst_after_fins)
+		return cl->first_rst == TCP_ORIG ? TEARDOWN_RESET_BY_ORIG : TEARDOWN_RESET_BY_RESP;
+	if (cl->first_fin == TCP_NOBODY)
+		return TEARDOWN_LEFT_OPEN;
+	if (!cl->second_fin)
+		return TEARDOWN_FIN_UNANSWERED;
+	if (cl->data_after_fin)
+		return TEARDOWN_HALF_CLOSE;
+	return cl->second_acked_first ? TEARDOWN_FOUR_WAY_FIN : TEARDOWN_SIMULTANEOUS_CLOSE;
+}
+
+enum tcp_dir tcp_first_closer(const struct tcp_conn *c)
+{
+	return c->close.first_closer;
+}
+
+bool tcp_partial_end(const struct tcp_conn *c)
+{
+	const struct tcp_close *cl = &c->close;
+	return cl->first_rst == TCP_NOBODY && !cl->second_fin;
+}
+
+const char *tcp_teardown_name(enum tcp_teardown t)
+{
+	switch (t) {
+	case TEARDOWN_LEFT_OPEN:
+		return "left-open";
+	case TEARDOWN_FOUR_WAY_FIN:
+		return "four-way-fin";
+	case TEARDOWN_SIMULTANEOUS_CLOSE:
+		return "simultaneous-close";
+	case TEARDOWN_HALF_CLOSE:
+		return "half-close";
+	case TEARDOWN_RESET_BY_ORIG:
+		return "reset-by-originator";
+	case TEARDOWN_RESET_BY_RESP:
+		return "reset-by-responder";
+	case TEARDOWN_FIN_UNANSWERED:
+		return "fin-unanswered";
+	}
+	return "unknown";
+}
+
+const char *tcp_dir_name(enum tcp_dir d)
+{
+	return d == TCP_ORIG ? "orig" : d == TCP_RESP ? "resp" : "nobody";
+}
+
+const char *tcp_note_text(unsigned note)
+{
+	switch (note) {
+	case NOTE_RETRANSMISSION:
+		return "TCP Retransmission";
+	case NOTE_KEEPALIVE:
+		return "TCP Keep-Alive";
+	case NOTE_PORT_REUSE:
+		return "TCP Port numbers reused";
+	case NOTE_PREVIOUS_LOST:
+		return "TCP Previous segment not captured";
+	case NOTE_ZERO_WINDOW:
+		return "TCP ZeroWindow";
+	case NOTE_ACKED_UNSEEN:
+		return "TCP ACKed unseen segment";
+	default:
+		return "?";
+	}
+}

@@ -69,34 +69,46 @@ home_var(const char *dir)
 	return var;
 }
 
-/* env_build - PROGRAM's environment, allocated for slrun's lifetime;
- * NULL after a message on failure. */
-char **
-env_build(const struct slrun_opts *o, char **parent)
+/* env_build - fill *e with PROGRAM's environment; 0, or -1 after a message. */
+int
+env_build(const struct slrun_opts *o, char **parent, struct program_env *e)
 {
 	size_t base = o->env_clear ? 3 : count_strings(parent);
 	size_t n = 0;
-	char **env = calloc(base + o->nsetenv + 1, sizeof(*env));
 
-	if (env == NULL) {
+	e->home = NULL;
+	e->vars = calloc(base + o->nsetenv + 1, sizeof(*e->vars));
+	if (e->vars == NULL) {
 		report("calloc(environment of %zu variables)", base + o->nsetenv);
-		return NULL;
+		return -1;
 	}
 	if (o->env_clear) {
-		/* The strings are never written: PROGRAM gets copies at exec. */
-		env[n++] = (char *)clean_path;
-		env[n++] = (char *)clean_lang;
-		env[n] = home_var(o->dir);
-		if (env[n++] == NULL) {
-			free(env);
-			return NULL;
+		e->home = home_var(o->dir);
+		if (e->home == NULL) {
+			env_free(e);
+			return -1;
 		}
+		/* The strings are never written: PROGRAM gets copies at exec. */
+		e->vars[n++] = (char *)clean_path;
+		e->vars[n++] = (char *)clean_lang;
+		e->vars[n++] = e->home;
 	} else {
 		for (; n < base; n++)
-			env[n] = parent[n];
+			e->vars[n] = parent[n];
 	}
 	for (size_t i = 0; i < o->nsetenv; i++)
-		put_var(env, &n, o->setenv[i]);
-	env[n] = NULL;
-	return env;
+		put_var(e->vars, &n, o->setenv[i]);
+	e->vars[n] = NULL;
+	return 0;
+}
+
+/* env_free - release what env_build allocated; the variables themselves
+ * belong to argv and slrun's environment. */
+void
+env_free(struct program_env *e)
+{
+	free(e->vars);
+	free(e->home);
+	e->vars = NULL;
+	e->home = NULL;
 }

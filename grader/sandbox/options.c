@@ -281,6 +281,14 @@ reject_option(int code, char **argv)
 		say("%s option '%s'", why, argv[optind - 1]);
 }
 
+/* opts_free - release what opts_parse allocated; *o is unusable after. */
+void
+opts_free(struct slrun_opts *o)
+{
+	free(o->setenv);
+	o->setenv = NULL;
+}
+
 /* opts_parse - fill *o from argv; prints help or a usage error itself. */
 enum opts_result
 opts_parse(int argc, char **argv, struct slrun_opts *o)

@@ -127,25 +127,31 @@ main(int argc, char **argv)
 	struct slrun_opts o;
 	struct timespec deadline;
 	enum supervise_result r;
-	char **envp;
+	struct program_env env = { NULL, NULL };
 	int status;
 
 	switch (opts_parse(argc, argv, &o)) {
 	case OPTS_HELP:
+		opts_free(&o);
 		return fflush(stdout) == 0 ? 0 : SLRUN_EXIT_SETUP;
 	case OPTS_BAD:
+		opts_free(&o);
 		return SLRUN_EXIT_USAGE;
 	case OPTS_RUN:
 		break;
 	}
-	envp = env_build(&o, environ);
-	if (envp == NULL || std_fds_open() == -1 || signals_block() == -1 ||
-	    (o.wall_set && wall_deadline(&o, &deadline) == -1))
+	if (env_build(&o, environ, &env) == -1 || std_fds_open() == -1 ||
+	    signals_block() == -1 ||
+	    (o.wall_set && wall_deadline(&o, &deadline) == -1)) {
+		env_free(&env);
+		opts_free(&o);
 		return SLRUN_EXIT_SETUP;
-	r = (o.pidns ? pidns_run : run_direct)(&o, envp,
+	}
+	/* o and env stay until slrun exits: exit() below ends their use. */
+	r = (o.pidns ? pidns_run : run_direct)(&o, env.vars,
 	    o.wall_set ? &deadline : NULL, &status);
 	if (r == SUPERVISE_ERROR)
-		return SLRUN_EXIT_SETUP;
+		exit(SLRUN_EXIT_SETUP);
 	if (r == SUPERVISE_DEADLINE) {
 		say("wall time limit of %s s reached; killed %s", o.wall_text,
 		    o.program[0]);

@@ -48,9 +48,17 @@ enum opts_result { OPTS_RUN, OPTS_HELP, OPTS_BAD };
 
 /* options.c */
 enum opts_result opts_parse(int argc, char **argv, struct slrun_opts *o);
+void opts_free(struct slrun_opts *o);
+
+/* PROGRAM's environment, and the one string of it that slrun allocated. */
+struct program_env {
+	char **vars;
+	char *home;
+};
 
 /* env.c */
-char **env_build(const struct slrun_opts *o, char **parent);
+int env_build(const struct slrun_opts *o, char **parent, struct program_env *e);
+void env_free(struct program_env *e);
 
 /* launch.c */
 noreturn void launch_program(const struct slrun_opts *o, char **envp);

@@ -370,8 +370,10 @@ def owned_by(proc_dir, uid):
 @needs_root
 @pytest.mark.parametrize("user", ["65534:65534", "65534"])
 def test_user_drop(user):
+    # slrun starts with root's group among its supplementary groups.
     rc, out, err = run(["--user", user, "--chdir", "/", "--",
-                        "sh", "-c", "id -u; id -g; id -G; cat /proc/self/status"])
+                        "sh", "-c", "id -u; id -g; id -G; cat /proc/self/status"],
+                       extra_groups=[0, 4])
     assert rc == 0, err
     uid, gid, groups = out.splitlines()[:3]
     assert (uid, gid) == ("65534", "65534")

@@ -137,6 +137,14 @@ kill_namespace(pid_t init)
 	(void)reap(init, &status);
 }
 
+/* close_pipe - close both ends of a pipe on a failure path. */
+static void
+close_pipe(int fds[2])
+{
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+}
+
 /* pidns_run - run PROGRAM under an init in a new PID namespace until it
  * ends (*status: PROGRAM's wait status) or *deadline (the namespace is
  * killed, SUPERVISE_DEADLINE). */
@@ -153,11 +161,14 @@ pidns_run(const struct slrun_opts *o, char **envp,
 		report("pipe2(status pipe)");
 		return SUPERVISE_ERROR;
 	}
-	if (new_pid_namespace() == -1)
+	if (new_pid_namespace() == -1) {
+		close_pipe(fds);
 		return SUPERVISE_ERROR;
+	}
 	init = fork();
 	if (init == -1) {
 		report("fork(namespace init)");
+		close_pipe(fds);
 		return SUPERVISE_ERROR;
 	}
 	if (init == 0) {
@@ -171,9 +182,11 @@ pidns_run(const struct slrun_opts *o, char **envp,
 	r = supervise(init, deadline, &init_status);
 	if (r != SUPERVISE_ENDED) {
 		kill_namespace(init);
+		(void)close(fds[0]);
 		return r;
 	}
 	got = read_status(fds[0], status);
+	(void)close(fds[0]);
 	/* No status: the init was killed (process group SIGKILL): mirror that. */
 	if (got != 1)
 		*status = init_status;

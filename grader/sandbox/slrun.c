@@ -141,7 +141,7 @@ main(int argc, char **argv)
 		break;
 	}
 	if (env_build(&o, environ, &env) == -1 || std_fds_open() == -1 ||
-	    signals_block() == -1 ||
+	    signals_prepare() == -1 ||
 	    (o.wall_set && wall_deadline(&o, &deadline) == -1)) {
 		env_free(&env);
 		opts_free(&o);

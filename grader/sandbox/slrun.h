@@ -65,7 +65,7 @@ noreturn void launch_program(const struct slrun_opts *o, char **envp);
 
 /* supervise.c */
 enum supervise_result { SUPERVISE_ENDED, SUPERVISE_DEADLINE, SUPERVISE_ERROR };
-int signals_block(void);
+int signals_prepare(void);
 int signals_unblock_all(void);
 enum supervise_result supervise(pid_t child, const struct timespec *deadline,
     int *status);

@@ -36,21 +36,33 @@ watched_set(sigset_t *set)
 	return 0;
 }
 
-/* signals_block - block what supervise waits for; call before forking, so
- * that a signal arriving early waits for the child instead of being lost.
- * SIGCHLD goes back to default: an inherited SIG_IGN would reap children
- * behind our back. 0 or -1. */
-int
-signals_block(void)
+/* set_disposition - one signal's handler for slrun itself; 0 or -1. */
+static int
+set_disposition(int sig, void (*handler)(int), const char *what)
 {
-	struct sigaction sa = { .sa_handler = SIG_DFL };
-	sigset_t set;
+	struct sigaction sa = { .sa_handler = handler };
 
-	if (sigemptyset(&sa.sa_mask) == -1 || sigaction(SIGCHLD, &sa, NULL) == -1) {
-		report("sigaction(SIGCHLD, SIG_DFL)");
+	if (sigemptyset(&sa.sa_mask) == -1 || sigaction(sig, &sa, NULL) == -1) {
+		report("sigaction(%s)", what);
 		return -1;
 	}
-	if (watched_set(&set) == -1)
+	return 0;
+}
+
+/* signals_prepare - slrun's own signal state, before it forks. SIGCHLD goes
+ * back to default: an inherited SIG_IGN would reap children behind our
+ * back. SIGPIPE is ignored: a closed stderr must not kill slrun in the middle
+ * of a message (PROGRAM gets the default back, see launch.c). The signals
+ * supervise waits for are blocked, so that one arriving early waits for the
+ * child instead of being lost. 0 or -1. */
+int
+signals_prepare(void)
+{
+	sigset_t set;
+
+	if (set_disposition(SIGCHLD, SIG_DFL, "SIGCHLD, SIG_DFL") == -1 ||
+	    set_disposition(SIGPIPE, SIG_IGN, "SIGPIPE, SIG_IGN") == -1 ||
+	    watched_set(&set) == -1)
 		return -1;
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
 		report("sigprocmask(SIG_BLOCK)");

@@ -168,19 +168,32 @@ def wait_for(condition, timeout, what):
         time.sleep(0.01)  # polling interval, not synchronisation
 
 
-def alive(pid):
-    """Whether a process (not a zombie) with this host pid exists."""
+def identity(pid):
+    """(pid, start time) of a live process, or None: a pid alone could be
+    reused by a new process while a test waits for the old one to go."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] == "Z":  # a zombie has ended
+        return None
+    return pid, fields[19]  # field 22 of stat, counted from the state
+
+
+def alive(ident):
+    """Whether the process identified by identity() still runs."""
+    return ident is not None and identity(ident[0]) == ident
 
 
 def read_pid(path, timeout=5.0):
-    """The pid a daemon wrote to path, waiting for the file with a deadline."""
+    """Identity of the live process whose pid a daemon wrote to path, waiting
+    for the file with a deadline; fails if that process is not running."""
     wait_for(path.exists, timeout, f"daemon pid file {path}")
-    return int(path.read_text())
+    pid = int(path.read_text())
+    ident = identity(pid)
+    assert ident is not None, f"daemon {pid} from {path} is not running"
+    return ident
 
 
 def limits_of(text):
@@ -437,6 +450,22 @@ def test_env_kept_without_env_clear(tmp_path):
     assert env["SLRUN_SECRET"] == "hidden" and env["FOO"] == "new"
 
 
+def sig_mask(status, field):
+    """A signal mask field (SigIgn, SigBlk) of /proc/PID/status as an int."""
+    return int(re.search(rf"^{field}:\s+([0-9a-f]+)$", status, re.M).group(1), 16)
+
+
+@both_modes
+def test_program_starts_with_default_signals(ns):
+    # restore_signals=False: slrun inherits Python's ignored SIGPIPE and
+    # SIGXFSZ; PROGRAM must not.
+    assert sig_mask(Path("/proc/self/status").read_text(), "SigIgn") != 0
+    rc, out, err = run([*ns, "--", "cat", "/proc/self/status"], restore_signals=False)
+    assert rc == 0, err
+    assert sig_mask(out, "SigIgn") == 0, "PROGRAM starts with ignored signals"
+    assert sig_mask(out, "SigBlk") == 0, "PROGRAM starts with blocked signals"
+
+
 # --- descriptors ----------------------------------------------------------
 
 OPEN_FDS = "import os\nfds=[]\nfor fd in range(3, 256):\n try: os.fstat(fd); fds.append(fd)\n except OSError: pass\nprint(fds)"
@@ -515,8 +544,9 @@ def test_pidns_kills_daemon_when_program_exits(tmp_path):
     pidfile = tmp_path / "daemon.pid"
     rc, out, err = run(["--pidns", "--", PYTHON, "-c", DAEMON, str(pidfile), "null"])
     assert (rc, out) == (0, "daemon started\n"), err
-    pid = read_pid(pidfile)
-    wait_for(lambda: not alive(pid), 5, f"daemon {pid} gone")
+    # Written by the daemon before the program could exit, so it exists.
+    pid = int(pidfile.read_text())
+    wait_for(lambda: identity(pid) is None, 5, f"daemon {pid} gone")
 
 
 @needs_root
@@ -524,12 +554,11 @@ def test_daemon_survives_without_pidns(tmp_path):
     # Control for the test above: without --pidns the daemon escapes.
     pidfile = tmp_path / "daemon.pid"
     rc, out, err = run(["--", PYTHON, "-c", DAEMON, str(pidfile), "null"])
-    pid = read_pid(pidfile)
+    daemon = read_pid(pidfile)
     try:
         assert (rc, out) == (0, "daemon started\n"), err
-        assert alive(pid), "the daemon should outlive slrun without --pidns"
     finally:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(daemon[0], signal.SIGKILL)
 
 
 def start_daemon_and_block(tmp_path):
@@ -540,14 +569,14 @@ def start_daemon_and_block(tmp_path):
     deadline = time.monotonic() + 5
     assert read_line(proc.stdout.fileno(), deadline) == "daemon started\n"
     program = int(read_line(proc.stdout.fileno(), deadline).split()[1])
-    return proc, read_pid(pidfile), program
+    return proc, read_pid(pidfile), identity(program)
 
 
 @needs_root
 def test_pidns_group_sigkill_kills_daemon(tmp_path):
     proc, daemon, program = start_daemon_and_block(tmp_path)
     try:
-        assert alive(daemon) and alive(program)
+        assert alive(program), f"program {program} not running"
         os.killpg(proc.pid, signal.SIGKILL)
         assert proc.wait(timeout=5) == -signal.SIGKILL
         wait_for(lambda: not alive(daemon), 5, f"setsid daemon {daemon} gone")
@@ -560,7 +589,7 @@ def test_pidns_group_sigkill_kills_daemon(tmp_path):
 def test_pidns_sigkill_of_slrun_alone_kills_namespace(tmp_path):
     proc, daemon, program = start_daemon_and_block(tmp_path)
     try:
-        assert alive(daemon) and alive(program)
+        assert alive(program), f"program {program} not running"
         proc.kill()  # slrun only, not its group: the init must follow it
         assert proc.wait(timeout=5) == -signal.SIGKILL
         wait_for(lambda: not alive(program), 5, f"program {program} gone")
@@ -576,8 +605,8 @@ def test_pidns_wall_kills_daemon(tmp_path):
                         str(pidfile), "null", "block"])
     assert rc == -signal.SIGKILL
     assert err.endswith(f"slrun: wall time limit of 1 s reached; killed {PYTHON}\n")
-    pid = read_pid(pidfile)
-    wait_for(lambda: not alive(pid), 5, f"daemon {pid} gone")
+    pid = int(pidfile.read_text())
+    wait_for(lambda: identity(pid) is None, 5, f"daemon {pid} gone")
 
 
 def read_to_eof(fd, timeout):
@@ -616,11 +645,11 @@ def test_stdout_held_by_daemon_without_pidns(tmp_path):
     proc = start(["--", PYTHON, "-c", DAEMON, str(pidfile), "keep"])
     try:
         assert proc.wait(timeout=5) == 0
-        pid = read_pid(pidfile)
+        daemon = read_pid(pidfile)
         try:
             data, took = read_to_eof(proc.stdout.fileno(), 0.5)
             assert took is None and data == b"daemon started\n"
         finally:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(daemon[0], signal.SIGKILL)
     finally:
         finish(proc)

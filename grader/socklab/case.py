@@ -100,9 +100,10 @@ class Case:
                           f"{proto.upper()} port {port}")
                 return
             if not prog.running():
+                hint = ("it crashed: build with --sanitize or run it under gdb to see where"
+                        if prog.crashed() else "look at its stderr below: a server runs until it is stopped")
                 self.fail(f"{prog.name} ended before it was ready on {proto.upper()} port {port}",
-                          saw=f"{prog.name} {prog.status_text()}",
-                          hint="look at its stderr below: a server runs until it is stopped")
+                          saw=f"{prog.name} {prog.status_text()}", hint=hint)
             if time.monotonic() >= deadline:
                 others = sorted(isolation.bound_ports(proto))
                 saw = f"ports in use: {', '.join(map(str, others))}" if others else "no port in use at all"
@@ -186,9 +187,10 @@ class Case:
             lines += ["", "What the test did:", indent(self.trace.text())]
             for prog in self.programs:
                 lines.append(f"{prog.name}: {prog.status_text()}")
-                tail = prog.stderr.tail()
-                if tail:
-                    lines += [f"{prog.name} stderr (last lines):", indent(tail)]
+                for stream, count in ((prog.stdout, 5), (prog.stderr, 15)):
+                    tail = stream.tail(count)
+                    if tail:
+                        lines += [f"{prog.name} {stream.name} (last lines):", indent(tail)]
         verdict_lines = self._verdict_summary()
         if status != "passed" and verdict_lines:
             rel = os.path.relpath(self.capture.path, self.results_dir) if self.capture.path else None

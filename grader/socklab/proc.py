@@ -95,10 +95,16 @@ class _Stream:
         with self.cond:
             return bytes(self.data)
 
-    def tail(self, lines=15):
-        """The last LINES lines as text, with a note when output was cut."""
-        text = self.bytes().decode("utf-8", "replace")
+    def tail(self, lines=15, chars=2000):
+        """The last LINES lines (at most CHARS characters) as text, with a note
+        when output was cut."""
+        text = self.bytes()[-4 * chars:].decode("utf-8", "replace")
         kept = text.splitlines()[-lines:]
+        while kept and sum(len(k) + 1 for k in kept) > chars:
+            if len(kept) == 1:
+                kept[0] = "…" + kept[0][-chars:]
+                break
+            kept.pop(0)
         note = f"[{self.dropped} more bytes were cut: output is capped at {OUTPUT_CAP} bytes]\n" \
             if self.dropped else ""
         return note + "\n".join(kept)

@@ -15,8 +15,7 @@ static const char clean_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 static const char clean_lang[] = "LANG=C.UTF-8";
 
 /* count_strings - number of entries of a NULL-ended array (NULL counts 0). */
-static size_t
-count_strings(char **v)
+static size_t count_strings(char **v)
 {
 	size_t n = 0;
 
@@ -26,8 +25,7 @@ count_strings(char **v)
 }
 
 /* same_name - whether two NAME=VALUE strings have the same NAME. */
-static bool
-same_name(const char *a, const char *b)
+static bool same_name(const char *a, const char *b)
 {
 	size_t n = strcspn(a, "=");
 
@@ -35,8 +33,7 @@ same_name(const char *a, const char *b)
 }
 
 /* put_var - replace the variable of the same name in env[0..*n) or append. */
-static void
-put_var(char **env, size_t *n, char *var)
+static void put_var(char **env, size_t *n, char *var)
 {
 	for (size_t i = 0; i < *n; i++) {
 		if (same_name(var, env[i])) {
@@ -48,8 +45,7 @@ put_var(char **env, size_t *n, char *var)
 }
 
 /* home_var - "HOME=" the absolute --chdir directory, or /tmp; NULL on ENOMEM. */
-static char *
-home_var(const char *dir)
+static char *home_var(const char *dir)
 {
 	char abs[PATH_MAX];
 	const char *home = "/tmp";
@@ -70,8 +66,7 @@ home_var(const char *dir)
 }
 
 /* env_build - fill *e with PROGRAM's environment; 0, or -1 after a message. */
-int
-env_build(const struct slrun_opts *o, char **parent, struct program_env *e)
+int env_build(const struct slrun_opts *o, char **parent, struct program_env *e)
 {
 	size_t base = o->env_clear ? 3 : count_strings(parent);
 	size_t n = 0;
@@ -79,7 +74,8 @@ env_build(const struct slrun_opts *o, char **parent, struct program_env *e)
 	e->home = NULL;
 	e->vars = calloc(base + o->nsetenv + 1, sizeof(*e->vars));
 	if (e->vars == NULL) {
-		report("calloc(environment of %zu variables)", base + o->nsetenv);
+		report("calloc(environment of %zu variables)",
+		       base + o->nsetenv);
 		return -1;
 	}
 	if (o->env_clear) {
@@ -104,8 +100,7 @@ env_build(const struct slrun_opts *o, char **parent, struct program_env *e)
 
 /* env_free - release what env_build allocated; the variables themselves
  * belong to argv and slrun's environment. */
-void
-env_free(struct program_env *e)
+void env_free(struct program_env *e)
 {
 	free(e->vars);
 	free(e->home);

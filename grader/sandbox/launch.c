@@ -19,8 +19,7 @@ extern char **environ;
 
 /* reset_signals - every ignored signal back to default: how the grader was
  * started (nohup, a CI runner) must not change how PROGRAM behaves. 0 or -1. */
-static int
-reset_signals(void)
+static int reset_signals(void)
 {
 	for (int sig = 1; sig < SIGRTMAX + 1; sig++) {
 		struct sigaction sa;
@@ -47,10 +46,9 @@ reset_signals(void)
 }
 
 /* set_limit - soft and hard value of one resource limit; 0 or -1. */
-static int
-set_limit(int resource, const char *name, rlim_t soft, rlim_t hard)
+static int set_limit(int resource, const char *name, rlim_t soft, rlim_t hard)
 {
-	struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
+	struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
 
 	if (setrlimit(resource, &rl) == -1) {
 		report("setrlimit(%s, %llu)", name, (unsigned long long)soft);
@@ -60,21 +58,20 @@ set_limit(int resource, const char *name, rlim_t soft, rlim_t hard)
 }
 
 /* apply_limit - one requested limit, soft = hard, if it was asked for. */
-static int
-apply_limit(int resource, const char *name, const struct limit_req *r)
+static int apply_limit(int resource, const char *name,
+		       const struct limit_req *r)
 {
 	return r->set ? set_limit(resource, name, r->value, r->value) : 0;
 }
 
 /* apply_limits - every limit of the command line and RLIMIT_CORE 0; 0 or -1.
  * Set before the user drop, while raising a hard limit is still allowed. */
-static int
-apply_limits(const struct slrun_opts *o)
+static int apply_limits(const struct slrun_opts *o)
 {
 	/* The hard CPU limit one second later turns an ignored SIGXCPU into
 	 * SIGKILL. */
 	if (o->cpu.set && set_limit(RLIMIT_CPU, "RLIMIT_CPU", o->cpu.value,
-	    o->cpu.value + 1) == -1)
+				    o->cpu.value + 1) == -1)
 		return -1;
 	if (apply_limit(RLIMIT_AS, "RLIMIT_AS", &o->mem) == -1 ||
 	    apply_limit(RLIMIT_NPROC, "RLIMIT_NPROC", &o->nproc) == -1 ||
@@ -86,8 +83,7 @@ apply_limits(const struct slrun_opts *o)
 
 /* drop_user - become o->uid/o->gid for good, with no supplementary groups
  * (root's group 0 among them); 0 or -1. */
-static int
-drop_user(const struct slrun_opts *o)
+static int drop_user(const struct slrun_opts *o)
 {
 	if (!o->drop_user)
 		return 0;
@@ -108,8 +104,7 @@ drop_user(const struct slrun_opts *o)
 }
 
 /* enter_dir - the --chdir directory, entered as PROGRAM's user; 0 or -1. */
-static int
-enter_dir(const struct slrun_opts *o)
+static int enter_dir(const struct slrun_opts *o)
 {
 	if (o->dir != NULL && chdir(o->dir) == -1) {
 		report("chdir(%s)", o->dir);
@@ -119,8 +114,7 @@ enter_dir(const struct slrun_opts *o)
 }
 
 /* launch_program - set up the child and exec PROGRAM; never returns. */
-noreturn void
-launch_program(const struct slrun_opts *o, char **envp)
+noreturn void launch_program(const struct slrun_opts *o, char **envp)
 {
 	int err;
 
@@ -135,6 +129,6 @@ launch_program(const struct slrun_opts *o, char **envp)
 	(void)execvp(o->program[0], o->program);
 	err = errno;
 	say("cannot run %s: %s", o->program[0], strerror(err));
-	_exit(err == EACCES || err == EPERM ? SLRUN_EXIT_NOEXEC :
-	    SLRUN_EXIT_NOTFOUND);
+	_exit(err == EACCES || err == EPERM ? SLRUN_EXIT_NOEXEC
+					    : SLRUN_EXIT_NOTFOUND);
 }

@@ -16,84 +16,129 @@
 
 /* Codes of the long options that have no short form. */
 enum opt_code {
-	OPT_CPU = 256, OPT_MEM, OPT_NPROC, OPT_FSIZE, OPT_NOFILE, OPT_USER,
-	OPT_CHDIR, OPT_PIDNS, OPT_WALL, OPT_ENV_CLEAR, OPT_SETENV
+	OPT_CPU = 256,
+	OPT_MEM,
+	OPT_NPROC,
+	OPT_FSIZE,
+	OPT_NOFILE,
+	OPT_USER,
+	OPT_CHDIR,
+	OPT_PIDNS,
+	OPT_WALL,
+	OPT_ENV_CLEAR,
+	OPT_SETENV
 };
 
+/* clang-format off: one line of source per line of help. */
 static const char usage_text[] =
-"NAME\n"
-"    slrun - run an untrusted program with limits, as another user, in its own\n"
-"            PID namespace, and end the way it ended\n"
-"\n"
-"SYNOPSIS\n"
-"    slrun [OPTIONS] -- PROGRAM [ARG...]\n"
-"\n"
-"DESCRIPTION\n"
-"    slrun starts PROGRAM (searched in PATH) as its child and waits for it.\n"
-"    The limits, user, working directory and environment given below apply\n"
-"    to PROGRAM only, never to slrun. PROGRAM gets slrun's stdin, stdout and\n"
-"    stderr, every signal at its default disposition, an empty signal mask,\n"
-"    and RLIMIT_CORE 0 (no core dumps). slrun keeps no copy of stdin or\n"
-"    stdout once PROGRAM runs, so a reader sees EOF when PROGRAM's side ends.\n"
-"\n"
-"    SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to slrun are\n"
-"    forwarded to PROGRAM. When PROGRAM exits, slrun exits with the same\n"
-"    status; when a signal kills PROGRAM, slrun kills itself with the same\n"
-"    signal (without a core dump), so its parent sees what PROGRAM did.\n"
-"\n"
-"OPTIONS\n"
-"    --cpu SECONDS       RLIMIT_CPU: soft SECONDS (SIGXCPU), hard SECONDS+1\n"
-"                        (SIGKILL). SECONDS is a whole number >= 1.\n"
-"    --mem BYTES         RLIMIT_AS, soft and hard. 0 leaves it unchanged.\n"
-"    --nproc N           RLIMIT_NPROC, soft and hard. The kernel counts the\n"
-"                        processes of PROGRAM's real uid and ignores the\n"
-"                        limit for root: combine it with --user.\n"
-"    --fsize BYTES       RLIMIT_FSIZE, soft and hard; a larger write gets\n"
-"                        SIGXFSZ.\n"
-"    --nofile N          RLIMIT_NOFILE, soft and hard.\n"
-"    --user UID[:GID]    run PROGRAM as UID and GID, numeric, with no\n"
-"                        supplementary groups. Without GID, the primary group\n"
-"                        of UID in the passwd database, else GID = UID.\n"
-"                        Needs privilege (CAP_SETUID, CAP_SETGID).\n"
-"    --chdir DIR         start PROGRAM in DIR (entered after --user, so DIR\n"
-"                        must be open to that user).\n"
-"    --pidns             run PROGRAM as pid 2 of a new PID namespace under a\n"
-"                        minimal init (pid 1) that forwards the signals above,\n"
-"                        reaps orphans and reports PROGRAM's status. When\n"
-"                        PROGRAM ends, or slrun is killed, the kernel kills\n"
-"                        every process left in the namespace: daemons, setsid\n"
-"                        escapes and double forks included. Needs\n"
-"                        CAP_SYS_ADMIN (root, or root of a user namespace).\n"
-"    --wall SECONDS      wall time limit (decimals allowed): when it expires,\n"
-"                        SIGKILL PROGRAM (with --pidns: its whole namespace),\n"
-"                        say so on stderr and die by SIGKILL.\n"
-"    --env-clear         start PROGRAM with only PATH=/usr/local/bin:/usr/bin:/bin,\n"
-"                        LANG=C.UTF-8, HOME=DIR (of --chdir) or /tmp, and the\n"
-"                        --setenv variables.\n"
-"    --setenv NAME=VALUE set a variable in PROGRAM's environment; repeatable;\n"
-"                        the last one of a NAME wins.\n"
-"    -h, --help          print this text on stdout and exit 0.\n"
-"\n"
-"    BYTES take an optional suffix K, M or G (powers of 1024).\n"
-"\n"
-"EXIT STATUS\n"
-"    PROGRAM's exit status, or death by PROGRAM's signal. Besides:\n"
-"    2       bad usage.\n"
-"    125     slrun failed before PROGRAM started (a limit, the user, the\n"
-"            directory, the namespace: --pidns without privilege is one).\n"
-"    126     PROGRAM exists but permission to run it was denied.\n"
-"    127     PROGRAM could not be run otherwise (not found, ...).\n"
-"    SIGKILL --wall expired.\n"
-"    Each of these also prints one line on stderr starting with \"slrun: \".\n"
-"\n"
-"EXAMPLES\n"
-"    slrun --pidns --user 65534:65534 --nproc 64 --cpu 10 --mem 512M \\\n"
-"          --fsize 16M --nofile 256 --wall 30 --env-clear --chdir /tmp/w \\\n"
-"          -- ./echoserver 12000\n";
+	"NAME\n"
+	"    slrun - run an untrusted program with limits, as another user, in "
+	"its own\n"
+	"            PID namespace, and end the way it ended\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    slrun [OPTIONS] -- PROGRAM [ARG...]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    slrun starts PROGRAM (searched in PATH) as its child and waits "
+	"for it.\n"
+	"    The limits, user, working directory and environment given below "
+	"apply\n"
+	"    to PROGRAM only, never to slrun. PROGRAM gets slrun's stdin, "
+	"stdout and\n"
+	"    stderr, every signal at its default disposition, an empty signal "
+	"mask,\n"
+	"    and RLIMIT_CORE 0 (no core dumps). slrun keeps no copy of stdin "
+	"or\n"
+	"    stdout once PROGRAM runs, so a reader sees EOF when PROGRAM's "
+	"side ends.\n"
+	"\n"
+	"    SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to "
+	"slrun are\n"
+	"    forwarded to PROGRAM. When PROGRAM exits, slrun exits with the "
+	"same\n"
+	"    status; when a signal kills PROGRAM, slrun kills itself with the "
+	"same\n"
+	"    signal (without a core dump), so its parent sees what PROGRAM "
+	"did.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --cpu SECONDS       RLIMIT_CPU: soft SECONDS (SIGXCPU), hard "
+	"SECONDS+1\n"
+	"                        (SIGKILL). SECONDS is a whole number >= 1.\n"
+	"    --mem BYTES         RLIMIT_AS, soft and hard. 0 leaves it "
+	"unchanged.\n"
+	"    --nproc N           RLIMIT_NPROC, soft and hard. The kernel "
+	"counts the\n"
+	"                        processes of PROGRAM's real uid and ignores "
+	"the\n"
+	"                        limit for root: combine it with --user.\n"
+	"    --fsize BYTES       RLIMIT_FSIZE, soft and hard; a larger write "
+	"gets\n"
+	"                        SIGXFSZ.\n"
+	"    --nofile N          RLIMIT_NOFILE, soft and hard.\n"
+	"    --user UID[:GID]    run PROGRAM as UID and GID, numeric, with no\n"
+	"                        supplementary groups. Without GID, the "
+	"primary group\n"
+	"                        of UID in the passwd database, else GID = "
+	"UID.\n"
+	"                        Needs privilege (CAP_SETUID, CAP_SETGID).\n"
+	"    --chdir DIR         start PROGRAM in DIR (entered after --user, "
+	"so DIR\n"
+	"                        must be open to that user).\n"
+	"    --pidns             run PROGRAM as pid 2 of a new PID namespace "
+	"under a\n"
+	"                        minimal init (pid 1) that forwards the "
+	"signals above,\n"
+	"                        reaps orphans and reports PROGRAM's status. "
+	"When\n"
+	"                        PROGRAM ends, or slrun is killed, the kernel "
+	"kills\n"
+	"                        every process left in the namespace: daemons, "
+	"setsid\n"
+	"                        escapes and double forks included. Needs\n"
+	"                        CAP_SYS_ADMIN (root, or root of a user "
+	"namespace).\n"
+	"    --wall SECONDS      wall time limit (decimals allowed): when it "
+	"expires,\n"
+	"                        SIGKILL PROGRAM (with --pidns: its whole "
+	"namespace),\n"
+	"                        say so on stderr and die by SIGKILL.\n"
+	"    --env-clear         start PROGRAM with only "
+	"PATH=/usr/local/bin:/usr/bin:/bin,\n"
+	"                        LANG=C.UTF-8, HOME=DIR (of --chdir) or /tmp, "
+	"and the\n"
+	"                        --setenv variables.\n"
+	"    --setenv NAME=VALUE set a variable in PROGRAM's environment; "
+	"repeatable;\n"
+	"                        the last one of a NAME wins.\n"
+	"    -h, --help          print this text on stdout and exit 0.\n"
+	"\n"
+	"    BYTES take an optional suffix K, M or G (powers of 1024).\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    PROGRAM's exit status, or death by PROGRAM's signal. Besides:\n"
+	"    2       bad usage.\n"
+	"    125     slrun failed before PROGRAM started (a limit, the user, "
+	"the\n"
+	"            directory, the namespace: --pidns without privilege is "
+	"one).\n"
+	"    126     PROGRAM exists but permission to run it was denied.\n"
+	"    127     PROGRAM could not be run otherwise (not found, ...).\n"
+	"    SIGKILL --wall expired.\n"
+	"    Each of these also prints one line on stderr starting with "
+	"\"slrun: \".\n"
+	"\n"
+	"EXAMPLES\n"
+	"    slrun --pidns --user 65534:65534 --nproc 64 --cpu 10 --mem 512M "
+	"\\\n"
+	"          --fsize 16M --nofile 256 --wall 30 --env-clear --chdir "
+	"/tmp/w \\\n"
+	"          -- ./echoserver 12000\n";
+/* clang-format on */
 
 /* usage_hint - point at --help after a usage message; returns OPTS_BAD. */
-static enum opts_result
-usage_hint(void)
+static enum opts_result usage_hint(void)
 {
 	(void)fputs("Try 'slrun --help' for more information.\n", stderr);
 	return OPTS_BAD;
@@ -101,8 +146,7 @@ usage_hint(void)
 
 /* parse_number - whole decimal number with an optional K/M/G suffix when
  * suffixes is true; 0 with *out, or -1. */
-static int
-parse_number(const char *s, bool suffixes, rlim_t *out)
+static int parse_number(const char *s, bool suffixes, rlim_t *out)
 {
 	unsigned long long n, mult = 1;
 	char *end;
@@ -131,8 +175,8 @@ parse_number(const char *s, bool suffixes, rlim_t *out)
 }
 
 /* parse_limit - fill one limit request from an option argument; 0 or -1. */
-static int
-parse_limit(const char *arg, bool suffixes, rlim_t min, struct limit_req *r)
+static int parse_limit(const char *arg, bool suffixes, rlim_t min,
+		       struct limit_req *r)
 {
 	if (parse_number(arg, suffixes, &r->value) == -1 || r->value < min ||
 	    r->value == RLIM_INFINITY)
@@ -142,8 +186,7 @@ parse_limit(const char *arg, bool suffixes, rlim_t min, struct limit_req *r)
 }
 
 /* parse_id - one numeric uid or gid in [0, 2^32-2]; 0 with *out, or -1. */
-static int
-parse_id(const char *s, unsigned long *out)
+static int parse_id(const char *s, unsigned long *out)
 {
 	rlim_t n;
 
@@ -154,8 +197,7 @@ parse_id(const char *s, unsigned long *out)
 }
 
 /* parse_user - "UID[:GID]" into o->uid, o->gid; 0 or -1. */
-static int
-parse_user(char *arg, struct slrun_opts *o)
+static int parse_user(char *arg, struct slrun_opts *o)
 {
 	char *colon = strchr(arg, ':');
 	unsigned long uid, gid;
@@ -184,8 +226,7 @@ parse_user(char *arg, struct slrun_opts *o)
 }
 
 /* parse_wall - positive decimal seconds into o->wall; 0 or -1. */
-static int
-parse_wall(const char *arg, struct slrun_opts *o)
+static int parse_wall(const char *arg, struct slrun_opts *o)
 {
 	char *end;
 	double secs;
@@ -204,8 +245,7 @@ parse_wall(const char *arg, struct slrun_opts *o)
 }
 
 /* parse_setenv - remember one NAME=VALUE with a non-empty NAME; 0 or -1. */
-static int
-parse_setenv(char *arg, struct slrun_opts *o)
+static int parse_setenv(char *arg, struct slrun_opts *o)
 {
 	if (arg[0] == '=' || strchr(arg, '=') == NULL)
 		return -1;
@@ -213,25 +253,48 @@ parse_setenv(char *arg, struct slrun_opts *o)
 	return 0;
 }
 
-/* apply_option - record one parsed option; 0, or -1 with a message naming it. */
-static int
-apply_option(int code, char *arg, struct slrun_opts *o)
+/* apply_option - record one parsed option; 0, or -1 if its value is invalid. */
+static int apply_option(int code, char *arg, struct slrun_opts *o)
 {
 	int rc = 0;
 
 	switch (code) {
-	case OPT_CPU:    rc = parse_limit(arg, false, 1, &o->cpu); break;
-	case OPT_MEM:    rc = parse_limit(arg, true, 0, &o->mem); break;
-	case OPT_NPROC:  rc = parse_limit(arg, false, 0, &o->nproc); break;
-	case OPT_FSIZE:  rc = parse_limit(arg, true, 0, &o->fsize); break;
-	case OPT_NOFILE: rc = parse_limit(arg, false, 0, &o->nofile); break;
-	case OPT_USER:   rc = parse_user(arg, o); break;
-	case OPT_CHDIR:  o->dir = arg; rc = arg[0] == '\0' ? -1 : 0; break;
-	case OPT_PIDNS:  o->pidns = true; break;
-	case OPT_WALL:   rc = parse_wall(arg, o); break;
-	case OPT_ENV_CLEAR: o->env_clear = true; break;
-	case OPT_SETENV: rc = parse_setenv(arg, o); break;
-	default:         return -1;
+	case OPT_CPU:
+		rc = parse_limit(arg, false, 1, &o->cpu);
+		break;
+	case OPT_MEM:
+		rc = parse_limit(arg, true, 0, &o->mem);
+		break;
+	case OPT_NPROC:
+		rc = parse_limit(arg, false, 0, &o->nproc);
+		break;
+	case OPT_FSIZE:
+		rc = parse_limit(arg, true, 0, &o->fsize);
+		break;
+	case OPT_NOFILE:
+		rc = parse_limit(arg, false, 0, &o->nofile);
+		break;
+	case OPT_USER:
+		rc = parse_user(arg, o);
+		break;
+	case OPT_CHDIR:
+		o->dir = arg;
+		rc = arg[0] == '\0' ? -1 : 0;
+		break;
+	case OPT_PIDNS:
+		o->pidns = true;
+		break;
+	case OPT_WALL:
+		rc = parse_wall(arg, o);
+		break;
+	case OPT_ENV_CLEAR:
+		o->env_clear = true;
+		break;
+	case OPT_SETENV:
+		rc = parse_setenv(arg, o);
+		break;
+	default:
+		return -1;
 	}
 	/* "--mem 0" means unchanged, as if absent. */
 	if (code == OPT_MEM && o->mem.value == 0)
@@ -240,24 +303,22 @@ apply_option(int code, char *arg, struct slrun_opts *o)
 }
 
 static const struct option long_options[] = {
-	{ "cpu", required_argument, NULL, OPT_CPU },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "nproc", required_argument, NULL, OPT_NPROC },
-	{ "fsize", required_argument, NULL, OPT_FSIZE },
-	{ "nofile", required_argument, NULL, OPT_NOFILE },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "chdir", required_argument, NULL, OPT_CHDIR },
-	{ "pidns", no_argument, NULL, OPT_PIDNS },
-	{ "wall", required_argument, NULL, OPT_WALL },
-	{ "env-clear", no_argument, NULL, OPT_ENV_CLEAR },
-	{ "setenv", required_argument, NULL, OPT_SETENV },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
+	{"cpu", required_argument, NULL, OPT_CPU},
+	{"mem", required_argument, NULL, OPT_MEM},
+	{"nproc", required_argument, NULL, OPT_NPROC},
+	{"fsize", required_argument, NULL, OPT_FSIZE},
+	{"nofile", required_argument, NULL, OPT_NOFILE},
+	{"user", required_argument, NULL, OPT_USER},
+	{"chdir", required_argument, NULL, OPT_CHDIR},
+	{"pidns", no_argument, NULL, OPT_PIDNS},
+	{"wall", required_argument, NULL, OPT_WALL},
+	{"env-clear", no_argument, NULL, OPT_ENV_CLEAR},
+	{"setenv", required_argument, NULL, OPT_SETENV},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0}};
 
 /* option_name - the long name of an option code, for messages. */
-static const char *
-option_name(int code)
+static const char *option_name(int code)
 {
 	for (const struct option *p = long_options; p->name != NULL; p++)
 		if (p->val == code)
@@ -266,8 +327,7 @@ option_name(int code)
 }
 
 /* reject_option - say which option getopt_long just rejected and why. */
-static void
-reject_option(int code, char **argv)
+static void reject_option(int code, char **argv)
 {
 	const char *why = code == ':' ? "missing value for" : "unknown";
 
@@ -282,16 +342,14 @@ reject_option(int code, char **argv)
 }
 
 /* opts_free - release what opts_parse allocated; *o is unusable after. */
-void
-opts_free(struct slrun_opts *o)
+void opts_free(struct slrun_opts *o)
 {
 	free(o->setenv);
 	o->setenv = NULL;
 }
 
 /* opts_parse - fill *o from argv; prints help or a usage error itself. */
-enum opts_result
-opts_parse(int argc, char **argv, struct slrun_opts *o)
+enum opts_result opts_parse(int argc, char **argv, struct slrun_opts *o)
 {
 	int code;
 
@@ -306,7 +364,8 @@ opts_parse(int argc, char **argv, struct slrun_opts *o)
 	opterr = 0;
 	/* "+": stop at PROGRAM, so that its own options stay its own;
 	 * ":": tell a missing value apart from an unknown option. */
-	while ((code = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, "+:h", long_options, NULL)) !=
+	       -1) {
 		if (code == 'h') {
 			(void)fputs(usage_text, stdout);
 			return OPTS_HELP;
@@ -316,7 +375,8 @@ opts_parse(int argc, char **argv, struct slrun_opts *o)
 			return usage_hint();
 		}
 		if (apply_option(code, optarg, o) == -1) {
-			say("--%s: invalid value '%s'", option_name(code), optarg);
+			say("--%s: invalid value '%s'", option_name(code),
+			    optarg);
 			return usage_hint();
 		}
 	}

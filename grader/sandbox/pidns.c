@@ -22,10 +22,9 @@
 
 /* die_with_parent - kill this init when slrun dies, even by SIGKILL, so
  * that the namespace goes with it; 0, or -1 if slrun is already gone. */
-static int
-die_with_parent(int status_fd)
+static int die_with_parent(int status_fd)
 {
-	struct pollfd p = { .fd = status_fd, .events = 0 };
+	struct pollfd p = {.fd = status_fd, .events = 0};
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1) {
 		report("prctl(PR_SET_PDEATHSIG, SIGKILL)");
@@ -47,8 +46,7 @@ die_with_parent(int status_fd)
 }
 
 /* write_status - send PROGRAM's wait status to slrun; 0 or -1. */
-static int
-write_status(int fd, int status)
+static int write_status(int fd, int status)
 {
 	ssize_t n;
 
@@ -64,8 +62,7 @@ write_status(int fd, int status)
 
 /* read_status - PROGRAM's wait status from the init; 1 with *status, 0 if
  * the init died without sending it, -1 on error. */
-static int
-read_status(int fd, int *status)
+static int read_status(int fd, int *status)
 {
 	char *buf = (char *)status;
 	size_t got = 0;
@@ -88,8 +85,8 @@ read_status(int fd, int *status)
 
 /* init_main - pid 1 of the namespace: start PROGRAM, forward signals to
  * it, reap everyone, send PROGRAM's status to slrun and exit. */
-static noreturn void
-init_main(const struct slrun_opts *o, char **envp, int status_fd)
+static noreturn void init_main(const struct slrun_opts *o, char **envp,
+			       int status_fd)
 {
 	pid_t program;
 	int status;
@@ -112,13 +109,13 @@ init_main(const struct slrun_opts *o, char **envp, int status_fd)
 }
 
 /* new_pid_namespace - put slrun's next child in a new PID namespace; 0 or -1. */
-static int
-new_pid_namespace(void)
+static int new_pid_namespace(void)
 {
 	if (unshare(CLONE_NEWPID) == -1) {
 		report("unshare(CLONE_NEWPID)");
 		if (errno == EPERM)
-			say("--pidns needs CAP_SYS_ADMIN: run slrun as root or as "
+			say("--pidns needs CAP_SYS_ADMIN: run slrun as root or "
+			    "as "
 			    "root of a user namespace, or leave --pidns out");
 		return -1;
 	}
@@ -126,8 +123,7 @@ new_pid_namespace(void)
 }
 
 /* kill_namespace - SIGKILL the init, and so the whole namespace; reap it. */
-static void
-kill_namespace(pid_t init)
+static void kill_namespace(pid_t init)
 {
 	int status;
 
@@ -138,8 +134,7 @@ kill_namespace(pid_t init)
 }
 
 /* close_pipe - close both ends of a pipe on a failure path. */
-static void
-close_pipe(int fds[2])
+static void close_pipe(int fds[2])
 {
 	(void)close(fds[0]);
 	(void)close(fds[1]);
@@ -148,9 +143,8 @@ close_pipe(int fds[2])
 /* pidns_run - run PROGRAM under an init in a new PID namespace until it
  * ends (*status: PROGRAM's wait status) or *deadline (the namespace is
  * killed, SUPERVISE_DEADLINE). */
-enum supervise_result
-pidns_run(const struct slrun_opts *o, char **envp,
-    const struct timespec *deadline, int *status)
+enum supervise_result pidns_run(const struct slrun_opts *o, char **envp,
+				const struct timespec *deadline, int *status)
 {
 	enum supervise_result r;
 	int fds[2], init_status, got;
@@ -172,7 +166,8 @@ pidns_run(const struct slrun_opts *o, char **envp,
 		return SUPERVISE_ERROR;
 	}
 	if (init == 0) {
-		(void)close(fds[0]); /* must go before die_with_parent's check */
+		(void)close(
+			fds[0]); /* must go before die_with_parent's check */
 		init_main(o, envp, fds[1]);
 	}
 	/* Our write end closed, EOF tells that the init is gone. */

@@ -12,8 +12,7 @@
 #include "slrun.h"
 
 /* vsay - print "slrun: MESSAGE" and, if err is not 0, ": strerror(err)". */
-static void
-vsay(int err, const char *fmt, va_list ap)
+static void vsay(int err, const char *fmt, va_list ap)
 {
 	/* stderr is unbuffered: each call is one write, also in forked children. */
 	(void)fputs("slrun: ", stderr);
@@ -24,8 +23,7 @@ vsay(int err, const char *fmt, va_list ap)
 }
 
 /* report - print a failed attempt with the current errno; errno is kept. */
-void
-report(const char *fmt, ...)
+void report(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
@@ -37,8 +35,7 @@ report(const char *fmt, ...)
 }
 
 /* say - print a message that has no errno behind it. */
-void
-say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;

@@ -23,8 +23,7 @@ extern char **environ;
 /* std_fds_open - make sure fds 0-2 are open (on /dev/null if they were
  * not), so that no pipe of slrun's lands on them and gets closed by
  * close_std_streams; 0 or -1. */
-static int
-std_fds_open(void)
+static int std_fds_open(void)
 {
 	for (int fd = 0; fd <= 2; fd++) {
 		int got;
@@ -42,10 +41,9 @@ std_fds_open(void)
 }
 
 /* die_by_signal - end slrun by `sig`, as PROGRAM ended, without a core. */
-static noreturn void
-die_by_signal(int sig)
+static noreturn void die_by_signal(int sig)
 {
-	struct rlimit none = { 0, 0 };
+	struct rlimit none = {0, 0};
 	sigset_t set;
 
 	/* RLIMIT_CORE 0 stops core files; not dumpable also stops a piped
@@ -66,8 +64,7 @@ die_by_signal(int sig)
 }
 
 /* mirror_status - end slrun with PROGRAM's exit code or signal. */
-static noreturn void
-mirror_status(int status)
+static noreturn void mirror_status(int status)
 {
 	if (WIFEXITED(status))
 		exit(WEXITSTATUS(status));
@@ -79,9 +76,9 @@ mirror_status(int status)
 
 /* run_direct - PROGRAM as slrun's child, until it ends (*status) or
  * *deadline (SIGKILLed and reaped; SUPERVISE_DEADLINE). */
-static enum supervise_result
-run_direct(const struct slrun_opts *o, char **envp,
-    const struct timespec *deadline, int *status)
+static enum supervise_result run_direct(const struct slrun_opts *o, char **envp,
+					const struct timespec *deadline,
+					int *status)
 {
 	enum supervise_result r;
 	pid_t child = fork();
@@ -105,8 +102,7 @@ run_direct(const struct slrun_opts *o, char **envp,
 }
 
 /* wall_deadline - now + --wall on CLOCK_MONOTONIC; 0 or -1. */
-static int
-wall_deadline(const struct slrun_opts *o, struct timespec *deadline)
+static int wall_deadline(const struct slrun_opts *o, struct timespec *deadline)
 {
 	if (clock_gettime(CLOCK_MONOTONIC, deadline) == -1) {
 		report("clock_gettime(CLOCK_MONOTONIC)");
@@ -121,15 +117,17 @@ wall_deadline(const struct slrun_opts *o, struct timespec *deadline)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	struct slrun_opts o;
 	struct timespec deadline;
 	enum supervise_result r;
-	struct program_env env = { NULL, NULL };
+	struct program_env env = {NULL, NULL};
 	int status;
 
+	/* First: getpwuid (--user) may open files, which must not take 0-2. */
+	if (std_fds_open() == -1)
+		return SLRUN_EXIT_SETUP;
 	switch (opts_parse(argc, argv, &o)) {
 	case OPTS_HELP:
 		opts_free(&o);
@@ -140,16 +138,15 @@ main(int argc, char **argv)
 	case OPTS_RUN:
 		break;
 	}
-	if (env_build(&o, environ, &env) == -1 || std_fds_open() == -1 ||
-	    signals_prepare() == -1 ||
+	if (env_build(&o, environ, &env) == -1 || signals_prepare() == -1 ||
 	    (o.wall_set && wall_deadline(&o, &deadline) == -1)) {
 		env_free(&env);
 		opts_free(&o);
 		return SLRUN_EXIT_SETUP;
 	}
 	/* o and env stay until slrun exits: exit() below ends their use. */
-	r = (o.pidns ? pidns_run : run_direct)(&o, env.vars,
-	    o.wall_set ? &deadline : NULL, &status);
+	r = (o.pidns ? pidns_run : run_direct)(
+		&o, env.vars, o.wall_set ? &deadline : NULL, &status);
 	if (r == SUPERVISE_ERROR)
 		exit(SLRUN_EXIT_SETUP);
 	if (r == SUPERVISE_DEADLINE) {

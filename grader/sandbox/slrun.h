@@ -14,8 +14,8 @@
 
 /* Exit statuses of slrun itself; every other status is PROGRAM's own. */
 enum slrun_exit {
-	SLRUN_EXIT_USAGE = 2,     /* bad command line */
-	SLRUN_EXIT_SETUP = 125,   /* slrun failed before PROGRAM could start */
+	SLRUN_EXIT_USAGE = 2,	  /* bad command line */
+	SLRUN_EXIT_SETUP = 125,	  /* slrun failed before PROGRAM could start */
 	SLRUN_EXIT_NOEXEC = 126,  /* PROGRAM found but permission denied */
 	SLRUN_EXIT_NOTFOUND = 127 /* PROGRAM could not be run otherwise */
 };
@@ -32,19 +32,23 @@ struct slrun_opts {
 	bool drop_user;
 	uid_t uid;
 	gid_t gid;
-	const char *dir;         /* --chdir, or NULL */
+	const char *dir; /* --chdir, or NULL */
 	bool pidns;
 	bool wall_set;
-	struct timespec wall;    /* --wall as a duration */
-	const char *wall_text;   /* --wall as typed, for the message */
+	struct timespec wall;  /* --wall as a duration */
+	const char *wall_text; /* --wall as typed, for the message */
 	bool env_clear;
-	char **setenv;           /* NAME=VALUE strings, nsetenv of them */
+	char **setenv; /* NAME=VALUE strings, nsetenv of them */
 	size_t nsetenv;
-	char **program;          /* PROGRAM and its arguments, NULL-ended */
+	char **program; /* PROGRAM and its arguments, NULL-ended */
 };
 
 /* What opts_parse found: run PROGRAM, help printed, or bad usage. */
-enum opts_result { OPTS_RUN, OPTS_HELP, OPTS_BAD };
+enum opts_result {
+	OPTS_RUN,
+	OPTS_HELP,
+	OPTS_BAD
+};
 
 /* options.c */
 enum opts_result opts_parse(int argc, char **argv, struct slrun_opts *o);
@@ -64,17 +68,21 @@ void env_free(struct program_env *e);
 noreturn void launch_program(const struct slrun_opts *o, char **envp);
 
 /* supervise.c */
-enum supervise_result { SUPERVISE_ENDED, SUPERVISE_DEADLINE, SUPERVISE_ERROR };
+enum supervise_result {
+	SUPERVISE_ENDED,
+	SUPERVISE_DEADLINE,
+	SUPERVISE_ERROR
+};
 int signals_prepare(void);
 int signals_unblock_all(void);
 enum supervise_result supervise(pid_t child, const struct timespec *deadline,
-    int *status);
+				int *status);
 int reap(pid_t child, int *status);
 void close_std_streams(void);
 
 /* pidns.c */
 enum supervise_result pidns_run(const struct slrun_opts *o, char **envp,
-    const struct timespec *deadline, int *status);
+				const struct timespec *deadline, int *status);
 
 /* report.c */
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -15,13 +15,11 @@
 
 #include "slrun.h"
 
-static const int forwarded[] = {
-	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
-};
+static const int forwarded[] = {SIGTERM, SIGINT,  SIGHUP,
+				SIGQUIT, SIGUSR1, SIGUSR2};
 
 /* watched_set - the forwarded signals and SIGCHLD; 0 or -1. */
-static int
-watched_set(sigset_t *set)
+static int watched_set(sigset_t *set)
 {
 	if (sigemptyset(set) == -1 || sigaddset(set, SIGCHLD) == -1) {
 		report("sigemptyset/sigaddset(SIGCHLD)");
@@ -37,10 +35,9 @@ watched_set(sigset_t *set)
 }
 
 /* set_disposition - one signal's handler for slrun itself; 0 or -1. */
-static int
-set_disposition(int sig, void (*handler)(int), const char *what)
+static int set_disposition(int sig, void (*handler)(int), const char *what)
 {
-	struct sigaction sa = { .sa_handler = handler };
+	struct sigaction sa = {.sa_handler = handler};
 
 	if (sigemptyset(&sa.sa_mask) == -1 || sigaction(sig, &sa, NULL) == -1) {
 		report("sigaction(%s)", what);
@@ -55,8 +52,7 @@ set_disposition(int sig, void (*handler)(int), const char *what)
  * of a message (PROGRAM gets the default back, see launch.c). The signals
  * supervise waits for are blocked, so that one arriving early waits for the
  * child instead of being lost. 0 or -1. */
-int
-signals_prepare(void)
+int signals_prepare(void)
 {
 	sigset_t set;
 
@@ -72,12 +68,12 @@ signals_prepare(void)
 }
 
 /* signals_unblock_all - empty signal mask, as PROGRAM starts; 0 or -1. */
-int
-signals_unblock_all(void)
+int signals_unblock_all(void)
 {
 	sigset_t none;
 
-	if (sigemptyset(&none) == -1 || sigprocmask(SIG_SETMASK, &none, NULL) == -1) {
+	if (sigemptyset(&none) == -1 ||
+	    sigprocmask(SIG_SETMASK, &none, NULL) == -1) {
 		report("sigprocmask(SIG_SETMASK, empty)");
 		return -1;
 	}
@@ -86,8 +82,7 @@ signals_unblock_all(void)
 
 /* time_left - time from now to *deadline (CLOCK_MONOTONIC), or -1 with
  * errno ETIMEDOUT once it has passed. */
-static int
-time_left(const struct timespec *deadline, struct timespec *left)
+static int time_left(const struct timespec *deadline, struct timespec *left)
 {
 	struct timespec now;
 
@@ -110,8 +105,7 @@ time_left(const struct timespec *deadline, struct timespec *left)
 
 /* reap_ready - reap every ended child without blocking (an init inherits
  * orphans); 1 with *status once `child` is among them, 0 if not yet, -1. */
-static int
-reap_ready(pid_t child, int *status)
+static int reap_ready(pid_t child, int *status)
 {
 	for (;;) {
 		int st;
@@ -134,8 +128,7 @@ reap_ready(pid_t child, int *status)
 
 /* next_signal - the next watched signal, waiting at most until *deadline
  * (NULL: forever); the signal, or -1 with errno ETIMEDOUT or another. */
-static int
-next_signal(const sigset_t *set, const struct timespec *deadline)
+static int next_signal(const sigset_t *set, const struct timespec *deadline)
 {
 	for (;;) {
 		struct timespec left;
@@ -158,8 +151,8 @@ next_signal(const sigset_t *set, const struct timespec *deadline)
 /* supervise - wait until `child` ends, forwarding signals to it; *status
  * is its wait status. SUPERVISE_DEADLINE if *deadline (CLOCK_MONOTONIC,
  * NULL for none) came first: the child is left running. */
-enum supervise_result
-supervise(pid_t child, const struct timespec *deadline, int *status)
+enum supervise_result supervise(pid_t child, const struct timespec *deadline,
+				int *status)
 {
 	sigset_t set;
 
@@ -172,17 +165,17 @@ supervise(pid_t child, const struct timespec *deadline, int *status)
 			return ended == 1 ? SUPERVISE_ENDED : SUPERVISE_ERROR;
 		sig = next_signal(&set, deadline);
 		if (sig == -1)
-			return errno == ETIMEDOUT ? SUPERVISE_DEADLINE :
-			    SUPERVISE_ERROR;
+			return errno == ETIMEDOUT ? SUPERVISE_DEADLINE
+						  : SUPERVISE_ERROR;
 		/* ESRCH: it ended meanwhile, and SIGCHLD is already pending. */
 		if (sig != SIGCHLD && kill(child, sig) == -1 && errno != ESRCH)
-			report("kill(%ld, %d) to forward a signal", (long)child, sig);
+			report("kill(%ld, %d) to forward a signal", (long)child,
+			       sig);
 	}
 }
 
 /* reap - wait for `child` to end, blocking; 0 with *status, or -1. */
-int
-reap(pid_t child, int *status)
+int reap(pid_t child, int *status)
 {
 	while (waitpid(child, status, 0) == -1) {
 		if (errno != EINTR) {
@@ -196,8 +189,7 @@ reap(pid_t child, int *status)
 /* close_std_streams - let go of stdin and stdout once PROGRAM has them, so
  * that its readers see EOF and its writers EPIPE when PROGRAM's side ends.
  * stderr stays for slrun's own messages. */
-void
-close_std_streams(void)
+void close_std_streams(void)
 {
 	/* Nothing to do on failure: the descriptors are not used again, and
 	 * std_fds_open made sure none of slrun's own pipes is among them. */

@@ -11,11 +11,31 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "slrun.h"
 
 extern char **environ;
+
+/* The kernel's sigset_t: one bit per signal, signals 1 to _NSIG - 1. */
+#define KERNEL_SIGSET_SIZE ((_NSIG - 1) / 8)
+
+/* reset_reserved_signal - SIG_DFL for a signal glibc keeps for itself (32,
+ * 33) and refuses to touch, so an inherited SIG_IGN (GNU make ignores both)
+ * would survive exec. Through the raw system call: an all-zero kernel
+ * sigaction is SIG_DFL, no flags, empty mask, whatever the layout. 0 or -1. */
+static int reset_reserved_signal(int sig)
+{
+	unsigned long zero[16] = {0}; /* larger than any kernel sigaction */
+
+	if (syscall(SYS_rt_sigaction, sig, zero, NULL, KERNEL_SIGSET_SIZE) ==
+	    -1) {
+		report("rt_sigaction(%d, SIG_DFL)", sig);
+		return -1;
+	}
+	return 0;
+}
 
 /* reset_signals - every ignored signal back to default: how the grader was
  * started (nohup, a CI runner) must not change how PROGRAM behaves. 0 or -1. */
@@ -27,11 +47,14 @@ static int reset_signals(void)
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		if (sigaction(sig, NULL, &sa) == -1) {
-			/* glibc keeps a few real-time signals for itself. */
-			if (errno == EINVAL)
-				continue;
-			report("sigaction(%d, query)", sig);
-			return -1;
+			if (errno != EINVAL) {
+				report("sigaction(%d, query)", sig);
+				return -1;
+			}
+			/* EINVAL: one of glibc's own signals. */
+			if (reset_reserved_signal(sig) == -1)
+				return -1;
+			continue;
 		}
 		/* Handlers are reset by exec; only SIG_IGN would survive it. */
 		if (sa.sa_handler != SIG_IGN)

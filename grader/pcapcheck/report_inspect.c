@@ -7,6 +7,14 @@
 
 #define EVENT_PREVIEW 20
 
+/* print_time - the time column: seconds since the first packet, right-aligned. */
+static void print_time(FILE *out, int64_t ns)
+{
+	char buf[32];
+	text_seconds_str(ns, buf, sizeof buf);
+	fprintf(out, "%12s  ", buf);
+}
+
 /* print_endpoints - "a:p → b:p" in the direction a segment travelled. */
 static void print_endpoints(FILE *out, const struct flow_endpoint *from,
 			    const struct flow_endpoint *to)
@@ -19,7 +27,7 @@ static void print_endpoints(FILE *out, const struct flow_endpoint *from,
 /* print_notes - the bracketed notes of a segment, "[TCP Retransmission] ". */
 static void print_notes(FILE *out, unsigned notes)
 {
-	for (unsigned bit = 1; bit <= NOTE_ACKED_UNSEEN; bit <<= 1)
+	for (unsigned bit = 1; bit <= NOTE_KEEPALIVE_ACK; bit <<= 1)
 		if (notes & bit)
 			fprintf(out, "[%s] ", tcp_note_text(bit));
 }
@@ -30,9 +38,7 @@ static void print_tcp_event(FILE *out, const struct analysis *a, const struct tc
 {
 	const struct tcp_side *from = &c->side[e->dir], *to = &c->side[!e->dir];
 	char flags[64];
-	fputs("  ", out);
-	text_seconds(out, e->ts - a->first_ts);
-	fputs("  ", out);
+	print_time(out, e->ts - a->first_ts);
 	print_endpoints(out, &from->ep, &to->ep);
 	fputs("  ", out);
 	print_notes(out, e->notes);
@@ -94,9 +100,7 @@ static void print_udp_flow(FILE *out, const struct analysis *a, const struct udp
 	fprintf(out, "  (%zu datagram%s)\n", f->nevents, text_plural(f->nevents));
 	for (size_t i = 0; i < f->nevents; i++) {
 		const struct udp_event *e = &f->events[i];
-		fputs("  ", out);
-		text_seconds(out, e->ts - a->first_ts);
-		fputs("  ", out);
+		print_time(out, e->ts - a->first_ts);
 		print_endpoints(out, &f->side[e->dir].ep, &f->side[!e->dir].ep);
 		fprintf(out, "  UDP Len=%" PRIu32, e->len);
 		if (e->preview_len > 0) {

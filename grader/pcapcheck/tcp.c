@@ -156,6 +156,17 @@ static unsigned check_gap(struct tcp_conn *c, enum tcp_dir dir, uint8_t flags, i
 	return NOTE_ACKED_UNSEEN;
 }
 
+/* check_keepalive_ack - a bare ACK answering the peer's keep-alive. */
+static unsigned check_keepalive_ack(struct tcp_side *me, struct tcp_side *peer, uint8_t flags,
+				    size_t len, unsigned notes)
+{
+	bool answer = peer->keepalive_sent && len == 0 && (flags & TCP_ACK) &&
+		      !(flags & (TCP_SYN | TCP_FIN | TCP_RST));
+	peer->keepalive_sent = false;
+	me->keepalive_sent = notes & NOTE_KEEPALIVE;
+	return answer ? NOTE_KEEPALIVE_ACK : 0;
+}
+
 /* count_segment - per-side counters of one segment. */
 static void count_segment(struct tcp_side *s, uint8_t flags, size_t len, unsigned notes)
 {
@@ -305,6 +316,7 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c, enum tcp_dir d
 		me->seq_known = false;
 	notes |= classify(me, h->flags, &zr, pkt->payload_len);
 	notes |= check_gap(c, dir, h->flags, zr.rel_ack);
+	notes |= check_keepalive_ack(me, peer, h->flags, pkt->payload_len, notes);
 	note_window_scale(me, peer, h);
 	if (h->window == 0 && !(h->flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 		notes |= NOTE_ZERO_WINDOW;
@@ -424,6 +436,8 @@ const char *tcp_note_text(unsigned note)
 		return "TCP ZeroWindow";
 	case NOTE_ACKED_UNSEEN:
 		return "TCP ACKed unseen segment";
+	case NOTE_KEEPALIVE_ACK:
+		return "TCP Keep-Alive ACK";
 	default:
 		return "?";
 	}

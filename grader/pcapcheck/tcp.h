@@ -41,7 +41,8 @@ enum {
 	NOTE_PORT_REUSE = 4,
 	NOTE_PREVIOUS_LOST = 8,
 	NOTE_ZERO_WINDOW = 16,
-	NOTE_ACKED_UNSEEN = 32
+	NOTE_ACKED_UNSEEN = 32,
+	NOTE_KEEPALIVE_ACK = 64
 };
 
 enum tcp_teardown {
@@ -72,6 +73,7 @@ struct tcp_event {
 struct tcp_side {
 	struct flow_endpoint ep;
 	bool seq_known;      /* next_seq is meaningful */
+	bool keepalive_sent; /* its last segment was a keep-alive */
 	int64_t next_seq;    /* one past the highest relative sequence number sent */
 	int wscale;          /* window scale in use, or -1 while unknown */
 	int wscale_offered;  /* window scale option in its SYN, or -1 */

@@ -6,11 +6,19 @@
 
 #include "decode.h"
 
-void text_seconds(FILE *out, int64_t ns)
+const char *text_seconds_str(int64_t ns, char *buf, size_t len)
 {
 	uint64_t magnitude = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
 	uint64_t us = magnitude / 1000;
-	fprintf(out, "%s%" PRIu64 ".%06" PRIu64, ns < 0 ? "-" : "", us / 1000000, us % 1000000);
+	(void)snprintf(buf, len, "%s%" PRIu64 ".%06" PRIu64, ns < 0 ? "-" : "", us / 1000000,
+		       us % 1000000);
+	return buf;
+}
+
+void text_seconds(FILE *out, int64_t ns)
+{
+	char buf[32];
+	fputs(text_seconds_str(ns, buf, sizeof buf), out);
 }
 
 /* preview_char - print one byte as itself if printable, else as an escape. */

@@ -9,6 +9,9 @@
 /* text_seconds - print a time in ns as seconds with six decimals. */
 void text_seconds(FILE *out, int64_t ns);
 
+/* text_seconds_str - the same into buf; returns buf. */
+const char *text_seconds_str(int64_t ns, char *buf, size_t len);
+
 /* text_preview - print up to max bytes quoted, C-escaped, "..." if cut. */
 void text_preview(FILE *out, const uint8_t *p, size_t n, size_t max);
 

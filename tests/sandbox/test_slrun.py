@@ -132,7 +132,10 @@ def finish(proc, timeout=TIMEOUT):
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(proc.pid)
-        out, err = proc.communicate()
+        try:
+            _, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:  # a process outside the group holds a pipe
+            err = b"(unavailable: a pipe is still held open)"
         pytest.fail(f"slrun did not finish within {timeout} s; stderr: {err!r}")
     finally:
         kill_group(proc.pid)

@@ -186,9 +186,14 @@ class Program:
         return getattr(self, stream).wait_for(lambda b: rx.search(b) is not None, timeout)
 
     def signal(self, sig):
-        """Send SIG to the program's whole process group."""
+        """Send SIG to the program.  Catchable signals go to slrun alone, which
+        forwards them (a group-wide signal would arrive twice); SIGKILL goes to
+        the whole process group."""
         try:
-            os.killpg(self.proc.pid, sig)
+            if sig == signal.SIGKILL:
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
         except ProcessLookupError:
             pass
 

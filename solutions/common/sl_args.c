@@ -58,9 +58,7 @@ int sl_parse_port(const char *text, uint16_t *port, char *err, size_t errlen)
 {
 	long n;
 
-	/* No sign at all: "-0" is not a port. */
-	if (*text == '-' ||
-	    sl_parse_long(text, "port", 1, 65535, &n, NULL, 0) < 0) {
+	if (sl_parse_long(text, "port", 1, 65535, &n, NULL, 0) < 0) {
 		bad_value(err, errlen, "port", text, "a number", 1, 65535);
 		return -1;
 	}

@@ -46,8 +46,10 @@ static enum sl_line_status finish_at_eof(char *line, size_t used, size_t max,
 {
 	if (used == 0)
 		return SL_LINE_EOF;
-	if (used > max) /* only possible with the extra room for a '\r' */
+	if (used > max) { /* only possible with the extra room for a '\r' */
+		line[0] = '\0';
 		return SL_LINE_TOO_LONG;
+	}
 	line[used] = '\0';
 	*len = used;
 	return SL_LINE_UNTERMINATED;

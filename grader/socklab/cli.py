@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from . import build as buildmod
-from . import report
+from . import isolation, report
 from .labspec import Lab, SpecError
 from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
 from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits
@@ -88,13 +88,17 @@ def student_uid_base():
 
 
 def student_limits(uid_base):
+    """Real root: a student uid and a PID namespace; in a user namespace: the
+    PID namespace only (no other uid is mapped); otherwise neither."""
     root = os.geteuid() == 0
-    return Limits(uid=uid_base if root else None, pidns=root)
+    real_root = root and not isolation.in_user_namespace()
+    return Limits(uid=uid_base if real_root else None, pidns=root)
 
 
 def run_cases(args, lab, build_dir, results_dir, uid_base):
     """Run the lab's pytest cases on BUILD_DIR; return the records from cases.json."""
     cmd = [PYTHON, "-m", "pytest", lab.dir, "-q", "-p", "no:cacheprovider", "--rootdir", ROOT,
+           "--basetemp", os.path.join(os.path.dirname(build_dir), "pytest"),
            "--socklab-build", build_dir, "--socklab-results", results_dir]
     if args.sanitize:
         cmd.append("--socklab-sanitize")
@@ -179,7 +183,8 @@ def grade(args):
     os.chmod(work, 0o755)
     results = {"lab": lab.name, "title": lab.title, "submission": os.path.relpath(submission),
                "max_score": lab.total_points, "sanitize": args.sanitize,
-               "student_uids": [uid_base, uid_base + MAX_WORKERS_PER_UID_BLOCK - 1] if os.geteuid() == 0 else None,
+               "student_uids": ([uid_base, uid_base + MAX_WORKERS_PER_UID_BLOCK - 1]
+                                if student_limits(uid_base).uid is not None else None),
                "hidden": {"count": lab.hidden_count, "points": lab.hidden_points,
                           "present": lab.hidden_present}}
     try:
@@ -220,6 +225,9 @@ def grade(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    problem = isolation.enter_user_namespace_early()
+    if problem:
+        progress(args, f"{problem}; capture checks will be reported as not checked")
     try:
         return grade(args)
     except SpecError as e:

@@ -66,6 +66,28 @@ def _enter_user_namespace():
     _write_file("/proc/self/gid_map", f"0 {gid} 1")
 
 
+def in_user_namespace():
+    """True inside a user namespace that maps only part of the host's uids."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+def enter_user_namespace_early():
+    """For the grade CLI, before it starts pytest: as non-root, become root of
+    a user namespace while still single-threaded (pytest-xdist workers are
+    threaded and could not).  Children inherit it.  Returns a reason on failure."""
+    if os.geteuid() == 0 or os.environ.get("SOCKLAB_ISOLATION", "auto") not in ("auto", "userns"):
+        return None
+    try:
+        _enter_user_namespace()
+    except OSError as e:
+        return f"cannot create a user namespace: {e.strerror}"
+    return None
+
+
 def _netns_works():
     """Try a throw-away network namespace in a child process."""
     pid = os.fork()
@@ -93,8 +115,8 @@ class Isolation:
 
     @property
     def is_root(self):
-        """True when we may drop student processes to another uid and use PID namespaces."""
-        return self.mode == "netns" and os.geteuid() == 0
+        """True when we may drop student processes to another uid (real root only)."""
+        return self.mode == "netns"
 
     def enter_case(self):
         """Give the calling (main) thread a fresh network namespace with lo up."""
@@ -124,7 +146,10 @@ def choose(requested=None):
 def _decide(requested):
     if requested == "host":
         return Isolation("host", "requested with SOCKLAB_ISOLATION=host")
-    if os.geteuid() == 0 and requested in ("auto", "netns"):
+    if os.geteuid() == 0 and in_user_namespace() and requested in ("auto", "userns"):
+        if _netns_works():
+            return Isolation("userns", "user namespace (not root): one network namespace per case")
+    if os.geteuid() == 0 and not in_user_namespace() and requested in ("auto", "netns"):
         if _netns_works():
             return Isolation("netns", "root: one network namespace per case")
         if requested == "netns":

@@ -19,9 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Room for "host:port" in messages; a longer host name is truncated. */
-#define WHERE_LEN 320
-
 /* What to do with each candidate address. */
 enum role {
 	ROLE_CONNECT,
@@ -136,7 +133,7 @@ static int try_address(const struct addrinfo *ai, const struct open_req *req,
 static int open_socket(const struct open_req *req, char *err, size_t errlen)
 {
 	struct addrinfo hints, *list, *ai;
-	char service[8], where[WHERE_LEN];
+	char service[8], where[SL_HOSTPORTLEN];
 	const char *step = "";
 	int fd = -1, rc, saved;
 

@@ -22,6 +22,9 @@
  * numeric address: "[" + IPv6 text + "]:" + port + NUL fits easily. */
 #define SL_ADDRSTRLEN 64
 
+/* Room for sl_hostport_str() on any DNS name (at most 253 bytes). */
+#define SL_HOSTPORTLEN 264
+
 /* Room for the error messages of this module (longer ones are truncated). */
 #define SL_ERRLEN 256
 

@@ -251,6 +251,8 @@ static enum decode_status decode_ipv6(const struct bytes *ip, struct decoded_pac
 	enum decode_status st = skip_ipv6_extensions(ip, &next, &off, end, &out->ip6_ext);
 	if (st != DECODE_OK)
 		return st;
+	if (!bytes_has(ip, off, 0))
+		return DECODE_TRUNCATED; /* cut inside the extension headers */
 	out->src.addr.version = out->dst.addr.version = 6;
 	tr->proto = next;
 	tr->len = end - off;
@@ -288,6 +290,8 @@ static enum decode_status decode_tcp(const struct transport *tr, struct decoded_
 {
 	struct tcp_header *h = &out->tcp;
 	uint8_t offset_byte;
+	if (!bytes_has(&tr->seg, 0, TCP_MIN_HEADER_LEN))
+		return DECODE_TRUNCATED;
 	if (get_be16(&tr->seg, 0, &out->src.port) == -1 ||
 	    get_be16(&tr->seg, 2, &out->dst.port) == -1 || get_be32(&tr->seg, 4, &h->seq) == -1 ||
 	    get_be32(&tr->seg, 8, &h->ack) == -1 || get_u8(&tr->seg, 12, &offset_byte) == -1 ||
@@ -307,6 +311,8 @@ static enum decode_status decode_tcp(const struct transport *tr, struct decoded_
 static enum decode_status decode_udp(const struct transport *tr, struct decoded_packet *out)
 {
 	uint16_t udp_len;
+	if (!bytes_has(&tr->seg, 0, UDP_HEADER_LEN))
+		return DECODE_TRUNCATED;
 	if (get_be16(&tr->seg, 0, &out->src.port) == -1 ||
 	    get_be16(&tr->seg, 2, &out->dst.port) == -1 || get_be16(&tr->seg, 4, &udp_len) == -1)
 		return DECODE_TRUNCATED;

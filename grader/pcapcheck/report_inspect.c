@@ -27,7 +27,7 @@ static void print_endpoints(FILE *out, const struct flow_endpoint *from,
 /* print_notes - the bracketed notes of a segment, "[TCP Retransmission] ". */
 static void print_notes(FILE *out, unsigned notes)
 {
-	for (unsigned bit = 1; bit <= NOTE_KEEPALIVE_ACK; bit <<= 1)
+	for (unsigned bit = 1; bit <= NOTE_OUT_OF_ORDER; bit <<= 1)
 		if (notes & bit)
 			fprintf(out, "[%s] ", tcp_note_text(bit));
 }

@@ -116,25 +116,66 @@ static bool is_reuse(const struct tcp_conn *c, const struct decoded_packet *pkt)
 	return is_closed(c) || pkt->tcp.seq != c->zeek.ep[0].start_seq;
 }
 
-/* classify - keep-alive, retransmission or hole, from the sender's sequence numbers. */
+/* add_hole - remember that [start, end) was skipped (forgotten if too many). */
+static void add_hole(struct tcp_side *s, int64_t start, int64_t end)
+{
+	if (s->nholes < TCP_MAX_HOLES) {
+		s->holes[s->nholes].start = start;
+		s->holes[s->nholes].end = end;
+		s->nholes++;
+	}
+}
+
+/* fill_holes - take [start, end) out of the holes; true if it filled any. */
+static bool fill_holes(struct tcp_side *s, int64_t start, int64_t end)
+{
+	bool filled = false;
+	for (size_t i = 0; i < s->nholes;) {
+		struct tcp_hole *h = &s->holes[i];
+		if (start >= h->end || end <= h->start) {
+			i++;
+			continue;
+		}
+		filled = true;
+		int64_t old_end = h->end;
+		if (start <= h->start && end >= h->end) {
+			s->holes[i] = s->holes[--s->nholes]; /* all of it */
+			continue;
+		}
+		if (start <= h->start)
+			h->start = end;
+		else
+			h->end = start;
+		if (start > h->start && end < old_end)
+			add_hole(s, end, old_end); /* filled in the middle: two holes */
+		i++;
+	}
+	return filled;
+}
+
+/* classify - keep-alive, retransmission, out-of-order or hole, from sequence numbers. */
 static unsigned classify(struct tcp_side *s, uint8_t flags, const struct zeek_result *zr,
 			 size_t len)
 {
 	bool rst = flags & TCP_RST;
 	int64_t seg_len = (rst ? 0 : (int64_t)len) + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
+	int64_t end = zr->rel_seq + seg_len;
 	unsigned notes = 0;
 	if (s->seq_known && !rst) {
-		bool control = flags & (TCP_SYN | TCP_FIN);
-		/* A keep-alive probes with 0 or 1 byte at one before the next sequence number. */
-		if (!control && (flags & TCP_ACK) && len <= 1 && zr->rel_seq == s->next_seq - 1)
+		/* A keep-alive is a bare ACK with 0 or 1 byte at one before the next
+		 * sequence number (a retransmitted last byte would carry PSH). */
+		bool bare_ack = (flags & ~(TCP_ECE | TCP_CWR)) == TCP_ACK;
+		if (bare_ack && len <= 1 && zr->rel_seq == s->next_seq - 1)
 			notes |= NOTE_KEEPALIVE;
 		else if (seg_len > 0 && zr->rel_seq < s->next_seq)
-			notes |= NOTE_RETRANSMISSION;
-		else if (zr->rel_seq > s->next_seq)
+			notes |= fill_holes(s, zr->rel_seq, end) ? NOTE_OUT_OF_ORDER
+								 : NOTE_RETRANSMISSION;
+		else if (zr->rel_seq > s->next_seq) {
 			notes |= NOTE_PREVIOUS_LOST;
+			add_hole(s, s->next_seq, zr->rel_seq);
+		}
 	}
 	if (!rst && !zr->seq_underflow && !(notes & NOTE_KEEPALIVE)) {
-		int64_t end = zr->rel_seq + seg_len;
 		if (!s->seq_known || end > s->next_seq)
 			s->next_seq = end;
 		s->seq_known = true;
@@ -280,7 +321,8 @@ static int add_event(struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
 	e->flags = pkt->tcp.flags;
 	e->notes = (uint16_t)notes;
 	size_t n = pkt->payload_caplen < TCP_EVENT_PREVIEW ? pkt->payload_caplen : TCP_EVENT_PREVIEW;
-	memcpy(e->preview, pkt->payload, n);
+	if (n > 0)
+		memcpy(e->preview, pkt->payload, n);
 	e->preview_len = (uint8_t)n;
 	return 0;
 }
@@ -312,8 +354,10 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c, enum tcp_dir d
 	struct zeek_result zr;
 
 	zeek_process(&c->zeek, &zs, &zr);
-	if (zr.start_reset)
+	if (zr.start_reset) {
 		me->seq_known = false;
+		me->nholes = 0;
+	}
 	notes |= classify(me, h->flags, &zr, pkt->payload_len);
 	notes |= check_gap(c, dir, h->flags, zr.rel_ack);
 	notes |= check_keepalive_ack(me, peer, h->flags, pkt->payload_len, notes);
@@ -438,6 +482,8 @@ const char *tcp_note_text(unsigned note)
 		return "TCP ACKed unseen segment";
 	case NOTE_KEEPALIVE_ACK:
 		return "TCP Keep-Alive ACK";
+	case NOTE_OUT_OF_ORDER:
+		return "TCP Out-Of-Order";
 	default:
 		return "?";
 	}

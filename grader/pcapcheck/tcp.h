@@ -42,7 +42,8 @@ enum {
 	NOTE_PREVIOUS_LOST = 8,
 	NOTE_ZERO_WINDOW = 16,
 	NOTE_ACKED_UNSEEN = 32,
-	NOTE_KEEPALIVE_ACK = 64
+	NOTE_KEEPALIVE_ACK = 64,
+	NOTE_OUT_OF_ORDER = 128
 };
 
 enum tcp_teardown {
@@ -69,12 +70,21 @@ struct tcp_event {
 	uint8_t preview[TCP_EVENT_PREVIEW];
 };
 
+#define TCP_MAX_HOLES 4
+
+/* Sequence numbers [start, end) skipped by a side: not seen (yet). */
+struct tcp_hole {
+	int64_t start, end;
+};
+
 /* What one side sent, and what we learned from it. */
 struct tcp_side {
 	struct flow_endpoint ep;
 	bool seq_known;      /* next_seq is meaningful */
 	bool keepalive_sent; /* its last segment was a keep-alive */
 	int64_t next_seq;    /* one past the highest relative sequence number sent */
+	struct tcp_hole holes[TCP_MAX_HOLES]; /* below next_seq, not seen */
+	size_t nholes;
 	int wscale;          /* window scale in use, or -1 while unknown */
 	int wscale_offered;  /* window scale option in its SYN, or -1 */
 	uint64_t pkts, data_segs, retransmissions, keepalives;

@@ -73,7 +73,8 @@ static int add_event(struct udp_flow *f, int dir, int64_t ts, const struct decod
 	e->len = (uint32_t)pkt->payload_len;
 	e->dir = (uint8_t)dir;
 	size_t n = pkt->payload_caplen < UDP_EVENT_PREVIEW ? pkt->payload_caplen : UDP_EVENT_PREVIEW;
-	memcpy(e->preview, pkt->payload, n);
+	if (n > 0)
+		memcpy(e->preview, pkt->payload, n);
 	e->preview_len = (uint8_t)n;
 	return 0;
 }
@@ -84,7 +85,8 @@ static void count_datagram(struct udp_flow *f, int dir, const struct decoded_pac
 	struct udp_side *s = &f->side[dir];
 	if (s->dgrams == 0) {
 		size_t n = pkt->payload_caplen < UDP_PREVIEW ? pkt->payload_caplen : UDP_PREVIEW;
-		memcpy(s->preview, pkt->payload, n);
+		if (n > 0)
+			memcpy(s->preview, pkt->payload, n);
 		s->preview_len = n;
 	}
 	s->dgrams++;

@@ -6,7 +6,8 @@
  *
  * This machine's hosts file may give "localhost" one address only, and no
  * test may depend on DNS, yet the connect loop must be seen trying a second
- * candidate after the first one fails.
+ * candidate after the first one fails. With fake_no_ipv6 set, it also
+ * plays a machine without IPv6: IPv6 lookups fail with EAI_FAMILY.
  */
 #define _DEFAULT_SOURCE
 
@@ -15,6 +16,8 @@
 #include <sys/socket.h>
 
 #include "testutil.h"
+
+bool fake_no_ipv6;
 
 int __real_getaddrinfo(const char *node, const char *service,
 		       const struct addrinfo *hints, struct addrinfo **res);
@@ -38,6 +41,8 @@ int __wrap_getaddrinfo(const char *node, const char *service,
 	struct addrinfo *v6, *v4, *last;
 	int rc;
 
+	if (fake_no_ipv6 && hints != NULL && hints->ai_family == AF_INET6)
+		return EAI_FAMILY;
 	if (node == NULL || hints == NULL ||
 	    strcmp(node, TWO_ADDRESS_HOST) != 0)
 		return __real_getaddrinfo(node, service, hints, res);

@@ -32,6 +32,17 @@ static int accept_named(int lfd, char *who, size_t len)
 	return fd;
 }
 
+/* Returns the address family of a bound socket, or -1. */
+static int local_family(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	return ss.ss_family;
+}
+
 /* Connects to host:port of listener lfd, checks that bytes go both ways
  * and that the server sees the client as want_prefix + client port. */
 static void check_tcp_path(int lfd, const char *host, const char *want_prefix)
@@ -87,14 +98,11 @@ static void test_tcp_dual_stack(void)
 {
 	char err[SL_ERRLEN] = "";
 	int lfd = sl_tcp_listen(NULL, 0, 4, err, sizeof err);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
 	int v6only = 1;
 	socklen_t optlen = sizeof v6only;
 
 	CU_ASSERT_FATAL(lfd >= 0);
-	CU_ASSERT(getsockname(lfd, (struct sockaddr *)&ss, &len) == 0);
-	CU_ASSERT_EQUAL(ss.ss_family, AF_INET6);
+	CU_ASSERT_EQUAL(local_family(lfd), AF_INET6);
 	CU_ASSERT(getsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 			     &optlen) == 0);
 	CU_ASSERT_EQUAL(v6only, 0);
@@ -102,6 +110,24 @@ static void test_tcp_dual_stack(void)
 	check_tcp_path(lfd, "127.0.0.1", "127.0.0.1:");
 	check_tcp_path(lfd, "::1", "[::1]:");
 	close(lfd);
+}
+
+static void test_wildcard_without_ipv6(void)
+{
+	char err[SL_ERRLEN] = "";
+	int lfd, ufd;
+
+	/* On a machine without IPv6 the wildcard falls back to 0.0.0.0. */
+	fake_no_ipv6 = true;
+	lfd = sl_tcp_listen(NULL, 0, 4, err, sizeof err);
+	ufd = sl_udp_bind(NULL, 0, err, sizeof err);
+	fake_no_ipv6 = false;
+	CU_ASSERT_FATAL(lfd >= 0 && ufd >= 0);
+	CU_ASSERT_EQUAL(local_family(lfd), AF_INET);
+	CU_ASSERT_EQUAL(local_family(ufd), AF_INET);
+	check_tcp_path(lfd, "127.0.0.1", "127.0.0.1:");
+	close(lfd);
+	close(ufd);
 }
 
 /* Returns a port on which nothing listens on 127.0.0.1 and ::1 right now. */
@@ -337,6 +363,8 @@ int add_net_suite(void)
 	    !CU_add_test(s, "TCP over IPv6 ::1", test_tcp_ipv6) ||
 	    !CU_add_test(s, "TCP dual-stack listen reached over v4 and v6",
 			 test_tcp_dual_stack) ||
+	    !CU_add_test(s, "wildcard falls back to IPv4 without IPv6",
+			 test_wildcard_without_ipv6) ||
 	    !CU_add_test(s, "connect refused: error text",
 			 test_connect_refused) ||
 	    !CU_add_test(s, "connect goes on to the second address",

@@ -69,6 +69,10 @@ int lowest_free_fd(void);
  * 127.0.0.1, so tests can watch the candidate loop move to the second. */
 #define TWO_ADDRESS_HOST "both.sltest"
 
+/* While true, the tests' resolver answers IPv6 lookups with EAI_FAMILY,
+ * like a machine without IPv6. */
+extern bool fake_no_ipv6;
+
 /* Makes a SOCK_STREAM socketpair; returns 0, or -1. */
 int stream_pair(int sv[2]);
 

@@ -13,7 +13,7 @@ void analysis_init(struct analysis *a, int linktype, const struct analysis_optio
 {
 	memset(a, 0, sizeof *a);
 	a->linktype = linktype;
-	struct tcp_options topt = { opt->stream_limit, opt->keep_events };
+	struct tcp_options topt = { opt->stream_limit, opt->stream_budget, opt->keep_events };
 	tcp_table_init(&a->tcp, &topt);
 	udp_table_init(&a->udp, opt->keep_events);
 }
@@ -177,6 +177,9 @@ size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx)
 	if (s->malformed)
 		warn(emit, ctx, &n, "%llu packets skipped: malformed IP, TCP or UDP header",
 		     (unsigned long long)s->malformed);
+	if (a->tcp.streams_capped)
+		warn(emit, ctx, &n, "payload kept for previews reached %zu MiB: later payload not "
+		     "reassembled", a->tcp.opt.stream_budget >> 20);
 	for (size_t i = 0; i < a->tcp.count; i++)
 		warn_conn(&a->tcp.conns[i], emit, ctx, &n);
 	return n;

@@ -47,29 +47,28 @@ bool flow_key_equal(const struct flow_key *a, const struct flow_key *b)
 	       flow_endpoint_equal(&a->hi, &b->hi);
 }
 
-/* fnv1a - fold n bytes into a running FNV-1a hash. */
-static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
+/* mix - fold a 64-bit value into a running hash (multiply and xor-shift). */
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211u;
-	}
-	return h;
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15u; /* 2^64 / golden ratio: spreads the bits */
+	return h ^ (h >> 29);
 }
 
 /* hash_endpoint - fold one endpoint's fields (not its padding) into h. */
 static uint64_t hash_endpoint(uint64_t h, const struct flow_endpoint *e)
 {
-	uint8_t port[2] = { (uint8_t)(e->port >> 8), (uint8_t)e->port };
-	h = fnv1a(h, &e->addr.version, 1);
-	h = fnv1a(h, e->addr.bytes, addr_size(&e->addr));
-	return fnv1a(h, port, sizeof port);
+	h = mix(h, (uint64_t)e->addr.version << 16 | e->port);
+	for (size_t i = 0; i < addr_size(&e->addr); i += 4) {
+		const uint8_t *b = e->addr.bytes + i;
+		h = mix(h, (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3]);
+	}
+	return h;
 }
 
 uint64_t flow_key_hash(const struct flow_key *k)
 {
-	uint64_t h = 14695981039346656037u;
-	h = fnv1a(h, &k->proto, 1);
+	uint64_t h = mix(0, k->proto);
 	h = hash_endpoint(h, &k->lo);
 	return hash_endpoint(h, &k->hi);
 }

@@ -45,7 +45,7 @@ struct flow_key flow_key_make(uint8_t proto, const struct flow_endpoint *src,
 /* flow_key_equal - true if two keys name the same flow. */
 bool flow_key_equal(const struct flow_key *a, const struct flow_key *b);
 
-/* flow_key_hash - a 64-bit FNV-1a hash of the key's fields. */
+/* flow_key_hash - a 64-bit hash of the key's fields. */
 uint64_t flow_key_hash(const struct flow_key *k);
 
 /* flow_addr_format - write the address as text ("127.0.0.1", "::1"); returns buf. */

@@ -145,23 +145,36 @@ static void write_escape(FILE *out, uint8_t c)
 	}
 }
 
+/* plain_run - how many bytes from p on need no escaping (valid UTF-8, no controls). */
+static size_t plain_run(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f)
+			break;
+		size_t len = utf8_sequence_length(p + i, n - i);
+		if (len == 0)
+			break;
+		i += len;
+	}
+	return i;
+}
+
 void json_write_escaped(FILE *out, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n;) {
-		uint8_t c = p[i];
-		if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) {
-			write_escape(out, c);
-			i++;
-			continue;
+	size_t i = 0;
+	while (i < n) {
+		size_t run = plain_run(p + i, n - i);
+		if (run > 0) {
+			fwrite(p + i, 1, run, out); /* whole runs: one call, not one per byte */
+			i += run;
 		}
-		size_t len = utf8_sequence_length(p + i, n - i);
-		if (len == 0) {
-			write_escape(out, c); /* not UTF-8: the byte's value as \u00XX */
+		if (i < n) {
+			/* A control or quote, or a byte that is not UTF-8 (as \u00XX). */
+			write_escape(out, p[i]);
 			i++;
-			continue;
 		}
-		fwrite(p + i, 1, len, out);
-		i += len;
 	}
 }
 

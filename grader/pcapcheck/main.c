@@ -333,7 +333,7 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 	int rc = parse_file_args(command, argc, argv, !inspect, &file, &json);
 	if (rc != 0)
 		return rc;
-	struct analysis_options opt = { STREAM_DEFAULT_LIMIT, inspect };
+	struct analysis_options opt = { STREAM_DEFAULT_LIMIT, TCP_DEFAULT_STREAM_BUDGET, inspect };
 	struct analysis a;
 	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];
 	if (analysis_read_file(&a, file, &opt, err, sizeof err) == -1) {

@@ -328,7 +328,7 @@ static int add_event(struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
 }
 
 /* add_payload - put the segment's captured payload into the sender's stream. */
-static int add_payload(struct tcp_side *s, const struct decoded_packet *pkt,
+static int add_payload(struct tcp_table *t, struct tcp_side *s, const struct decoded_packet *pkt,
 		       const struct zeek_result *zr, unsigned notes)
 {
 	uint8_t flags = pkt->tcp.flags;
@@ -339,7 +339,15 @@ static int add_payload(struct tcp_side *s, const struct decoded_packet *pkt,
 	int64_t data_seq = zr->rel_seq + ((flags & TCP_SYN) ? 1 : 0);
 	if (data_seq < 1)
 		return 0;
-	return stream_add(&s->stream, (uint64_t)(data_seq - 1), pkt->payload, pkt->payload_caplen);
+	if (t->stream_memory >= t->opt.stream_budget) {
+		t->streams_capped = true;
+		return 0;
+	}
+	size_t before = s->stream.allocated;
+	if (stream_add(&s->stream, (uint64_t)(data_seq - 1), pkt->payload, pkt->payload_caplen) == -1)
+		return -1;
+	t->stream_memory += s->stream.allocated - before;
+	return 0;
 }
 
 /* track_segment - account one segment of connection c sent by dir; 0 or -1. */
@@ -372,7 +380,7 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c, enum tcp_dir d
 	note_close(&c->close, dir, h->flags, &zr, pkt->payload_len, me->data_segs > data_before);
 	c->last_ts = ts;
 
-	if (add_payload(me, pkt, &zr, notes) == -1)
+	if (add_payload(t, me, pkt, &zr, notes) == -1)
 		return -1;
 	if (t->opt.keep_events && add_event(c, dir, ts, pkt, &zr, notes) == -1)
 		return -1;

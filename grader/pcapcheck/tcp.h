@@ -124,8 +124,12 @@ struct tcp_conn {
 	size_t nevents, events_allocated;
 };
 
+/* Memory all reassembled streams together may take (one stream may pass it once). */
+#define TCP_DEFAULT_STREAM_BUDGET ((size_t)256 << 20)
+
 struct tcp_options {
 	size_t stream_limit;       /* bytes of each direction to reassemble */
+	size_t stream_budget;      /* bytes of stream memory for all connections */
 	bool keep_events;          /* keep a timeline of segments (inspect) */
 };
 
@@ -134,6 +138,8 @@ struct tcp_table {
 	size_t count, allocated;
 	struct flow_table index;   /* 4-tuple -> its newest connection */
 	struct tcp_options opt;
+	size_t stream_memory;      /* allocated by all streams */
+	bool streams_capped;       /* the budget was reached: later payload not kept */
 };
 
 /* tcp_table_init - an empty table with the given options. */

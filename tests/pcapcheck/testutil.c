@@ -113,7 +113,7 @@ size_t build_tcp_frame(uint8_t *out, int linktype, int version, const uint8_t *p
 
 void conv_init(struct conv *v, uint32_t c_isn, uint32_t s_isn)
 {
-	struct tcp_options opt = { STREAM_DEFAULT_LIMIT, true };
+	struct tcp_options opt = { STREAM_DEFAULT_LIMIT, TCP_DEFAULT_STREAM_BUDGET, true };
 	memset(v, 0, sizeof *v);
 	tcp_table_init(&v->t, &opt);
 	for (int i = 0; i < 2; i++) {

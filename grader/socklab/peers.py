@@ -169,12 +169,21 @@ class TcpListener:
         self.conns = []
         trace.step(f"scripted {label} listening on {_addr_text((host, self.port))}")
 
-    def accept(self, timeout=DEFAULT_TIMEOUT):
-        """Accept one connection within TIMEOUT s; None if none came."""
-        ready, _, _ = select.select([self.sock], [], [], timeout)
-        if not ready:
-            self.trace.step(f"scripted {self.label}: no connection within {timeout} s")
-            return None
+    def accept(self, timeout=DEFAULT_TIMEOUT, while_true=None):
+        """Accept one connection within TIMEOUT s; None if none came.  With
+        WHILE_TRUE (e.g. "the client is still running"), stop waiting as soon
+        as it turns false and no connection is pending."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.sock], [], [], max(0.0, min(left, 0.05)))
+            if ready:
+                break
+            if left <= 0 or (while_true is not None and not while_true()):
+                gave_up = "" if left <= 0 else " (and the program it waited for had ended)"
+                self.trace.step(f"scripted {self.label}: no connection within "
+                                f"{timeout - max(left, 0):.1f} s{gave_up}")
+                return None
         sock, addr = self.sock.accept()
         conn = TcpConn(sock, self.trace, self.label)
         self.conns.append(conn)

@@ -8,7 +8,8 @@
 #include <stdio.h>
 
 /* count_packets - read to the end; 0, or -1 with pcap's message printed. */
-static int count_packets(pcap_t *p, const char *path, uint64_t *packets, uint64_t *bytes)
+static int count_packets(pcap_t *p, const char *path, uint64_t *packets,
+			 uint64_t *bytes)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -18,7 +19,8 @@ static int count_packets(pcap_t *p, const char *path, uint64_t *packets, uint64_
 		*bytes += h->caplen;
 	}
 	if (rc == PCAP_ERROR) {
-		fprintf(stderr, "bareloop: read %s: %s\n", path, pcap_geterr(p));
+		fprintf(stderr, "bareloop: read %s: %s\n", path,
+			pcap_geterr(p));
 		return -1;
 	}
 	return 0;
@@ -31,8 +33,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO,
-							    err);
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(
+		argv[1], PCAP_TSTAMP_PRECISION_NANO, err);
 	if (p == NULL) {
 		fprintf(stderr, "bareloop: read %s: %s\n", argv[1], err);
 		return 1;
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
 	pcap_close(p);
 	if (rc == -1)
 		return 1;
-	printf("%llu packets, %llu bytes\n", (unsigned long long)packets, (unsigned long long)bytes);
+	printf("%llu packets, %llu bytes\n", (unsigned long long)packets,
+	       (unsigned long long)bytes);
 	return 0;
 }

@@ -48,17 +48,20 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		execvp(argv[1], argv + 1);
-		fprintf(stderr, "runstat: exec %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "runstat: exec %s: %s\n", argv[1],
+			strerror(errno));
 		_exit(127);
 	}
 	int status;
 	struct rusage usage;
 	if (wait_child(pid, &status, &usage) == -1) {
-		fprintf(stderr, "runstat: wait for %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "runstat: wait for %s: %s\n", argv[1],
+			strerror(errno));
 		return 1;
 	}
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	fprintf(stderr, "runstat: wall_s=%.6f maxrss_kib=%ld status=%d\n", now_seconds() - start,
-		usage.ru_maxrss, code);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status)
+				     : 128 + WTERMSIG(status);
+	fprintf(stderr, "runstat: wall_s=%.6f maxrss_kib=%ld status=%d\n",
+		now_seconds() - start, usage.ru_maxrss, code);
 	return code;
 }

@@ -9,11 +9,13 @@
 
 #define NS_PER_SEC 1000000000LL
 
-void analysis_init(struct analysis *a, int linktype, const struct analysis_options *opt)
+void analysis_init(struct analysis *a, int linktype,
+		   const struct analysis_options *opt)
 {
 	memset(a, 0, sizeof *a);
 	a->linktype = linktype;
-	struct tcp_options topt = { opt->stream_limit, opt->stream_budget, opt->keep_events };
+	struct tcp_options topt = {opt->stream_limit, opt->stream_budget,
+				   opt->keep_events};
 	tcp_table_init(&a->tcp, &topt);
 	udp_table_init(&a->udp, opt->keep_events);
 }
@@ -49,7 +51,8 @@ static void count_skipped(struct analysis_skipped *s, enum decode_status st)
 	}
 }
 
-int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data, size_t caplen)
+int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data,
+		    size_t caplen)
 {
 	if (a->packets++ == 0)
 		a->first_ts = ts;
@@ -66,7 +69,7 @@ int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data, size_t 
 	return udp_track(&a->udp, ts, &pkt);
 }
 
-/* read_packets - feed every packet of an open capture to the analysis; 0 or -1. */
+/* read_packets - feed every packet of a capture to the analysis; 0 or -1. */
 static int read_packets(struct analysis *a, pcap_t *p)
 {
 	struct pcap_pkthdr *h;
@@ -74,29 +77,33 @@ static int read_packets(struct analysis *a, pcap_t *p)
 	int rc;
 	/* Opened with nanosecond precision, tv_usec holds nanoseconds. */
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC + (int64_t)h->ts.tv_usec;
+		int64_t ts = (int64_t)h->ts.tv_sec * NS_PER_SEC +
+			     (int64_t)h->ts.tv_usec;
 		if (analysis_packet(a, ts, data, h->caplen) == -1)
 			return -1;
 	}
 	if (rc == PCAP_ERROR) {
 		/* A cut-off last record: keep what came before, and say so. */
 		a->truncated = true;
-		(void)snprintf(a->read_error, sizeof a->read_error, "%s", pcap_geterr(p));
+		(void)snprintf(a->read_error, sizeof a->read_error, "%s",
+			       pcap_geterr(p));
 	}
 	return 0;
 }
 
-int analysis_read_file(struct analysis *a, const char *path, const struct analysis_options *opt,
-		       char *err, size_t errlen)
+int analysis_read_file(struct analysis *a, const char *path,
+		       const struct analysis_options *opt, char *err,
+		       size_t errlen)
 {
 	FILE *fp = fopen(path, "rb");
 	if (fp == NULL) {
-		(void)snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		(void)snprintf(err, errlen, "open %s: %s", path,
+			       strerror(errno));
 		return -1;
 	}
 	char pcap_err[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
-							     pcap_err);
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(
+		fp, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
 	if (p == NULL) {
 		(void)fclose(fp);
 		(void)snprintf(err, errlen, "read %s: %s", path, pcap_err);
@@ -105,8 +112,9 @@ int analysis_read_file(struct analysis *a, const char *path, const struct analys
 	int linktype = pcap_datalink(p);
 	if (!decode_linktype_supported(linktype)) {
 		const char *name = pcap_datalink_val_to_name(linktype);
-		(void)snprintf(err, errlen, "read %s: unsupported link type %d (%s)", path, linktype,
-			       name ? name : "unknown");
+		(void)snprintf(err, errlen,
+			       "read %s: unsupported link type %d (%s)", path,
+			       linktype, name ? name : "unknown");
 		pcap_close(p);
 		return -1;
 	}
@@ -114,7 +122,8 @@ int analysis_read_file(struct analysis *a, const char *path, const struct analys
 	a->file = path;
 	int rc = read_packets(a, p);
 	if (rc == -1)
-		(void)snprintf(err, errlen, "analyse %s: %s", path, strerror(errno));
+		(void)snprintf(err, errlen, "analyse %s: %s", path,
+			       strerror(errno));
 	pcap_close(p); /* also closes fp */
 	return rc;
 }
@@ -141,21 +150,25 @@ static void warn(warning_fn *emit, void *ctx, size_t *n, const char *fmt, ...)
 }
 
 /* warn_conn - warnings about one TCP connection. */
-static void warn_conn(const struct tcp_conn *c, warning_fn *emit, void *ctx, size_t *n)
+static void warn_conn(const struct tcp_conn *c, warning_fn *emit, void *ctx,
+		      size_t *n)
 {
 	char orig[FLOW_ENDPOINT_STRLEN], resp[FLOW_ENDPOINT_STRLEN];
 	flow_endpoint_format(&c->side[TCP_ORIG].ep, orig, sizeof orig);
 	flow_endpoint_format(&c->side[TCP_RESP].ep, resp, sizeof resp);
 	if (c->partial_start)
 		warn(emit, ctx, n,
-		     "tcp %u (%s -> %s): capture started mid-connection (no SYN seen first)", c->id,
-		     orig, resp);
+		     "tcp %u (%s -> %s): capture started mid-connection (no "
+		     "SYN seen first)",
+		     c->id, orig, resp);
 	if (c->reused_open)
 		warn(emit, ctx, n,
-		     "tcp %u (%s -> %s): new SYN while tcp %u on the same ports was still open",
+		     "tcp %u (%s -> %s): new SYN while tcp %u on the same "
+		     "ports was still open",
 		     c->id, orig, resp, c->reused_from);
 	if (c->side[TCP_ORIG].stream.lost || c->side[TCP_RESP].stream.lost)
-		warn(emit, ctx, n, "tcp %u: too many holes to reassemble the payload", c->id);
+		warn(emit, ctx, n,
+		     "tcp %u: too many holes to reassemble the payload", c->id);
 }
 
 size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx)
@@ -166,20 +179,28 @@ size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx)
 		warn(emit, ctx, &n, "file truncated after %llu packets (%s)",
 		     (unsigned long long)a->packets, a->read_error);
 	if (s->fragments)
-		warn(emit, ctx, &n, "%llu IP fragments skipped (no IP reassembly)",
+		warn(emit, ctx, &n,
+		     "%llu IP fragments skipped (no IP reassembly)",
 		     (unsigned long long)s->fragments);
 	if (s->ip6_ext)
-		warn(emit, ctx, &n, "%llu IPv6 packets had extension headers (skipped over)",
+		warn(emit, ctx, &n,
+		     "%llu IPv6 packets had extension headers (skipped over)",
 		     (unsigned long long)s->ip6_ext);
 	if (s->truncated)
-		warn(emit, ctx, &n, "%llu packets skipped: headers cut short by the capture length",
+		warn(emit, ctx, &n,
+		     "%llu packets skipped: headers cut short by the capture "
+		     "length",
 		     (unsigned long long)s->truncated);
 	if (s->malformed)
-		warn(emit, ctx, &n, "%llu packets skipped: malformed IP, TCP or UDP header",
+		warn(emit, ctx, &n,
+		     "%llu packets skipped: malformed IP, TCP or UDP header",
 		     (unsigned long long)s->malformed);
 	if (a->tcp.streams_capped)
-		warn(emit, ctx, &n, "payload kept for previews reached %zu MiB: later payload not "
-		     "reassembled", a->tcp.opt.stream_budget >> 20);
+		warn(emit, ctx, &n,
+		     "payload kept for previews reached %zu MiB: later payload "
+		     "not "
+		     "reassembled",
+		     a->tcp.opt.stream_budget >> 20);
 	for (size_t i = 0; i < a->tcp.count; i++)
 		warn_conn(&a->tcp.conns[i], emit, ctx, &n);
 	return n;

@@ -21,20 +21,21 @@
 /* Packets that were counted but not tracked, by reason. */
 struct analysis_skipped {
 	uint64_t not_ip, other_proto, fragments, truncated, malformed;
-	uint64_t ip6_ext; /* tracked, but IPv6 extension headers were walked over */
+	uint64_t
+		ip6_ext; /* tracked, but IPv6 extension headers were walked over */
 };
 
 struct analysis_options {
-	size_t stream_limit; /* bytes of each TCP direction to reassemble */
+	size_t stream_limit;  /* bytes of each TCP direction to reassemble */
 	size_t stream_budget; /* bytes of stream memory for all connections */
-	bool keep_events;    /* keep per-connection timelines (inspect) */
+	bool keep_events;     /* keep per-connection timelines (inspect) */
 };
 
 struct analysis {
-	const char *file;    /* as given on the command line */
+	const char *file; /* as given on the command line */
 	int linktype;
 	uint64_t packets;
-	int64_t first_ts;    /* ns; every reported time is relative to it */
+	int64_t first_ts; /* ns; every reported time is relative to it */
 	bool truncated;
 	char read_error[ANALYSIS_ERROR_MAX]; /* why reading stopped early */
 	struct analysis_skipped skipped;
@@ -43,17 +44,20 @@ struct analysis {
 };
 
 /* analysis_init - an empty analysis of packets of the given link type. */
-void analysis_init(struct analysis *a, int linktype, const struct analysis_options *opt);
+void analysis_init(struct analysis *a, int linktype,
+		   const struct analysis_options *opt);
 
 /* analysis_free - release everything the analysis holds. */
 void analysis_free(struct analysis *a);
 
-/* analysis_packet - decode and account one frame seen at ts (ns); 0, or -1 with errno. */
-int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data, size_t caplen);
+/* analysis_packet - decode and account one frame seen at ts (ns); 0 or -1. */
+int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data,
+		    size_t caplen);
 
-/* analysis_read_file - analyse every packet of a capture file; 0, or -1 and err. */
-int analysis_read_file(struct analysis *a, const char *path, const struct analysis_options *opt,
-		       char *err, size_t errlen);
+/* analysis_read_file - analyse every packet of a capture file; 0 or -1. */
+int analysis_read_file(struct analysis *a, const char *path,
+		       const struct analysis_options *opt, char *err,
+		       size_t errlen);
 
 /* analysis_linktype_name - the link type's libpcap name, e.g. "EN10MB". */
 const char *analysis_linktype_name(const struct analysis *a);
@@ -61,7 +65,7 @@ const char *analysis_linktype_name(const struct analysis *a);
 /* A sink for warning messages (see analysis_warnings). */
 typedef void warning_fn(void *ctx, const char *message);
 
-/* analysis_warnings - pass each warning about the capture to emit; returns their number. */
+/* analysis_warnings - pass each warning to emit; returns their number. */
 size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx);
 
 #endif

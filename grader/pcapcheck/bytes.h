@@ -27,7 +27,7 @@ static inline bool bytes_has(const struct bytes *b, size_t off, size_t n)
 /* bytes_tail - the view of everything from off on (off <= b->len). */
 static inline struct bytes bytes_tail(const struct bytes *b, size_t off)
 {
-	struct bytes t = { b->data + off, b->len - off };
+	struct bytes t = {b->data + off, b->len - off};
 	return t;
 }
 
@@ -64,13 +64,15 @@ static inline int get_le32(const struct bytes *b, size_t off, uint32_t *v)
 {
 	if (!bytes_has(b, off, 4))
 		return -1;
-	*v = (uint32_t)b->data[off + 3] << 24 | (uint32_t)b->data[off + 2] << 16 |
+	*v = (uint32_t)b->data[off + 3] << 24 |
+	     (uint32_t)b->data[off + 2] << 16 |
 	     (uint32_t)b->data[off + 1] << 8 | (uint32_t)b->data[off];
 	return 0;
 }
 
 /* get_bytes - copy n bytes from off into out; 0, or -1 if not captured. */
-static inline int get_bytes(const struct bytes *b, size_t off, uint8_t *out, size_t n)
+static inline int get_bytes(const struct bytes *b, size_t off, uint8_t *out,
+			    size_t n)
 {
 	if (!bytes_has(b, off, n))
 		return -1;

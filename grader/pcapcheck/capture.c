@@ -1,4 +1,4 @@
-/* capture.c - live capture on one interface into a pcap file (see capture.h). */
+/* capture.c - live capture on one interface into a pcap file. */
 #include "capture.h"
 
 #include <errno.h>
@@ -13,23 +13,27 @@
 static const char *pcap_error_text(pcap_t *p, int status)
 {
 	const char *text = pcap_geterr(p);
-	return text != NULL && text[0] != '\0' ? text : pcap_statustostr(status);
+	return text != NULL && text[0] != '\0' ? text
+					       : pcap_statustostr(status);
 }
 
 /* configure - settings that must be made before activation; 0 or -1 and err. */
 static int configure(struct capture *c, char *err, size_t errlen)
 {
 	pcap_t *p = c->pcap;
-	if (pcap_set_snaplen(p, c->opt->snaplen) != 0 || pcap_set_promisc(p, 0) != 0 ||
+	if (pcap_set_snaplen(p, c->opt->snaplen) != 0 ||
+	    pcap_set_promisc(p, 0) != 0 ||
 	    pcap_set_timeout(p, POLL_INTERVAL_MS) != 0 ||
 	    pcap_set_buffer_size(p, CAPTURE_BUFFER_SIZE) != 0) {
-		(void)snprintf(err, errlen, "capture on %s: cannot configure: %s", c->opt->iface,
-			       pcap_geterr(p));
+		(void)snprintf(err, errlen,
+			       "capture on %s: cannot configure: %s",
+			       c->opt->iface, pcap_geterr(p));
 		return -1;
 	}
 	/* Without immediate mode Linux holds packets back until a buffer fills. */
 	if (pcap_set_immediate_mode(p, 1) != 0) {
-		(void)snprintf(err, errlen, "capture on %s: cannot set immediate mode: %s",
+		(void)snprintf(err, errlen,
+			       "capture on %s: cannot set immediate mode: %s",
 			       c->opt->iface, pcap_geterr(p));
 		return -1;
 	}
@@ -56,16 +60,19 @@ static int set_filter(struct capture *c, char *err, size_t errlen)
 	if (c->opt->filter == NULL)
 		return 0;
 	struct bpf_program program;
-	if (pcap_compile(c->pcap, &program, c->opt->filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-		(void)snprintf(err, errlen, "capture on %s: filter '%s': %s", c->opt->iface,
-			       c->opt->filter, pcap_geterr(c->pcap));
+	if (pcap_compile(c->pcap, &program, c->opt->filter, 1,
+			 PCAP_NETMASK_UNKNOWN) == -1) {
+		(void)snprintf(err, errlen, "capture on %s: filter '%s': %s",
+			       c->opt->iface, c->opt->filter,
+			       pcap_geterr(c->pcap));
 		return -1;
 	}
 	int rc = pcap_setfilter(c->pcap, &program);
 	pcap_freecode(&program);
 	if (rc == -1) {
-		(void)snprintf(err, errlen, "capture on %s: filter '%s': %s", c->opt->iface,
-			       c->opt->filter, pcap_geterr(c->pcap));
+		(void)snprintf(err, errlen, "capture on %s: filter '%s': %s",
+			       c->opt->iface, c->opt->filter,
+			       pcap_geterr(c->pcap));
 		return -1;
 	}
 	return 0;
@@ -76,39 +83,45 @@ static int open_output(struct capture *c, char *err, size_t errlen)
 {
 	c->fp = fopen(c->opt->file, "wb");
 	if (c->fp == NULL) {
-		(void)snprintf(err, errlen, "write %s: %s", c->opt->file, strerror(errno));
+		(void)snprintf(err, errlen, "write %s: %s", c->opt->file,
+			       strerror(errno));
 		return -1;
 	}
 	c->dumper = pcap_dump_fopen(c->pcap, c->fp);
 	if (c->dumper == NULL) {
-		(void)snprintf(err, errlen, "write %s: %s", c->opt->file, pcap_geterr(c->pcap));
+		(void)snprintf(err, errlen, "write %s: %s", c->opt->file,
+			       pcap_geterr(c->pcap));
 		(void)fclose(c->fp);
 		c->fp = NULL;
 		return -1;
 	}
 	if (pcap_dump_flush(c->dumper) == -1) {
-		(void)snprintf(err, errlen, "write %s: %s", c->opt->file, strerror(errno));
+		(void)snprintf(err, errlen, "write %s: %s", c->opt->file,
+			       strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-int capture_open(struct capture *c, const struct capture_options *opt, char *err, size_t errlen)
+int capture_open(struct capture *c, const struct capture_options *opt,
+		 char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	c->opt = opt;
 	char pcap_err[PCAP_ERRBUF_SIZE] = "";
 	c->pcap = pcap_create(opt->iface, pcap_err);
 	if (c->pcap == NULL) {
-		(void)snprintf(err, errlen, "capture on %s: %s", opt->iface, pcap_err);
+		(void)snprintf(err, errlen, "capture on %s: %s", opt->iface,
+			       pcap_err);
 		return -1;
 	}
 	if (configure(c, err, errlen) == -1 || activate(c, err, errlen) == -1 ||
 	    set_filter(c, err, errlen) == -1)
 		goto error;
 	if (pcap_setnonblock(c->pcap, 1, pcap_err) == -1) {
-		(void)snprintf(err, errlen, "capture on %s: non-blocking mode: %s", opt->iface,
-			       pcap_err);
+		(void)snprintf(err, errlen,
+			       "capture on %s: non-blocking mode: %s",
+			       opt->iface, pcap_err);
 		goto error;
 	}
 	if (open_output(c, err, errlen) == -1)
@@ -124,7 +137,8 @@ error:
 }
 
 /* write_packet - pcap_dispatch callback: append one packet to the file. */
-static void write_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+static void write_packet(u_char *user, const struct pcap_pkthdr *h,
+			 const u_char *bytes)
 {
 	struct capture *c = (struct capture *)user;
 	pcap_dump((u_char *)c->dumper, h, bytes);
@@ -137,7 +151,7 @@ static bool limit_reached(const struct capture *c)
 	return c->opt->max_packets != 0 && c->captured >= c->opt->max_packets;
 }
 
-/* dispatch - write what is queued now (within the limit) and flush; count, or -1. */
+/* dispatch - write what is queued now (within the limit); count or -1. */
 static int dispatch(struct capture *c, char *err, size_t errlen)
 {
 	int budget = -1;
@@ -153,28 +167,31 @@ static int dispatch(struct capture *c, char *err, size_t errlen)
 	}
 	/* Flush after every batch: the file must be readable at any moment. */
 	if (n > 0 && pcap_dump_flush(c->dumper) == -1) {
-		(void)snprintf(err, errlen, "write %s: %s", c->opt->file, strerror(errno));
+		(void)snprintf(err, errlen, "write %s: %s", c->opt->file,
+			       strerror(errno));
 		return -1;
 	}
 	return n;
 }
 
-/* wait_readable - wait up to POLL_INTERVAL_MS for packets; a signal ends it early. */
+/* wait_readable - wait up to POLL_INTERVAL_MS for packets or a signal. */
 static int wait_readable(struct capture *c, char *err, size_t errlen)
 {
-	struct pollfd pfd = { pcap_get_selectable_fd(c->pcap), POLLIN, 0 };
+	struct pollfd pfd = {pcap_get_selectable_fd(c->pcap), POLLIN, 0};
 	if (poll(&pfd, 1, POLL_INTERVAL_MS) == -1 && errno != EINTR) {
-		(void)snprintf(err, errlen, "capture on %s: poll: %s", c->opt->iface,
-			       strerror(errno));
+		(void)snprintf(err, errlen, "capture on %s: poll: %s",
+			       c->opt->iface, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-int capture_run(struct capture *c, volatile sig_atomic_t *stop, char *err, size_t errlen)
+int capture_run(struct capture *c, volatile sig_atomic_t *stop, char *err,
+		size_t errlen)
 {
 	while (!*stop && !limit_reached(c)) {
-		if (wait_readable(c, err, errlen) == -1 || dispatch(c, err, errlen) == -1)
+		if (wait_readable(c, err, errlen) == -1 ||
+		    dispatch(c, err, errlen) == -1)
 			return -1;
 	}
 	/* Stopped: drain every packet the kernel still holds for us. */
@@ -187,7 +204,8 @@ int capture_run(struct capture *c, volatile sig_atomic_t *stop, char *err, size_
 	return n == -1 ? -1 : 0;
 }
 
-int capture_close(struct capture *c, uint64_t *dropped, char *err, size_t errlen)
+int capture_close(struct capture *c, uint64_t *dropped, char *err,
+		  size_t errlen)
 {
 	int rc = 0;
 	struct pcap_stat stats;
@@ -195,7 +213,8 @@ int capture_close(struct capture *c, uint64_t *dropped, char *err, size_t errlen
 	if (pcap_stats(c->pcap, &stats) == 0)
 		*dropped = stats.ps_drop;
 	if (pcap_dump_flush(c->dumper) == -1) {
-		(void)snprintf(err, errlen, "write %s: %s", c->opt->file, strerror(errno));
+		(void)snprintf(err, errlen, "write %s: %s", c->opt->file,
+			       strerror(errno));
 		rc = -1;
 	}
 	pcap_dump_close(c->dumper); /* also closes the file */

@@ -16,12 +16,12 @@
 #include <stdio.h>
 
 #define CAPTURE_DEFAULT_SNAPLEN 262144
-#define CAPTURE_BUFFER_SIZE (8 * 1024 * 1024)
+#define CAPTURE_BUFFER_SIZE	(8 * 1024 * 1024)
 
 struct capture_options {
 	const char *iface;
 	const char *file;
-	const char *filter;   /* BPF expression, or NULL for everything */
+	const char *filter; /* BPF expression, or NULL for everything */
 	int snaplen;
 	uint64_t max_packets; /* 0: no limit */
 };
@@ -34,14 +34,17 @@ struct capture {
 	uint64_t captured;
 };
 
-/* capture_open - activate the interface, set the filter, open the file; 0, or -1 and err. */
-int capture_open(struct capture *c, const struct capture_options *opt, char *err, size_t errlen);
+/* capture_open - activate, set the filter, open the file; 0 or -1 and err. */
+int capture_open(struct capture *c, const struct capture_options *opt,
+		 char *err, size_t errlen);
 
-/* capture_run - write packets until *stop or the limit, then drain; 0, or -1 and err. */
-int capture_run(struct capture *c, volatile sig_atomic_t *stop, char *err, size_t errlen);
+/* capture_run - write until *stop or the limit, then drain; 0 or -1 and err. */
+int capture_run(struct capture *c, volatile sig_atomic_t *stop, char *err,
+		size_t errlen);
 
-/* capture_close - flush and close; *dropped gets the kernel's drop count; 0, or -1 and err. */
-int capture_close(struct capture *c, uint64_t *dropped, char *err, size_t errlen);
+/* capture_close - flush, close, count kernel drops; 0, or -1 and err. */
+int capture_close(struct capture *c, uint64_t *dropped, char *err,
+		  size_t errlen);
 
 /* capture_linktype - the libpcap name of the interface's link type. */
 const char *capture_linktype(const struct capture *c);

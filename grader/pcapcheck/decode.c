@@ -14,12 +14,27 @@ enum {
 	ETHERTYPE_QINQ_OLD = 0x9100
 };
 
-enum { ETH_HEADER_LEN = 14, VLAN_TAG_LEN = 4, SLL_HEADER_LEN = 16, SLL2_HEADER_LEN = 20 };
-enum { IPV4_MIN_HEADER_LEN = 20, IPV6_HEADER_LEN = 40, TCP_MIN_HEADER_LEN = 20,
-       UDP_HEADER_LEN = 8 };
+enum {
+	ETH_HEADER_LEN = 14,
+	VLAN_TAG_LEN = 4,
+	SLL_HEADER_LEN = 16,
+	SLL2_HEADER_LEN = 20
+};
+enum {
+	IPV4_MIN_HEADER_LEN = 20,
+	IPV6_HEADER_LEN = 40,
+	TCP_MIN_HEADER_LEN = 20,
+	UDP_HEADER_LEN = 8
+};
 
 /* IPv6 next-header values that are extension headers we can walk over. */
-enum { IP6_HOPOPTS = 0, IP6_ROUTING = 43, IP6_FRAGMENT = 44, IP6_AH = 51, IP6_DSTOPTS = 60 };
+enum {
+	IP6_HOPOPTS = 0,
+	IP6_ROUTING = 43,
+	IP6_FRAGMENT = 44,
+	IP6_AH = 51,
+	IP6_DSTOPTS = 60
+};
 
 /* The network layer found inside a link-layer frame. */
 struct network {
@@ -55,14 +70,16 @@ static int version_of_ethertype(uint16_t ethertype)
 }
 
 /* network_at - the network layer of the given version starting at off. */
-static struct network network_at(const struct bytes *frame, size_t off, int version)
+static struct network network_at(const struct bytes *frame, size_t off,
+				 int version)
 {
-	struct network n = { version, bytes_tail(frame, off) };
+	struct network n = {version, bytes_tail(frame, off)};
 	return n;
 }
 
 /* link_ethernet - find IP in an Ethernet frame, skipping 802.1Q tags. */
-static enum decode_status link_ethernet(const struct bytes *frame, struct network *net)
+static enum decode_status link_ethernet(const struct bytes *frame,
+					struct network *net)
 {
 	uint16_t ethertype;
 	if (get_be16(frame, 12, &ethertype) == -1)
@@ -82,11 +99,13 @@ static enum decode_status link_ethernet(const struct bytes *frame, struct networ
 }
 
 /* link_cooked - find IP in a Linux cooked frame (SLL or SLL2). */
-static enum decode_status link_cooked(const struct bytes *frame, size_t proto_off,
-				      size_t header_len, struct network *net)
+static enum decode_status link_cooked(const struct bytes *frame,
+				      size_t proto_off, size_t header_len,
+				      struct network *net)
 {
 	uint16_t protocol;
-	if (!bytes_has(frame, 0, header_len) || get_be16(frame, proto_off, &protocol) == -1)
+	if (!bytes_has(frame, 0, header_len) ||
+	    get_be16(frame, proto_off, &protocol) == -1)
 		return DECODE_TRUNCATED;
 	*net = network_at(frame, header_len, version_of_ethertype(protocol));
 	return DECODE_OK;
@@ -104,7 +123,8 @@ static int version_of_family(uint32_t family)
 }
 
 /* link_null - find IP behind a BSD loopback header, in either byte order. */
-static enum decode_status link_null(const struct bytes *frame, struct network *net)
+static enum decode_status link_null(const struct bytes *frame,
+				    struct network *net)
 {
 	uint32_t be, le;
 	if (get_be32(frame, 0, &be) == -1 || get_le32(frame, 0, &le) == -1)
@@ -119,7 +139,8 @@ static enum decode_status link_null(const struct bytes *frame, struct network *n
 }
 
 /* link_raw - raw IP: the version nibble of the first byte says which. */
-static enum decode_status link_raw(const struct bytes *frame, struct network *net)
+static enum decode_status link_raw(const struct bytes *frame,
+				   struct network *net)
 {
 	uint8_t first;
 	if (get_u8(frame, 0, &first) == -1)
@@ -155,12 +176,13 @@ static enum decode_status decode_link(int linktype, const struct bytes *frame,
 /* The transport layer found inside an IP packet. */
 struct transport {
 	uint8_t proto;
-	size_t len;          /* transport bytes on the wire, from the IP lengths */
-	struct bytes seg;    /* the captured part of them */
+	size_t len;	  /* transport bytes on the wire, from the IP lengths */
+	struct bytes seg; /* the captured part of them */
 };
 
 /* transport_view - the captured part of len transport bytes starting at off. */
-static struct bytes transport_view(const struct bytes *ip, size_t off, size_t len)
+static struct bytes transport_view(const struct bytes *ip, size_t off,
+				   size_t len)
 {
 	struct bytes t = bytes_tail(ip, off);
 	if (t.len > len)
@@ -169,7 +191,8 @@ static struct bytes transport_view(const struct bytes *ip, size_t off, size_t le
 }
 
 /* decode_ipv4 - read an IPv4 header: endpoints' addresses and transport. */
-static enum decode_status decode_ipv4(const struct bytes *ip, struct decoded_packet *out,
+static enum decode_status decode_ipv4(const struct bytes *ip,
+				      struct decoded_packet *out,
 				      struct transport *tr)
 {
 	uint8_t vihl, proto;
@@ -180,10 +203,12 @@ static enum decode_status decode_ipv4(const struct bytes *ip, struct decoded_pac
 	if (vihl >> 4 != 4 || header_len < IPV4_MIN_HEADER_LEN)
 		return DECODE_MALFORMED;
 	if (get_be16(ip, 2, &total_len) == -1 || get_be16(ip, 6, &frag) == -1 ||
-	    get_u8(ip, 9, &proto) == -1 || get_bytes(ip, 12, out->src.addr.bytes, 4) == -1 ||
-	    get_bytes(ip, 16, out->dst.addr.bytes, 4) == -1 || !bytes_has(ip, 0, header_len))
+	    get_u8(ip, 9, &proto) == -1 ||
+	    get_bytes(ip, 12, out->src.addr.bytes, 4) == -1 ||
+	    get_bytes(ip, 16, out->dst.addr.bytes, 4) == -1 ||
+	    !bytes_has(ip, 0, header_len))
 		return DECODE_TRUNCATED;
-	/* A total length of 0 comes from segmentation offload: use what was captured. */
+	/* A total length of 0 comes from segmentation offload: use caplen. */
 	size_t len = total_len != 0 ? total_len : ip->len;
 	if (len < header_len)
 		return DECODE_MALFORMED;
@@ -197,23 +222,26 @@ static enum decode_status decode_ipv4(const struct bytes *ip, struct decoded_pac
 }
 
 /* ipv6_ext_len - length of the extension header at off; 0, or a status. */
-static enum decode_status ipv6_ext_len(const struct bytes *ip, size_t off, uint8_t type,
-				       size_t *len)
+static enum decode_status ipv6_ext_len(const struct bytes *ip, size_t off,
+				       uint8_t type, size_t *len)
 {
 	uint8_t units;
 	if (get_u8(ip, off + 1, &units) == -1)
 		return DECODE_TRUNCATED;
 	/* AH counts 4-byte units minus 2, the others 8-byte units minus 1. */
-	*len = type == IP6_AH ? ((size_t)units + 2) * 4 : ((size_t)units + 1) * 8;
+	*len = type == IP6_AH ? ((size_t)units + 2) * 4
+			      : ((size_t)units + 1) * 8;
 	return DECODE_OK;
 }
 
 /* skip_ipv6_extensions - walk extension headers until the transport header. */
-static enum decode_status skip_ipv6_extensions(const struct bytes *ip, uint8_t *next,
-					       size_t *off, size_t end, bool *walked)
+static enum decode_status skip_ipv6_extensions(const struct bytes *ip,
+					       uint8_t *next, size_t *off,
+					       size_t end, bool *walked)
 {
-	while (*next == IP6_HOPOPTS || *next == IP6_ROUTING || *next == IP6_DSTOPTS ||
-	       *next == IP6_AH || *next == IP6_FRAGMENT) {
+	while (*next == IP6_HOPOPTS || *next == IP6_ROUTING ||
+	       *next == IP6_DSTOPTS || *next == IP6_AH ||
+	       *next == IP6_FRAGMENT) {
 		if (*next == IP6_FRAGMENT)
 			return DECODE_FRAGMENT;
 		size_t len;
@@ -231,7 +259,8 @@ static enum decode_status skip_ipv6_extensions(const struct bytes *ip, uint8_t *
 }
 
 /* decode_ipv6 - read an IPv6 header and its extension headers. */
-static enum decode_status decode_ipv6(const struct bytes *ip, struct decoded_packet *out,
+static enum decode_status decode_ipv6(const struct bytes *ip,
+				      struct decoded_packet *out,
 				      struct transport *tr)
 {
 	uint8_t first, next;
@@ -245,10 +274,12 @@ static enum decode_status decode_ipv6(const struct bytes *ip, struct decoded_pac
 	    get_bytes(ip, 24, out->dst.addr.bytes, 16) == -1)
 		return DECODE_TRUNCATED;
 	/* A payload length of 0 is a jumbogram or offload: use what was captured. */
-	size_t end = IPV6_HEADER_LEN +
-		     (payload_len != 0 ? payload_len : ip->len - IPV6_HEADER_LEN);
+	size_t end =
+		IPV6_HEADER_LEN +
+		(payload_len != 0 ? payload_len : ip->len - IPV6_HEADER_LEN);
 	size_t off = IPV6_HEADER_LEN;
-	enum decode_status st = skip_ipv6_extensions(ip, &next, &off, end, &out->ip6_ext);
+	enum decode_status st =
+		skip_ipv6_extensions(ip, &next, &off, end, &out->ip6_ext);
 	if (st != DECODE_OK)
 		return st;
 	if (!bytes_has(ip, off, 0))
@@ -264,7 +295,7 @@ static enum decode_status decode_ipv6(const struct bytes *ip, struct decoded_pac
 static void tcp_options(const struct bytes *seg, struct tcp_header *h)
 {
 	size_t end = h->header_len < seg->len ? h->header_len : seg->len;
-	struct bytes opts = { seg->data, end };
+	struct bytes opts = {seg->data, end};
 	size_t off = TCP_MIN_HEADER_LEN;
 	uint8_t kind, len;
 	while (get_u8(&opts, off, &kind) == 0 && kind != 0) {
@@ -279,23 +310,30 @@ static void tcp_options(const struct bytes *seg, struct tcp_header *h)
 		if (kind == 3 && len == 3) {
 			uint8_t shift;
 			if (get_u8(&opts, off + 2, &shift) == 0)
-				h->wscale = shift > 14 ? 14 : shift; /* RFC 7323 caps it at 14 */
+				h->wscale =
+					shift > 14
+						? 14
+						: shift; /* RFC 7323 caps it at 14 */
 		}
 		off += len;
 	}
 }
 
 /* decode_tcp - read a TCP header; the payload is what follows its options. */
-static enum decode_status decode_tcp(const struct transport *tr, struct decoded_packet *out)
+static enum decode_status decode_tcp(const struct transport *tr,
+				     struct decoded_packet *out)
 {
 	struct tcp_header *h = &out->tcp;
 	uint8_t offset_byte;
 	if (!bytes_has(&tr->seg, 0, TCP_MIN_HEADER_LEN))
 		return DECODE_TRUNCATED;
 	if (get_be16(&tr->seg, 0, &out->src.port) == -1 ||
-	    get_be16(&tr->seg, 2, &out->dst.port) == -1 || get_be32(&tr->seg, 4, &h->seq) == -1 ||
-	    get_be32(&tr->seg, 8, &h->ack) == -1 || get_u8(&tr->seg, 12, &offset_byte) == -1 ||
-	    get_u8(&tr->seg, 13, &h->flags) == -1 || get_be16(&tr->seg, 14, &h->window) == -1)
+	    get_be16(&tr->seg, 2, &out->dst.port) == -1 ||
+	    get_be32(&tr->seg, 4, &h->seq) == -1 ||
+	    get_be32(&tr->seg, 8, &h->ack) == -1 ||
+	    get_u8(&tr->seg, 12, &offset_byte) == -1 ||
+	    get_u8(&tr->seg, 13, &h->flags) == -1 ||
+	    get_be16(&tr->seg, 14, &h->window) == -1)
 		return DECODE_TRUNCATED;
 	h->header_len = (size_t)(offset_byte >> 4) * 4;
 	if (h->header_len < TCP_MIN_HEADER_LEN || h->header_len > tr->len)
@@ -308,13 +346,15 @@ static enum decode_status decode_tcp(const struct transport *tr, struct decoded_
 }
 
 /* decode_udp - read a UDP header; its length field bounds the payload. */
-static enum decode_status decode_udp(const struct transport *tr, struct decoded_packet *out)
+static enum decode_status decode_udp(const struct transport *tr,
+				     struct decoded_packet *out)
 {
 	uint16_t udp_len;
 	if (!bytes_has(&tr->seg, 0, UDP_HEADER_LEN))
 		return DECODE_TRUNCATED;
 	if (get_be16(&tr->seg, 0, &out->src.port) == -1 ||
-	    get_be16(&tr->seg, 2, &out->dst.port) == -1 || get_be16(&tr->seg, 4, &udp_len) == -1)
+	    get_be16(&tr->seg, 2, &out->dst.port) == -1 ||
+	    get_be16(&tr->seg, 4, &udp_len) == -1)
 		return DECODE_TRUNCATED;
 	if (tr->len < UDP_HEADER_LEN)
 		return DECODE_MALFORMED;
@@ -325,18 +365,20 @@ static enum decode_status decode_udp(const struct transport *tr, struct decoded_
 }
 
 /* set_payload - point out at the captured bytes of the payload at off. */
-static void set_payload(const struct transport *tr, size_t off, struct decoded_packet *out)
+static void set_payload(const struct transport *tr, size_t off,
+			struct decoded_packet *out)
 {
 	size_t captured = tr->seg.len > off ? tr->seg.len - off : 0;
 	out->payload = tr->seg.data + (captured ? off : 0);
-	out->payload_caplen = captured < out->payload_len ? captured : out->payload_len;
+	out->payload_caplen =
+		captured < out->payload_len ? captured : out->payload_len;
 }
 
-enum decode_status decode_packet(int linktype, const uint8_t *data, size_t caplen,
-				 struct decoded_packet *out)
+enum decode_status decode_packet(int linktype, const uint8_t *data,
+				 size_t caplen, struct decoded_packet *out)
 {
 	memset(out, 0, sizeof *out);
-	struct bytes frame = { data, caplen };
+	struct bytes frame = {data, caplen};
 	struct network net;
 	enum decode_status st = decode_link(linktype, &frame, &net);
 	if (st != DECODE_OK)
@@ -361,7 +403,9 @@ enum decode_status decode_packet(int linktype, const uint8_t *data, size_t caple
 		return DECODE_OTHER_PROTO;
 	if (st != DECODE_OK)
 		return st;
-	set_payload(&tr, tr.proto == PROTO_TCP ? out->tcp.header_len : UDP_HEADER_LEN,
+	set_payload(&tr,
+		    tr.proto == PROTO_TCP ? out->tcp.header_len
+					  : UDP_HEADER_LEN,
 		    out);
 	return DECODE_OK;
 }

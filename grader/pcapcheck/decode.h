@@ -17,10 +17,10 @@
 
 enum decode_status {
 	DECODE_OK = 0,
-	DECODE_TRUNCATED,   /* a needed header goes past the captured bytes */
-	DECODE_MALFORMED,   /* a length or version field contradicts the headers */
-	DECODE_NOT_IP,      /* ARP, LLDP, ...: not IPv4 or IPv6 */
-	DECODE_FRAGMENT,    /* an IPv4 or IPv6 fragment: we do not reassemble */
+	DECODE_TRUNCATED, /* a needed header goes past the captured bytes */
+	DECODE_MALFORMED, /* a length or version field contradicts the headers */
+	DECODE_NOT_IP,	  /* ARP, LLDP, ...: not IPv4 or IPv6 */
+	DECODE_FRAGMENT,  /* an IPv4 or IPv6 fragment: we do not reassemble */
 	DECODE_OTHER_PROTO, /* IP, but neither TCP nor UDP (ICMP, ESP, ...) */
 	DECODE_BAD_LINKTYPE /* a link type we cannot decode */
 };
@@ -38,33 +38,36 @@ enum {
 };
 
 /* IP protocol numbers of the transports we track. */
-enum { PROTO_TCP = 6, PROTO_UDP = 17 };
+enum {
+	PROTO_TCP = 6,
+	PROTO_UDP = 17
+};
 
 struct tcp_header {
 	uint32_t seq, ack;
 	uint16_t window;   /* as sent, before any window scaling */
-	uint8_t flags;     /* TCP_FIN ... TCP_CWR */
-	int wscale;        /* window scale option, or -1 if absent */
-	uint16_t mss;      /* MSS option, or 0 if absent */
+	uint8_t flags;	   /* TCP_FIN ... TCP_CWR */
+	int wscale;	   /* window scale option, or -1 if absent */
+	uint16_t mss;	   /* MSS option, or 0 if absent */
 	size_t header_len; /* data offset in bytes, options included */
 };
 
 struct decoded_packet {
-	uint8_t proto;     /* PROTO_TCP or PROTO_UDP */
+	uint8_t proto; /* PROTO_TCP or PROTO_UDP */
 	struct flow_endpoint src, dst;
-	bool ip6_ext;      /* IPv6 extension headers were walked over */
+	bool ip6_ext;	       /* IPv6 extension headers were walked over */
 	struct tcp_header tcp; /* valid when proto is TCP */
-	size_t payload_len;    /* payload bytes on the wire (from length fields) */
+	size_t payload_len; /* payload bytes on the wire (from length fields) */
 	const uint8_t *payload; /* the captured part of the payload */
-	size_t payload_caplen;  /* <= payload_len when the snaplen cut it */
+	size_t payload_caplen;	/* <= payload_len when the snaplen cut it */
 };
 
 /* decode_linktype_supported - true if decode_packet understands this DLT. */
 bool decode_linktype_supported(int linktype);
 
 /* decode_packet - decode one captured frame of link type linktype into out. */
-enum decode_status decode_packet(int linktype, const uint8_t *data, size_t caplen,
-				 struct decoded_packet *out);
+enum decode_status decode_packet(int linktype, const uint8_t *data,
+				 size_t caplen, struct decoded_packet *out);
 
 /* decode_status_text - a short description of a decode status. */
 const char *decode_status_text(enum decode_status status);

@@ -12,7 +12,8 @@ static size_t addr_size(const struct flow_addr *a)
 	return a->version == 6 ? 16 : 4;
 }
 
-int flow_endpoint_compare(const struct flow_endpoint *a, const struct flow_endpoint *b)
+int flow_endpoint_compare(const struct flow_endpoint *a,
+			  const struct flow_endpoint *b)
 {
 	if (a->addr.version != b->addr.version)
 		return a->addr.version < b->addr.version ? -1 : 1;
@@ -24,7 +25,8 @@ int flow_endpoint_compare(const struct flow_endpoint *a, const struct flow_endpo
 	return 0;
 }
 
-bool flow_endpoint_equal(const struct flow_endpoint *a, const struct flow_endpoint *b)
+bool flow_endpoint_equal(const struct flow_endpoint *a,
+			 const struct flow_endpoint *b)
 {
 	return flow_endpoint_compare(a, b) == 0;
 }
@@ -61,7 +63,8 @@ static uint64_t hash_endpoint(uint64_t h, const struct flow_endpoint *e)
 	h = mix(h, (uint64_t)e->addr.version << 16 | e->port);
 	for (size_t i = 0; i < addr_size(&e->addr); i += 4) {
 		const uint8_t *b = e->addr.bytes + i;
-		h = mix(h, (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3]);
+		h = mix(h, (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 |
+				   (uint64_t)b[2] << 8 | b[3]);
 	}
 	return h;
 }
@@ -81,7 +84,8 @@ const char *flow_addr_format(const struct flow_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-const char *flow_endpoint_format(const struct flow_endpoint *e, char *buf, size_t len)
+const char *flow_endpoint_format(const struct flow_endpoint *e, char *buf,
+				 size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
 	flow_addr_format(&e->addr, addr, sizeof addr);

@@ -32,11 +32,13 @@ struct flow_key {
 /* Longest text flow_endpoint_format writes: "[v6 address]:65535". */
 #define FLOW_ENDPOINT_STRLEN 56
 
-/* flow_endpoint_compare - order endpoints (<0, 0, >0) by version, address, port. */
-int flow_endpoint_compare(const struct flow_endpoint *a, const struct flow_endpoint *b);
+/* flow_endpoint_compare - order by version, address, port (<0, 0, >0). */
+int flow_endpoint_compare(const struct flow_endpoint *a,
+			  const struct flow_endpoint *b);
 
-/* flow_endpoint_equal - true if both endpoints have the same address and port. */
-bool flow_endpoint_equal(const struct flow_endpoint *a, const struct flow_endpoint *b);
+/* flow_endpoint_equal - true if both have the same address and port. */
+bool flow_endpoint_equal(const struct flow_endpoint *a,
+			 const struct flow_endpoint *b);
 
 /* flow_key_make - build the key of a packet from src to dst. */
 struct flow_key flow_key_make(uint8_t proto, const struct flow_endpoint *src,
@@ -48,10 +50,11 @@ bool flow_key_equal(const struct flow_key *a, const struct flow_key *b);
 /* flow_key_hash - a 64-bit hash of the key's fields. */
 uint64_t flow_key_hash(const struct flow_key *k);
 
-/* flow_addr_format - write the address as text ("127.0.0.1", "::1"); returns buf. */
+/* flow_addr_format - the address as text ("127.0.0.1", "::1"); buf. */
 const char *flow_addr_format(const struct flow_addr *a, char *buf, size_t len);
 
-/* flow_endpoint_format - write "addr:port" ("[addr]:port" for IPv6); returns buf. */
-const char *flow_endpoint_format(const struct flow_endpoint *e, char *buf, size_t len);
+/* flow_endpoint_format - "addr:port" ("[addr]:port" for IPv6); buf. */
+const char *flow_endpoint_format(const struct flow_endpoint *e, char *buf,
+				 size_t len);
 
 #endif

@@ -21,8 +21,8 @@ void flowtable_free(struct flow_table *t)
 }
 
 /* probe - the slot holding key, or the free slot where it would go. */
-static struct flow_slot *probe(const struct flow_table *t, const struct flow_key *key,
-			       uint64_t hash)
+static struct flow_slot *probe(const struct flow_table *t,
+			       const struct flow_key *key, uint64_t hash)
 {
 	size_t mask = t->capacity - 1;
 	for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
@@ -44,7 +44,8 @@ size_t flowtable_find(const struct flow_table *t, const struct flow_key *key)
 /* grow - move every entry into a table twice as large; 0, or -1 with errno. */
 static int grow(struct flow_table *t)
 {
-	size_t capacity = t->capacity ? t->capacity * 2 : FLOWTABLE_MIN_CAPACITY;
+	size_t capacity =
+		t->capacity ? t->capacity * 2 : FLOWTABLE_MIN_CAPACITY;
 	if (capacity > SIZE_MAX / sizeof(struct flow_slot)) {
 		errno = ENOMEM;
 		return -1;
@@ -55,7 +56,7 @@ static int grow(struct flow_table *t)
 	for (size_t i = 0; i < capacity; i++)
 		slots[i].index = FLOWTABLE_EMPTY;
 
-	struct flow_table bigger = { slots, capacity, t->count };
+	struct flow_table bigger = {slots, capacity, t->count};
 	for (size_t i = 0; i < t->capacity; i++) {
 		const struct flow_slot *old = &t->slots[i];
 		if (old->index != FLOWTABLE_EMPTY)
@@ -66,7 +67,8 @@ static int grow(struct flow_table *t)
 	return 0;
 }
 
-int flowtable_put(struct flow_table *t, const struct flow_key *key, size_t index)
+int flowtable_put(struct flow_table *t, const struct flow_key *key,
+		  size_t index)
 {
 	/* Keep the load at most one half so that probe sequences stay short. */
 	if ((t->count + 1) * 2 > t->capacity && grow(t) == -1)

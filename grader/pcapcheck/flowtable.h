@@ -35,7 +35,8 @@ void flowtable_free(struct flow_table *t);
 /* flowtable_find - index stored for key, or FLOWTABLE_EMPTY if none. */
 size_t flowtable_find(const struct flow_table *t, const struct flow_key *key);
 
-/* flowtable_put - store index for key (insert or replace); 0, or -1 with errno. */
-int flowtable_put(struct flow_table *t, const struct flow_key *key, size_t index);
+/* flowtable_put - store index for key (insert or replace); 0 or -1. */
+int flowtable_put(struct flow_table *t, const struct flow_key *key,
+		  size_t index);
 
 #endif

@@ -145,7 +145,7 @@ static void write_escape(FILE *out, uint8_t c)
 	}
 }
 
-/* plain_run - how many bytes from p on need no escaping (valid UTF-8, no controls). */
+/* plain_run - how many bytes from p on need no escaping. */
 static size_t plain_run(const uint8_t *p, size_t n)
 {
 	size_t i = 0;
@@ -167,7 +167,8 @@ void json_write_escaped(FILE *out, const uint8_t *p, size_t n)
 	while (i < n) {
 		size_t run = plain_run(p + i, n - i);
 		if (run > 0) {
-			fwrite(p + i, 1, run, out); /* whole runs: one call, not one per byte */
+			fwrite(p + i, 1, run,
+			       out); /* whole runs: one call, not one per byte */
 			i += run;
 		}
 		if (i < n) {
@@ -217,8 +218,9 @@ void json_fixed(struct json_writer *w, int64_t v, int decimals)
 	before_value(w);
 	/* Integer arithmetic: no binary floating-point rounding in the output. */
 	uint64_t magnitude = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	fprintf(w->out, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", magnitude / (uint64_t)scale,
-		decimals, magnitude % (uint64_t)scale);
+	fprintf(w->out, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "",
+		magnitude / (uint64_t)scale, decimals,
+		magnitude % (uint64_t)scale);
 }
 
 int json_finish(struct json_writer *w)

@@ -19,24 +19,30 @@
 
 #define PCAPCHECK_VERSION "1.0.0"
 
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+enum {
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2
+};
 
 /* Set by SIGINT and SIGTERM: the capture loop stops, drains and exits. */
 static volatile sig_atomic_t stop_requested;
 
 static const char main_help[] =
 	"NAME\n"
-	"    pcapcheck - capture and judge the TCP and UDP traffic of socklab labs\n"
+	"    pcapcheck - capture and judge the TCP and UDP traffic of socklab "
+	"labs\n"
 	"\n"
 	"SYNOPSIS\n"
-	"    pcapcheck capture -i IFACE -w FILE [-f FILTER] [-s SNAPLEN] [-c COUNT]\n"
+	"    pcapcheck capture -i IFACE -w FILE [-f FILTER] [-s SNAPLEN] [-c "
+	"COUNT]\n"
 	"    pcapcheck analyze FILE [--json]\n"
 	"    pcapcheck inspect FILE\n"
 	"    pcapcheck COMMAND --help\n"
 	"    pcapcheck --help | --version\n"
 	"\n"
 	"DESCRIPTION\n"
-	"    The socklab grader records each test case with `capture` and judges\n"
+	"    The socklab grader records each test case with `capture` and "
+	"judges\n"
 	"    the recording with `analyze --json`. TAs read the same recording\n"
 	"    with `analyze` (a summary per connection) or `inspect` (every\n"
 	"    segment, as Wireshark lists them). Verdicts use Zeek's conn.log\n"
@@ -44,13 +50,16 @@ static const char main_help[] =
 	"\n"
 	"COMMANDS\n"
 	"    capture   record packets from an interface into a pcap file\n"
-	"    analyze   summarise every TCP connection and UDP flow of a capture\n"
-	"    inspect   list every segment of every connection, then its verdict\n"
+	"    analyze   summarise every TCP connection and UDP flow of a "
+	"capture\n"
+	"    inspect   list every segment of every connection, then its "
+	"verdict\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0  success, also for a capture file cut off in the middle of a\n"
 	"       packet (what came before is analysed, with a warning)\n"
-	"    1  runtime failure: interface, filter or file problem, a file that\n"
+	"    1  runtime failure: interface, filter or file problem, a file "
+	"that\n"
 	"       is not a capture, an unsupported link type\n"
 	"    2  bad usage\n"
 	"\n"
@@ -61,21 +70,27 @@ static const char main_help[] =
 
 static const char capture_help[] =
 	"NAME\n"
-	"    pcapcheck capture - record packets from an interface into a pcap file\n"
+	"    pcapcheck capture - record packets from an interface into a pcap "
+	"file\n"
 	"\n"
 	"SYNOPSIS\n"
-	"    pcapcheck capture -i IFACE -w FILE [-f FILTER] [-s SNAPLEN] [-c COUNT]\n"
+	"    pcapcheck capture -i IFACE -w FILE [-f FILTER] [-s SNAPLEN] [-c "
+	"COUNT]\n"
 	"\n"
 	"DESCRIPTION\n"
-	"    Captures in immediate mode (no batching delay) with an 8 MiB kernel\n"
-	"    buffer and writes every packet to FILE, flushing after each batch so\n"
-	"    that FILE is a valid capture at any moment. Once the interface is\n"
+	"    Captures in immediate mode (no batching delay) with an 8 MiB "
+	"kernel\n"
+	"    buffer and writes every packet to FILE, flushing after each batch "
+	"so\n"
+	"    that FILE is a valid capture at any moment. Once the interface "
+	"is\n"
 	"    active and the filter installed it prints exactly one line to\n"
 	"    standard error, which callers may wait for:\n"
 	"\n"
 	"        pcapcheck: capturing on IFACE (linktype NAME, snaplen N)\n"
 	"\n"
-	"    On SIGINT or SIGTERM it stops, writes every packet the kernel still\n"
+	"    On SIGINT or SIGTERM it stops, writes every packet the kernel "
+	"still\n"
 	"    holds, closes FILE, prints\n"
 	"\n"
 	"        pcapcheck: N packets captured, M dropped by kernel\n"
@@ -86,42 +101,59 @@ static const char capture_help[] =
 	"    -i IFACE    interface to capture on, e.g. lo (required)\n"
 	"    -w FILE     pcap file to write (required; replaced if it exists)\n"
 	"    -f FILTER   BPF filter expression, e.g. 'tcp port 12000'\n"
-	"    -s SNAPLEN  bytes kept of each packet, 1..262144 (default 262144;\n"
+	"    -s SNAPLEN  bytes kept of each packet, 1..262144 (default "
+	"262144;\n"
 	"                loopback segments can be far larger than the MTU)\n"
 	"    -c COUNT    stop after COUNT packets\n"
 	"\n"
 	"EXIT STATUS\n"
-	"    0 stopped by a signal or COUNT; 1 no such interface, no permission,\n"
+	"    0 stopped by a signal or COUNT; 1 no such interface, no "
+	"permission,\n"
 	"    bad filter, FILE not writable; 2 bad usage.\n";
 
 static const char analyze_help[] =
 	"NAME\n"
-	"    pcapcheck analyze - summarise the TCP connections and UDP flows of a capture\n"
+	"    pcapcheck analyze - summarise the TCP connections and UDP flows "
+	"of a capture\n"
 	"\n"
 	"SYNOPSIS\n"
 	"    pcapcheck analyze FILE [--json]\n"
 	"\n"
 	"DESCRIPTION\n"
-	"    Reads FILE (pcap or pcapng, micro- or nanosecond timestamps; link\n"
-	"    types EN10MB, LINUX_SLL, LINUX_SLL2, NULL, LOOP, RAW, IPV4, IPV6;\n"
-	"    IPv4 and IPv6) and tracks every TCP connection by its 4-tuple (a new\n"
+	"    Reads FILE (pcap or pcapng, micro- or nanosecond timestamps; "
+	"link\n"
+	"    types EN10MB, LINUX_SLL, LINUX_SLL2, NULL, LOOP, RAW, IPV4, "
+	"IPV6;\n"
+	"    IPv4 and IPv6) and tracks every TCP connection by its 4-tuple (a "
+	"new\n"
 	"    SYN on a closed 4-tuple starts a new one) and every UDP flow. IP\n"
-	"    fragments are skipped and IPv6 extension headers walked over, with\n"
+	"    fragments are skipped and IPv6 extension headers walked over, "
+	"with\n"
 	"    a warning. Times are seconds since the first packet of the file.\n"
 	"\n"
-	"    Per TCP connection: Zeek's conn_state and history, the handshake and\n"
-	"    its initial RTT, payload bytes each way (from sequence numbers, so\n"
-	"    retransmissions count once and snaplen cuts do not matter), packets\n"
-	"    and data segments, retransmissions, keep-alives, the teardown kind\n"
-	"    (four-way-fin, simultaneous-close, half-close, reset-by-originator,\n"
-	"    reset-by-responder, fin-unanswered, left-open) and who closed first,\n"
+	"    Per TCP connection: Zeek's conn_state and history, the handshake "
+	"and\n"
+	"    its initial RTT, payload bytes each way (from sequence numbers, "
+	"so\n"
+	"    retransmissions count once and snaplen cuts do not matter), "
+	"packets\n"
+	"    and data segments, retransmissions, keep-alives, the teardown "
+	"kind\n"
+	"    (four-way-fin, simultaneous-close, half-close, "
+	"reset-by-originator,\n"
+	"    reset-by-responder, fin-unanswered, left-open) and who closed "
+	"first,\n"
 	"    Wireshark's tcp.completeness bits, and the first 64 bytes of the\n"
-	"    reassembled payload each way. Per UDP flow: datagrams and bytes each\n"
+	"    reassembled payload each way. Per UDP flow: datagrams and bytes "
+	"each\n"
 	"    way, and requests answered or not.\n"
 	"\n"
-	"    conn_state (Zeek): S0 attempt, no reply; S1 established, not closed;\n"
-	"    SF normal close; REJ rejected; S2/S3 only the originator/responder\n"
-	"    closed; RSTO/RSTR originator/responder reset; RSTOS0 SYN then RST,\n"
+	"    conn_state (Zeek): S0 attempt, no reply; S1 established, not "
+	"closed;\n"
+	"    SF normal close; REJ rejected; S2/S3 only the "
+	"originator/responder\n"
+	"    closed; RSTO/RSTR originator/responder reset; RSTOS0 SYN then "
+	"RST,\n"
 	"    no SYN-ACK; RSTRH SYN-ACK then RST, no SYN; SH/SHR SYN (SYN-ACK)\n"
 	"    then FIN; OTH midstream traffic.\n"
 	"\n"
@@ -129,34 +161,43 @@ static const char analyze_help[] =
 	"    --json   print JSON on standard output (the grader's format)\n"
 	"\n"
 	"EXIT STATUS\n"
-	"    0 analysed (a file truncated mid-packet is analysed up to the cut and\n"
-	"    reported with \"truncated\": true); 1 unreadable file, not a capture,\n"
+	"    0 analysed (a file truncated mid-packet is analysed up to the cut "
+	"and\n"
+	"    reported with \"truncated\": true); 1 unreadable file, not a "
+	"capture,\n"
 	"    unsupported link type; 2 bad usage.\n";
 
 static const char inspect_help[] =
 	"NAME\n"
-	"    pcapcheck inspect - list every segment of every connection of a capture\n"
+	"    pcapcheck inspect - list every segment of every connection of a "
+	"capture\n"
 	"\n"
 	"SYNOPSIS\n"
 	"    pcapcheck inspect FILE\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    For each TCP connection: a header, then one line per segment as\n"
-	"    Wireshark's Info column shows it, with relative sequence numbers per\n"
+	"    Wireshark's Info column shows it, with relative sequence numbers "
+	"per\n"
 	"    direction and a short preview of the payload,\n"
 	"\n"
-	"      0.000123  127.0.0.1:40000 → 127.0.0.1:12000  [SYN] Seq=0 Win=65495 Len=0\n"
+	"      0.000123  127.0.0.1:40000 → 127.0.0.1:12000  [SYN] Seq=0 "
+	"Win=65495 Len=0\n"
 	"\n"
-	"    notes such as [TCP Retransmission] or [TCP Keep-Alive] in front of\n"
-	"    the flags, and the verdict lines of `analyze` at the end. UDP flows\n"
+	"    notes such as [TCP Retransmission] or [TCP Keep-Alive] in front "
+	"of\n"
+	"    the flags, and the verdict lines of `analyze` at the end. UDP "
+	"flows\n"
 	"    likewise, one line per datagram.\n"
 	"\n"
 	"EXIT STATUS\n"
-	"    0 listed; 1 unreadable file, not a capture, unsupported link type;\n"
+	"    0 listed; 1 unreadable file, not a capture, unsupported link "
+	"type;\n"
 	"    2 bad usage.\n";
 
 /* usage_error - report bad usage on stderr; returns the usage exit status. */
-static int usage_error(const char *command, const char *problem, const char *what)
+static int usage_error(const char *command, const char *problem,
+		       const char *what)
 {
 	fprintf(stderr, "pcapcheck: %s%s\n", problem, what ? what : "");
 	fprintf(stderr, "Try 'pcapcheck %s%s--help' for more information.\n",
@@ -176,14 +217,15 @@ static int show_help(const char *text)
 static bool wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
 }
 
 /* parse_count - a decimal number in [min, max]; 0, or -1 if it is not one. */
-static int parse_count(const char *s, unsigned long long min, unsigned long long max,
-		       unsigned long long *out)
+static int parse_count(const char *s, unsigned long long min,
+		       unsigned long long max, unsigned long long *out)
 {
 	if (s[0] < '0' || s[0] > '9')
 		return -1;
@@ -210,16 +252,28 @@ static int catch_stop_signals(void)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: poll() must return when a signal comes */
-	if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1)
+	/* No SA_RESTART: poll() must return when a signal comes. */
+	sa.sa_flags = 0;
+	if (sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1)
 		return -1;
 	return 0;
+}
+
+/* option_name - "-x" for option character c, written into name[3]. */
+static const char *option_name(int c, char name[3])
+{
+	name[0] = '-';
+	name[1] = (char)c;
+	name[2] = '\0';
+	return name;
 }
 
 /* parse_capture - the options of `capture`; 0, or the usage exit status. */
 static int parse_capture(int argc, char **argv, struct capture_options *opt)
 {
 	unsigned long long n;
+	char name[3];
 	int ch;
 	opterr = 0;
 	optind = 1;
@@ -235,38 +289,49 @@ static int parse_capture(int argc, char **argv, struct capture_options *opt)
 			opt->filter = optarg;
 			break;
 		case 's':
-			if (parse_count(optarg, 1, CAPTURE_DEFAULT_SNAPLEN, &n) == -1)
-				return usage_error("capture", "snaplen must be 1..262144: ", optarg);
+			if (parse_count(optarg, 1, CAPTURE_DEFAULT_SNAPLEN,
+					&n) == -1)
+				return usage_error(
+					"capture",
+					"snaplen must be 1..262144: ", optarg);
 			opt->snaplen = (int)n;
 			break;
 		case 'c':
 			if (parse_count(optarg, 1, UINT64_MAX, &n) == -1)
-				return usage_error("capture", "count must be a positive number: ",
-						   optarg);
+				return usage_error(
+					"capture",
+					"count must be a positive number: ",
+					optarg);
 			opt->max_packets = n;
 			break;
 		case ':':
-			return usage_error("capture", "option needs a value: ", argv[optind - 1]);
+			return usage_error("capture", "option needs a value: ",
+					   option_name(optopt, name));
 		default:
-			return usage_error("capture", "unknown option: ", argv[optind - 1]);
+			return usage_error("capture", "unknown option: ",
+					   option_name(optopt, name));
 		}
 	}
 	if (optind < argc)
-		return usage_error("capture", "unexpected argument: ", argv[optind]);
+		return usage_error("capture",
+				   "unexpected argument: ", argv[optind]);
 	if (opt->iface == NULL || opt->file == NULL)
-		return usage_error("capture", "capture needs -i IFACE and -w FILE", NULL);
+		return usage_error("capture",
+				   "capture needs -i IFACE and -w FILE", NULL);
 	return 0;
 }
 
 /* cmd_capture - `pcapcheck capture ...`; the exit status. */
 static int cmd_capture(int argc, char **argv)
 {
-	struct capture_options opt = { NULL, NULL, NULL, CAPTURE_DEFAULT_SNAPLEN, 0 };
+	struct capture_options opt = {NULL, NULL, NULL, CAPTURE_DEFAULT_SNAPLEN,
+				      0};
 	int rc = parse_capture(argc, argv, &opt);
 	if (rc != 0)
 		return rc;
 	if (catch_stop_signals() == -1) {
-		fprintf(stderr, "pcapcheck: install signal handlers: %s\n", strerror(errno));
+		fprintf(stderr, "pcapcheck: install signal handlers: %s\n",
+			strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	char err[PCAP_ERRBUF_SIZE + 256];
@@ -276,8 +341,9 @@ static int cmd_capture(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	/* The readiness line: the grader starts the test case when it sees it. */
-	fprintf(stderr, "pcapcheck: capturing on %s (linktype %s, snaplen %d)\n", opt.iface,
-		capture_linktype(&c), capture_snaplen(&c));
+	fprintf(stderr,
+		"pcapcheck: capturing on %s (linktype %s, snaplen %d)\n",
+		opt.iface, capture_linktype(&c), capture_snaplen(&c));
 	fflush(stderr);
 
 	int status = EXIT_SUCCESS;
@@ -291,14 +357,15 @@ static int cmd_capture(int argc, char **argv)
 		fprintf(stderr, "pcapcheck: %s\n", err);
 		status = EXIT_RUNTIME;
 	}
-	fprintf(stderr, "pcapcheck: %llu packets captured, %llu dropped by kernel\n",
+	fprintf(stderr,
+		"pcapcheck: %llu packets captured, %llu dropped by kernel\n",
 		(unsigned long long)captured, (unsigned long long)dropped);
 	return status;
 }
 
-/* parse_file_args - FILE and the optional --json; 0, or the usage exit status. */
-static int parse_file_args(const char *command, int argc, char **argv, bool allow_json,
-			   const char **file, bool *json)
+/* parse_file_args - FILE and an optional --json; 0 or the usage status. */
+static int parse_file_args(const char *command, int argc, char **argv,
+			   bool allow_json, const char **file, bool *json)
 {
 	*file = NULL;
 	*json = false;
@@ -306,9 +373,12 @@ static int parse_file_args(const char *command, int argc, char **argv, bool allo
 		if (allow_json && strcmp(argv[i], "--json") == 0)
 			*json = true;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error(command, "unknown option: ", argv[i]);
+			return usage_error(command,
+					   "unknown option: ", argv[i]);
 		else if (*file != NULL)
-			return usage_error(command, "only one capture file, got another: ", argv[i]);
+			return usage_error(
+				command, "only one capture file, got another: ",
+				argv[i]);
 		else
 			*file = argv[i];
 	}
@@ -321,11 +391,13 @@ static int parse_file_args(const char *command, int argc, char **argv, bool allo
 static void warn_truncated(const struct analysis *a)
 {
 	if (a->truncated)
-		fprintf(stderr, "pcapcheck: warning: %s: file truncated after %llu packets (%s)\n",
+		fprintf(stderr,
+			"pcapcheck: warning: %s: file truncated after %llu "
+			"packets (%s)\n",
 			a->file, (unsigned long long)a->packets, a->read_error);
 }
 
-/* cmd_analyze - `pcapcheck analyze` and `pcapcheck inspect`; the exit status. */
+/* cmd_analyze - `pcapcheck analyze` and `inspect`; the exit status. */
 static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 {
 	const char *file;
@@ -333,7 +405,8 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 	int rc = parse_file_args(command, argc, argv, !inspect, &file, &json);
 	if (rc != 0)
 		return rc;
-	struct analysis_options opt = { STREAM_DEFAULT_LIMIT, TCP_DEFAULT_STREAM_BUDGET, inspect };
+	struct analysis_options opt = {STREAM_DEFAULT_LIMIT,
+				       TCP_DEFAULT_STREAM_BUDGET, inspect};
 	struct analysis a;
 	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];
 	if (analysis_read_file(&a, file, &opt, err, sizeof err) == -1) {
@@ -347,7 +420,8 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 		rc = json ? report_json(&a, stdout) : report_text(&a, stdout);
 	analysis_free(&a);
 	if (rc == -1) {
-		fprintf(stderr, "pcapcheck: write report: %s\n", strerror(errno));
+		fprintf(stderr, "pcapcheck: write report: %s\n",
+			strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	return EXIT_SUCCESS;
@@ -356,22 +430,29 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error(NULL, "missing command (capture, analyze or inspect)", NULL);
+		return usage_error(
+			NULL, "missing command (capture, analyze or inspect)",
+			NULL);
 	const char *command = argv[1];
 	if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0)
 		return show_help(main_help);
 	if (strcmp(command, "--version") == 0) {
-		printf("pcapcheck %s (%s)\n", PCAPCHECK_VERSION, pcap_lib_version());
+		printf("pcapcheck %s (%s)\n", PCAPCHECK_VERSION,
+		       pcap_lib_version());
 		return EXIT_SUCCESS;
 	}
 	if (strcmp(command, "capture") == 0)
-		return wants_help(argc - 1, argv + 1) ? show_help(capture_help)
-						       : cmd_capture(argc - 1, argv + 1);
+		return wants_help(argc - 1, argv + 1)
+			       ? show_help(capture_help)
+			       : cmd_capture(argc - 1, argv + 1);
 	if (strcmp(command, "analyze") == 0)
-		return wants_help(argc - 1, argv + 1) ? show_help(analyze_help)
-						       : cmd_analyze(command, argc - 1, argv + 1, false);
+		return wants_help(argc - 1, argv + 1)
+			       ? show_help(analyze_help)
+			       : cmd_analyze(command, argc - 1, argv + 1,
+					     false);
 	if (strcmp(command, "inspect") == 0)
-		return wants_help(argc - 1, argv + 1) ? show_help(inspect_help)
-						       : cmd_analyze(command, argc - 1, argv + 1, true);
+		return wants_help(argc - 1, argv + 1)
+			       ? show_help(inspect_help)
+			       : cmd_analyze(command, argc - 1, argv + 1, true);
 	return usage_error(NULL, "unknown command: ", command);
 }

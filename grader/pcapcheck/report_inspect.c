@@ -7,7 +7,7 @@
 
 #define EVENT_PREVIEW 20
 
-/* print_time - the time column: seconds since the first packet, right-aligned. */
+/* print_time - the time column: seconds since the first packet. */
 static void print_time(FILE *out, int64_t ns)
 {
 	char buf[32];
@@ -33,8 +33,8 @@ static void print_notes(FILE *out, unsigned notes)
 }
 
 /* print_tcp_event - one line per segment, as Wireshark's Info column. */
-static void print_tcp_event(FILE *out, const struct analysis *a, const struct tcp_conn *c,
-			    const struct tcp_event *e)
+static void print_tcp_event(FILE *out, const struct analysis *a,
+			    const struct tcp_conn *c, const struct tcp_event *e)
 {
 	const struct tcp_side *from = &c->side[e->dir], *to = &c->side[!e->dir];
 	char flags[64];
@@ -42,8 +42,8 @@ static void print_tcp_event(FILE *out, const struct analysis *a, const struct tc
 	print_endpoints(out, &from->ep, &to->ep);
 	fputs("  ", out);
 	print_notes(out, e->notes);
-	fprintf(out, "[%s] Seq=%" PRId64, text_tcp_flags(e->flags, flags, sizeof flags),
-		e->rel_seq);
+	fprintf(out, "[%s] Seq=%" PRId64,
+		text_tcp_flags(e->flags, flags, sizeof flags), e->rel_seq);
 	if (e->flags & TCP_ACK)
 		fprintf(out, " Ack=%" PRId64, e->rel_ack);
 	fprintf(out, " Win=%" PRIu32 " Len=%" PRIu32, e->window, e->len);
@@ -62,30 +62,36 @@ static void print_tcp_verdict(FILE *out, const struct tcp_conn *c)
 {
 	const struct tcp_side *o = &c->side[TCP_ORIG], *r = &c->side[TCP_RESP];
 	enum tcp_dir closer = tcp_first_closer(c);
-	fprintf(out, "  => %s, history %s, teardown %s", tcp_conn_state(c), c->zeek.history,
-		tcp_teardown_name(tcp_teardown(c)));
+	fprintf(out, "  => %s, history %s, teardown %s", tcp_conn_state(c),
+		c->zeek.history, tcp_teardown_name(tcp_teardown(c)));
 	if (closer != TCP_NOBODY)
 		fprintf(out, " (%s closed first)", tcp_dir_name(closer));
 	fputc('\n', out);
-	fprintf(out, "  => orig sent %" PRIu64 " byte%s in %" PRIu64 " data segment%s, resp %" PRIu64
-		     " byte%s in %" PRIu64 "; retransmissions %" PRIu64 "/%" PRIu64
-		     ", keep-alives %" PRIu64 "/%" PRIu64 "\n",
-		tcp_bytes(c, TCP_ORIG), text_plural(tcp_bytes(c, TCP_ORIG)), o->data_segs,
-		text_plural(o->data_segs), tcp_bytes(c, TCP_RESP),
-		text_plural(tcp_bytes(c, TCP_RESP)), r->data_segs, o->retransmissions,
-		r->retransmissions, o->keepalives, r->keepalives);
+	fprintf(out,
+		"  => orig sent %" PRIu64 " byte%s in %" PRIu64
+		" data segment%s, resp %" PRIu64 " byte%s in %" PRIu64
+		"; retransmissions %" PRIu64 "/%" PRIu64
+		", keep-alives %" PRIu64 "/%" PRIu64 "\n",
+		tcp_bytes(c, TCP_ORIG), text_plural(tcp_bytes(c, TCP_ORIG)),
+		o->data_segs, text_plural(o->data_segs), tcp_bytes(c, TCP_RESP),
+		text_plural(tcp_bytes(c, TCP_RESP)), r->data_segs,
+		o->retransmissions, r->retransmissions, o->keepalives,
+		r->keepalives);
 	if (c->partial_start || tcp_partial_end(c))
-		fprintf(out, "  => capture %s%s%s\n", c->partial_start ? "started mid-connection" : "",
+		fprintf(out, "  => capture %s%s%s\n",
+			c->partial_start ? "started mid-connection" : "",
 			c->partial_start && tcp_partial_end(c) ? ", " : "",
 			tcp_partial_end(c) ? "ended before the close" : "");
 }
 
 /* print_tcp_conn - header, one line per segment, verdict. */
-static void print_tcp_conn(FILE *out, const struct analysis *a, const struct tcp_conn *c)
+static void print_tcp_conn(FILE *out, const struct analysis *a,
+			   const struct tcp_conn *c)
 {
 	fprintf(out, "TCP %u  ", c->id);
 	print_endpoints(out, &c->side[TCP_ORIG].ep, &c->side[TCP_RESP].ep);
-	fprintf(out, "  (%zu segment%s)\n", c->nevents, text_plural(c->nevents));
+	fprintf(out, "  (%zu segment%s)\n", c->nevents,
+		text_plural(c->nevents));
 	for (size_t i = 0; i < c->nevents; i++)
 		print_tcp_event(out, a, c, &c->events[i]);
 	print_tcp_verdict(out, c);
@@ -93,11 +99,13 @@ static void print_tcp_conn(FILE *out, const struct analysis *a, const struct tcp
 }
 
 /* print_udp_flow - header, one line per datagram, request/response summary. */
-static void print_udp_flow(FILE *out, const struct analysis *a, const struct udp_flow *f)
+static void print_udp_flow(FILE *out, const struct analysis *a,
+			   const struct udp_flow *f)
 {
 	fprintf(out, "UDP %u  ", f->id);
 	print_endpoints(out, &f->side[UDP_ORIG].ep, &f->side[UDP_RESP].ep);
-	fprintf(out, "  (%zu datagram%s)\n", f->nevents, text_plural(f->nevents));
+	fprintf(out, "  (%zu datagram%s)\n", f->nevents,
+		text_plural(f->nevents));
 	for (size_t i = 0; i < f->nevents; i++) {
 		const struct udp_event *e = &f->events[i];
 		print_time(out, e->ts - a->first_ts);
@@ -105,13 +113,16 @@ static void print_udp_flow(FILE *out, const struct analysis *a, const struct udp
 		fprintf(out, "  UDP Len=%" PRIu32, e->len);
 		if (e->preview_len > 0) {
 			fputs("  ", out);
-			text_preview(out, e->preview, e->preview_len, EVENT_PREVIEW);
+			text_preview(out, e->preview, e->preview_len,
+				     EVENT_PREVIEW);
 		}
 		fputc('\n', out);
 	}
-	fprintf(out, "  => %" PRIu64 " request%s, %" PRIu64 " answered, %" PRIu64 " unanswered\n\n",
-		f->side[UDP_ORIG].dgrams, text_plural(f->side[UDP_ORIG].dgrams), f->pairs,
-		udp_unanswered(f));
+	fprintf(out,
+		"  => %" PRIu64 " request%s, %" PRIu64 " answered, %" PRIu64
+		" unanswered\n\n",
+		f->side[UDP_ORIG].dgrams, text_plural(f->side[UDP_ORIG].dgrams),
+		f->pairs, udp_unanswered(f));
 }
 
 /* emit_warning - a warning_fn that prints each warning on its own line. */

@@ -6,7 +6,8 @@
 #define NS_PER_MS 1000000
 
 /* write_endpoint - {"addr": ..., "port": ...} */
-static void write_endpoint(struct json_writer *w, const char *key, const struct flow_endpoint *e)
+static void write_endpoint(struct json_writer *w, const char *key,
+			   const struct flow_endpoint *e)
 {
 	char addr[FLOW_ENDPOINT_STRLEN];
 	json_key(w, key);
@@ -26,7 +27,8 @@ static void write_seconds(struct json_writer *w, const char *key, int64_t ns)
 }
 
 /* write_pair - {"orig": o, "resp": r} */
-static void write_pair(struct json_writer *w, const char *key, uint64_t o, uint64_t r)
+static void write_pair(struct json_writer *w, const char *key, uint64_t o,
+		       uint64_t r)
 {
 	json_key(w, key);
 	json_begin_object(w);
@@ -38,7 +40,8 @@ static void write_pair(struct json_writer *w, const char *key, uint64_t o, uint6
 }
 
 /* write_handshake - which handshake segments were seen, and its round trip. */
-static void write_handshake(struct json_writer *w, const struct tcp_handshake *hs)
+static void write_handshake(struct json_writer *w,
+			    const struct tcp_handshake *hs)
 {
 	bool complete = hs->syn && hs->synack && hs->ack;
 	json_key(w, "handshake");
@@ -74,12 +77,14 @@ static void write_teardown(struct json_writer *w, const struct tcp_conn *c)
 	else
 		json_string(w, tcp_dir_name(closer));
 	json_key(w, "fin_packets");
-	json_uint(w, c->side[TCP_ORIG].fin_packets + c->side[TCP_RESP].fin_packets);
+	json_uint(w, c->side[TCP_ORIG].fin_packets +
+			     c->side[TCP_RESP].fin_packets);
 	json_end_object(w);
 }
 
 /* write_preview - the first bytes of one direction's reassembled stream. */
-static void write_preview(struct json_writer *w, const char *key, const struct stream *s)
+static void write_preview(struct json_writer *w, const char *key,
+			  const struct stream *s)
 {
 	size_t n;
 	const uint8_t *p = stream_bytes(s, &n);
@@ -87,7 +92,7 @@ static void write_preview(struct json_writer *w, const char *key, const struct s
 	json_bytes(w, p, n < REPORT_PREVIEW ? n : REPORT_PREVIEW);
 }
 
-/* write_counts - bytes, packets, data segments, retransmissions, keep-alives. */
+/* write_counts - bytes, packets, segments, retransmissions, keep-alives. */
 static void write_counts(struct json_writer *w, const struct tcp_conn *c)
 {
 	const struct tcp_side *o = &c->side[TCP_ORIG], *r = &c->side[TCP_RESP];
@@ -103,7 +108,8 @@ static void write_counts(struct json_writer *w, const struct tcp_conn *c)
 	json_uint(w, o->data_segs);
 	json_key(w, "resp_data_segs");
 	json_uint(w, r->data_segs);
-	write_pair(w, "retransmissions", o->retransmissions, r->retransmissions);
+	write_pair(w, "retransmissions", o->retransmissions,
+		   r->retransmissions);
 	write_pair(w, "keepalives", o->keepalives, r->keepalives);
 }
 

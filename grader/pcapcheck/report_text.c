@@ -24,9 +24,12 @@ static void ignore_warning(void *ctx, const char *message)
 static void print_header(const struct analysis *a, FILE *out)
 {
 	fprintf(out, "capture   %s\n", a->file ? a->file : "");
-	fprintf(out, "link      %s, %" PRIu64 " packet%s, %zu TCP connection%s, %zu UDP flow%s\n",
-		analysis_linktype_name(a), a->packets, text_plural(a->packets), a->tcp.count,
-		text_plural(a->tcp.count), a->udp.count, text_plural(a->udp.count));
+	fprintf(out,
+		"link      %s, %" PRIu64
+		" packet%s, %zu TCP connection%s, %zu UDP flow%s\n",
+		analysis_linktype_name(a), a->packets, text_plural(a->packets),
+		a->tcp.count, text_plural(a->tcp.count), a->udp.count,
+		text_plural(a->udp.count));
 	if (a->truncated)
 		fputs("          (file truncated: see warnings)\n", out);
 	if (analysis_warnings(a, ignore_warning, NULL) == 0) {
@@ -39,10 +42,12 @@ static void print_header(const struct analysis *a, FILE *out)
 
 /* print_title - "TCP 1  a:p → b:p" */
 static void print_title(FILE *out, const char *proto, unsigned id,
-			const struct flow_endpoint *orig, const struct flow_endpoint *resp)
+			const struct flow_endpoint *orig,
+			const struct flow_endpoint *resp)
 {
 	char o[FLOW_ENDPOINT_STRLEN], r[FLOW_ENDPOINT_STRLEN];
-	fprintf(out, "\n%s %u  %s → %s\n", proto, id, flow_endpoint_format(orig, o, sizeof o),
+	fprintf(out, "\n%s %u  %s → %s\n", proto, id,
+		flow_endpoint_format(orig, o, sizeof o),
 		flow_endpoint_format(resp, r, sizeof r));
 }
 
@@ -71,20 +76,22 @@ static void print_handshake(FILE *out, const struct tcp_handshake *hs)
 		fputs("not seen\n", out);
 		return;
 	}
-	fprintf(out, "incomplete: SYN %s, SYN-ACK %s, ACK %s\n", hs->syn ? "seen" : "missing",
-		hs->synack ? "seen" : "missing", hs->ack ? "seen" : "missing");
+	fprintf(out, "incomplete: SYN %s, SYN-ACK %s, ACK %s\n",
+		hs->syn ? "seen" : "missing", hs->synack ? "seen" : "missing",
+		hs->ack ? "seen" : "missing");
 }
 
-/* print_direction - packets, bytes and data segments one way, with a preview. */
-static void print_direction(FILE *out, const char *label, const struct tcp_side *s,
-			    uint64_t bytes)
+/* print_direction - packets, bytes, data segments one way; a preview. */
+static void print_direction(FILE *out, const char *label,
+			    const struct tcp_side *s, uint64_t bytes)
 {
 	size_t n;
 	const uint8_t *p = stream_bytes(&s->stream, &n);
-	fprintf(out, "  %s %" PRIu64 " packet%s, %" PRIu64 " byte%s in %" PRIu64
-		     " data segment%s",
-		label, s->pkts, text_plural(s->pkts), bytes, text_plural(bytes), s->data_segs,
-		text_plural(s->data_segs));
+	fprintf(out,
+		"  %s %" PRIu64 " packet%s, %" PRIu64 " byte%s in %" PRIu64
+		" data segment%s",
+		label, s->pkts, text_plural(s->pkts), bytes, text_plural(bytes),
+		s->data_segs, text_plural(s->data_segs));
 	if (n > 0) {
 		fputs("  ", out);
 		text_preview(out, p, n, TEXT_PREVIEW);
@@ -92,11 +99,12 @@ static void print_direction(FILE *out, const char *label, const struct tcp_side 
 	fputc('\n', out);
 }
 
-/* print_teardown - how the connection ended, and whether the capture saw it all. */
+/* print_teardown - how it ended, and whether the capture saw it all. */
 static void print_teardown(FILE *out, const struct tcp_conn *c)
 {
 	enum tcp_dir closer = tcp_first_closer(c);
-	uint64_t fins = c->side[TCP_ORIG].fin_packets + c->side[TCP_RESP].fin_packets;
+	uint64_t fins =
+		c->side[TCP_ORIG].fin_packets + c->side[TCP_RESP].fin_packets;
 	fprintf(out, "  teardown    %s", tcp_teardown_name(tcp_teardown(c)));
 	if (closer != TCP_NOBODY)
 		fprintf(out, ", %s closed first", tcp_dir_name(closer));
@@ -109,40 +117,48 @@ static void print_teardown(FILE *out, const struct tcp_conn *c)
 }
 
 /* print_tcp_conn - one block per TCP connection. */
-static void print_tcp_conn(const struct analysis *a, const struct tcp_conn *c, FILE *out)
+static void print_tcp_conn(const struct analysis *a, const struct tcp_conn *c,
+			   FILE *out)
 {
 	const struct tcp_side *o = &c->side[TCP_ORIG], *r = &c->side[TCP_RESP];
 	print_title(out, "TCP", c->id, &o->ep, &r->ep);
-	fprintf(out, "  state       %s  (history %s, completeness %u)\n", tcp_conn_state(c),
-		c->zeek.history, c->completeness);
+	fprintf(out, "  state       %s  (history %s, completeness %u)\n",
+		tcp_conn_state(c), c->zeek.history, c->completeness);
 	print_span(out, a->first_ts, c->first_ts, c->last_ts);
 	print_handshake(out, &c->handshake);
 	print_direction(out, "orig → resp", o, tcp_bytes(c, TCP_ORIG));
 	print_direction(out, "resp → orig", r, tcp_bytes(c, TCP_RESP));
-	fprintf(out, "  trouble     retransmissions %" PRIu64 "/%" PRIu64 ", keep-alives %" PRIu64
-		     "/%" PRIu64 " (orig/resp)\n",
-		o->retransmissions, r->retransmissions, o->keepalives, r->keepalives);
+	fprintf(out,
+		"  trouble     retransmissions %" PRIu64 "/%" PRIu64
+		", keep-alives %" PRIu64 "/%" PRIu64 " (orig/resp)\n",
+		o->retransmissions, r->retransmissions, o->keepalives,
+		r->keepalives);
 	print_teardown(out, c);
 }
 
 /* print_udp_flow - one block per UDP flow. */
-static void print_udp_flow(const struct analysis *a, const struct udp_flow *f, FILE *out)
+static void print_udp_flow(const struct analysis *a, const struct udp_flow *f,
+			   FILE *out)
 {
-	print_title(out, "UDP", f->id, &f->side[UDP_ORIG].ep, &f->side[UDP_RESP].ep);
+	print_title(out, "UDP", f->id, &f->side[UDP_ORIG].ep,
+		    &f->side[UDP_RESP].ep);
 	print_span(out, a->first_ts, f->first_ts, f->last_ts);
 	for (int dir = UDP_ORIG; dir <= UDP_RESP; dir++) {
 		const struct udp_side *s = &f->side[dir];
 		fprintf(out, "  %s %" PRIu64 " datagram%s, %" PRIu64 " byte%s",
-			dir == UDP_ORIG ? "orig → resp" : "resp → orig", s->dgrams,
-			text_plural(s->dgrams), s->bytes, text_plural(s->bytes));
+			dir == UDP_ORIG ? "orig → resp" : "resp → orig",
+			s->dgrams, text_plural(s->dgrams), s->bytes,
+			text_plural(s->bytes));
 		if (s->preview_len > 0) {
 			fputs("  first ", out);
-			text_preview(out, s->preview, s->preview_len, TEXT_PREVIEW);
+			text_preview(out, s->preview, s->preview_len,
+				     TEXT_PREVIEW);
 		}
 		fputc('\n', out);
 	}
-	fprintf(out, "  exchanges   %" PRIu64 " answered, %" PRIu64 " unanswered\n", f->pairs,
-		udp_unanswered(f));
+	fprintf(out,
+		"  exchanges   %" PRIu64 " answered, %" PRIu64 " unanswered\n",
+		f->pairs, udp_unanswered(f));
 }
 
 int report_text(const struct analysis *a, FILE *out)

@@ -42,7 +42,7 @@ static void remove_pending(struct stream *s, size_t i)
 	s->pending[i] = s->pending[--s->npending];
 }
 
-/* absorb_pending - extend the contiguous part over pending ranges it reaches. */
+/* absorb_pending - extend the contiguous part over ranges it reaches. */
 static void absorb_pending(struct stream *s)
 {
 	for (size_t i = 0; i < s->npending;) {

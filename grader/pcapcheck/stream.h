@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define STREAM_DEFAULT_LIMIT ((size_t)1 << 20)
-#define STREAM_MAX_PENDING 4
+#define STREAM_MAX_PENDING   4
 
 /* Bytes [start, end) received beyond a hole. */
 struct stream_range {
@@ -24,11 +24,11 @@ struct stream_range {
 struct stream {
 	uint8_t *data;
 	size_t allocated;
-	size_t limit;        /* bytes kept at most */
+	size_t limit;	     /* bytes kept at most */
 	uint64_t contiguous; /* bytes [0, contiguous) are all known */
 	struct stream_range pending[STREAM_MAX_PENDING];
 	size_t npending;
-	bool lost;           /* more holes than we track: some data was dropped */
+	bool lost; /* more holes than we track: some data was dropped */
 };
 
 /* stream_init - make an empty stream that keeps at most limit bytes. */

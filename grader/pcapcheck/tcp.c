@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TCP_MIN_CONNS 64
+#define TCP_MIN_CONNS  64
 #define TCP_MIN_EVENTS 16
 
 void tcp_table_init(struct tcp_table *t, const struct tcp_options *opt)
@@ -27,7 +27,7 @@ void tcp_table_free(struct tcp_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* next_capacity - the doubled element count for a full array, or 0 on overflow. */
+/* next_capacity - the doubled size of a full array, or 0 on overflow. */
 static size_t next_capacity(size_t allocated, size_t minimum, size_t size)
 {
 	size_t n = allocated ? allocated * 2 : minimum;
@@ -38,13 +38,14 @@ static size_t next_capacity(size_t allocated, size_t minimum, size_t size)
 	return n;
 }
 
-/* reserve_conn - make room for one more connection record; 0, or -1 with errno. */
+/* reserve_conn - room for one more connection; 0, or -1 with errno. */
 static int reserve_conn(struct tcp_table *t)
 {
 	if (t->count < t->allocated)
 		return 0;
 	size_t n = next_capacity(t->allocated, TCP_MIN_CONNS, sizeof *t->conns);
-	struct tcp_conn *conns = n ? realloc(t->conns, n * sizeof *conns) : NULL;
+	struct tcp_conn *conns =
+		n ? realloc(t->conns, n * sizeof *conns) : NULL;
 	if (conns == NULL)
 		return -1;
 	t->conns = conns;
@@ -52,13 +53,15 @@ static int reserve_conn(struct tcp_table *t)
 	return 0;
 }
 
-/* reserve_event - make room for one more timeline event; 0, or -1 with errno. */
+/* reserve_event - room for one more timeline event; 0, or -1 with errno. */
 static int reserve_event(struct tcp_conn *c)
 {
 	if (c->nevents < c->events_allocated)
 		return 0;
-	size_t n = next_capacity(c->events_allocated, TCP_MIN_EVENTS, sizeof *c->events);
-	struct tcp_event *events = n ? realloc(c->events, n * sizeof *events) : NULL;
+	size_t n = next_capacity(c->events_allocated, TCP_MIN_EVENTS,
+				 sizeof *c->events);
+	struct tcp_event *events =
+		n ? realloc(c->events, n * sizeof *events) : NULL;
 	if (events == NULL)
 		return -1;
 	c->events = events;
@@ -67,7 +70,8 @@ static int reserve_event(struct tcp_conn *c)
 }
 
 /* side_init - a side at endpoint ep that has sent nothing yet. */
-static void side_init(struct tcp_side *s, const struct flow_endpoint *ep, size_t limit)
+static void side_init(struct tcp_side *s, const struct flow_endpoint *ep,
+		      size_t limit)
 {
 	memset(s, 0, sizeof *s);
 	s->ep = *ep;
@@ -76,9 +80,9 @@ static void side_init(struct tcp_side *s, const struct flow_endpoint *ep, size_t
 	stream_init(&s->stream, limit);
 }
 
-/* new_conn - append a record for the connection pkt starts; 0, or -1 with errno. */
-static int new_conn(struct tcp_table *t, int64_t ts, const struct decoded_packet *pkt,
-		    size_t *index)
+/* new_conn - append the connection pkt starts; 0, or -1 with errno. */
+static int new_conn(struct tcp_table *t, int64_t ts,
+		    const struct decoded_packet *pkt, size_t *index)
 {
 	if (reserve_conn(t) == -1)
 		return -1;
@@ -90,12 +94,15 @@ static int new_conn(struct tcp_table *t, int64_t ts, const struct decoded_packet
 	uint8_t f = pkt->tcp.flags;
 	bool synack = (f & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
 	bool pure_syn = (f & TCP_SYN) && !(f & TCP_ACK);
-	side_init(&c->side[TCP_ORIG], synack ? &pkt->dst : &pkt->src, t->opt.stream_limit);
-	side_init(&c->side[TCP_RESP], synack ? &pkt->src : &pkt->dst, t->opt.stream_limit);
+	side_init(&c->side[TCP_ORIG], synack ? &pkt->dst : &pkt->src,
+		  t->opt.stream_limit);
+	side_init(&c->side[TCP_RESP], synack ? &pkt->src : &pkt->dst,
+		  t->opt.stream_limit);
 	zeek_init(&c->zeek, synack);
 	c->partial_start = !pure_syn;
 	c->first_ts = c->last_ts = ts;
-	c->close.first_closer = c->close.first_fin = c->close.first_rst = TCP_NOBODY;
+	c->close.first_closer = c->close.first_fin = c->close.first_rst =
+		TCP_NOBODY;
 	*index = t->count++;
 	return 0;
 }
@@ -106,7 +113,7 @@ static bool is_closed(const struct tcp_conn *c)
 	return c->zeek.ep[0].did_close || c->zeek.ep[1].did_close;
 }
 
-/* is_reuse - true if pkt starts a new connection on c's 4-tuple (Zeek's IsReuse). */
+/* is_reuse - true if pkt starts a new connection on c's ports (Zeek). */
 static bool is_reuse(const struct tcp_conn *c, const struct decoded_packet *pkt)
 {
 	uint8_t f = pkt->tcp.flags;
@@ -147,18 +154,20 @@ static bool fill_holes(struct tcp_side *s, int64_t start, int64_t end)
 		else
 			h->end = start;
 		if (start > h->start && end < old_end)
-			add_hole(s, end, old_end); /* filled in the middle: two holes */
+			add_hole(s, end,
+				 old_end); /* filled in the middle: two holes */
 		i++;
 	}
 	return filled;
 }
 
-/* classify - keep-alive, retransmission, out-of-order or hole, from sequence numbers. */
-static unsigned classify(struct tcp_side *s, uint8_t flags, const struct zeek_result *zr,
-			 size_t len)
+/* classify - keep-alive, retransmission, out of order or hole? */
+static unsigned classify(struct tcp_side *s, uint8_t flags,
+			 const struct zeek_result *zr, size_t len)
 {
 	bool rst = flags & TCP_RST;
-	int64_t seg_len = (rst ? 0 : (int64_t)len) + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
+	int64_t seg_len = (rst ? 0 : (int64_t)len) + !!(flags & TCP_SYN) +
+			  !!(flags & TCP_FIN);
 	int64_t end = zr->rel_seq + seg_len;
 	unsigned notes = 0;
 	if (s->seq_known && !rst) {
@@ -168,8 +177,9 @@ static unsigned classify(struct tcp_side *s, uint8_t flags, const struct zeek_re
 		if (bare_ack && len <= 1 && zr->rel_seq == s->next_seq - 1)
 			notes |= NOTE_KEEPALIVE;
 		else if (seg_len > 0 && zr->rel_seq < s->next_seq)
-			notes |= fill_holes(s, zr->rel_seq, end) ? NOTE_OUT_OF_ORDER
-								 : NOTE_RETRANSMISSION;
+			notes |= fill_holes(s, zr->rel_seq, end)
+					 ? NOTE_OUT_OF_ORDER
+					 : NOTE_RETRANSMISSION;
 		else if (zr->rel_seq > s->next_seq) {
 			notes |= NOTE_PREVIOUS_LOST;
 			add_hole(s, s->next_seq, zr->rel_seq);
@@ -183,14 +193,15 @@ static unsigned classify(struct tcp_side *s, uint8_t flags, const struct zeek_re
 	return notes;
 }
 
-/* check_gap - an ack beyond everything the peer was seen sending is a capture gap. */
-static unsigned check_gap(struct tcp_conn *c, enum tcp_dir dir, uint8_t flags, int64_t rel_ack)
+/* check_gap - an ack beyond all the peer was seen sending is a gap. */
+static unsigned check_gap(struct tcp_conn *c, enum tcp_dir dir, uint8_t flags,
+			  int64_t rel_ack)
 {
 	enum tcp_dir other = dir == TCP_ORIG ? TCP_RESP : TCP_ORIG;
 	struct tcp_side *peer = &c->side[other];
 	/* Acks on FIN and RST segments at the very end are not reliable (Zeek). */
-	if (!(flags & TCP_ACK) || (flags & (TCP_FIN | TCP_RST)) || !peer->seq_known ||
-	    rel_ack <= peer->next_seq)
+	if (!(flags & TCP_ACK) || (flags & (TCP_FIN | TCP_RST)) ||
+	    !peer->seq_known || rel_ack <= peer->next_seq)
 		return 0;
 	zeek_gap(&c->zeek, other == TCP_ORIG);
 	peer->next_seq = rel_ack; /* report each hole once */
@@ -198,8 +209,8 @@ static unsigned check_gap(struct tcp_conn *c, enum tcp_dir dir, uint8_t flags, i
 }
 
 /* check_keepalive_ack - a bare ACK answering the peer's keep-alive. */
-static unsigned check_keepalive_ack(struct tcp_side *me, struct tcp_side *peer, uint8_t flags,
-				    size_t len, unsigned notes)
+static unsigned check_keepalive_ack(struct tcp_side *me, struct tcp_side *peer,
+				    uint8_t flags, size_t len, unsigned notes)
 {
 	bool answer = peer->keepalive_sent && len == 0 && (flags & TCP_ACK) &&
 		      !(flags & (TCP_SYN | TCP_FIN | TCP_RST));
@@ -209,10 +220,12 @@ static unsigned check_keepalive_ack(struct tcp_side *me, struct tcp_side *peer, 
 }
 
 /* count_segment - per-side counters of one segment. */
-static void count_segment(struct tcp_side *s, uint8_t flags, size_t len, unsigned notes)
+static void count_segment(struct tcp_side *s, uint8_t flags, size_t len,
+			  unsigned notes)
 {
 	s->pkts++;
-	if (len > 0 && !(flags & TCP_RST) && !(notes & (NOTE_KEEPALIVE | NOTE_RETRANSMISSION)))
+	if (len > 0 && !(flags & TCP_RST) &&
+	    !(notes & (NOTE_KEEPALIVE | NOTE_RETRANSMISSION)))
 		s->data_segs++;
 	if (notes & NOTE_RETRANSMISSION)
 		s->retransmissions++;
@@ -224,9 +237,9 @@ static void count_segment(struct tcp_side *s, uint8_t flags, size_t len, unsigne
 		s->rst_packets++;
 }
 
-/* note_handshake - record SYN, SYN-ACK and the ACK that completes the handshake. */
-static void note_handshake(struct tcp_handshake *hs, enum tcp_dir dir, uint8_t flags,
-			   int64_t ts)
+/* note_handshake - record SYN, SYN-ACK and the ACK that completes it. */
+static void note_handshake(struct tcp_handshake *hs, enum tcp_dir dir,
+			   uint8_t flags, int64_t ts)
 {
 	bool syn = flags & TCP_SYN, ack = flags & TCP_ACK;
 	if (dir == TCP_ORIG && syn && !ack && !hs->syn) {
@@ -235,7 +248,8 @@ static void note_handshake(struct tcp_handshake *hs, enum tcp_dir dir, uint8_t f
 	}
 	if (dir == TCP_RESP && syn && ack)
 		hs->synack = true;
-	if (dir == TCP_ORIG && !syn && ack && !(flags & TCP_RST) && hs->synack && !hs->ack) {
+	if (dir == TCP_ORIG && !syn && ack && !(flags & TCP_RST) &&
+	    hs->synack && !hs->ack) {
 		hs->ack = true;
 		hs->ack_ts = ts;
 	}
@@ -246,7 +260,8 @@ static unsigned note_completeness(uint8_t flags, size_t len)
 {
 	unsigned bits = 0;
 	if (flags & TCP_SYN)
-		bits |= flags & TCP_ACK ? COMPLETENESS_SYNACK : COMPLETENESS_SYN;
+		bits |= flags & TCP_ACK ? COMPLETENESS_SYNACK
+					: COMPLETENESS_SYN;
 	else if (flags & TCP_ACK)
 		bits |= COMPLETENESS_ACK;
 	if (len > 0)
@@ -262,7 +277,8 @@ static unsigned note_completeness(uint8_t flags, size_t len)
 static void note_close(struct tcp_close *cl, enum tcp_dir dir, uint8_t flags,
 		       const struct zeek_result *zr, size_t len, bool new_data)
 {
-	if (new_data && cl->first_fin != TCP_NOBODY && cl->first_fin != dir && !cl->second_fin)
+	if (new_data && cl->first_fin != TCP_NOBODY && cl->first_fin != dir &&
+	    !cl->second_fin)
 		cl->data_after_fin = true;
 	if ((flags & (TCP_FIN | TCP_RST)) && cl->first_closer == TCP_NOBODY)
 		cl->first_closer = dir;
@@ -277,26 +293,31 @@ static void note_close(struct tcp_close *cl, enum tcp_dir dir, uint8_t flags,
 			cl->first_fin_end = zr->rel_seq + (int64_t)len + 1;
 		} else if (cl->first_fin != dir && !cl->second_fin) {
 			cl->second_fin = true;
-			cl->second_acked_first = (flags & TCP_ACK) && zr->rel_ack >= cl->first_fin_end;
+			cl->second_acked_first =
+				(flags & TCP_ACK) &&
+				zr->rel_ack >= cl->first_fin_end;
 		}
 	}
 }
 
 /* note_window_scale - scaling is on only when both SYNs carried the option. */
-static void note_window_scale(struct tcp_side *me, struct tcp_side *peer, const struct tcp_header *h)
+static void note_window_scale(struct tcp_side *me, struct tcp_side *peer,
+			      const struct tcp_header *h)
 {
 	if (!(h->flags & TCP_SYN))
 		return;
 	me->wscale_offered = h->wscale;
 	if (h->flags & TCP_ACK) {
-		bool both = me->wscale_offered >= 0 && peer->wscale_offered >= 0;
+		bool both =
+			me->wscale_offered >= 0 && peer->wscale_offered >= 0;
 		me->wscale = both ? me->wscale_offered : 0;
 		peer->wscale = both ? peer->wscale_offered : 0;
 	}
 }
 
 /* scaled_window - the window a segment advertises, in bytes where known. */
-static uint32_t scaled_window(const struct tcp_side *s, const struct tcp_header *h)
+static uint32_t scaled_window(const struct tcp_side *s,
+			      const struct tcp_header *h)
 {
 	/* The window in a SYN is never scaled. */
 	if ((h->flags & TCP_SYN) || s->wscale <= 0)
@@ -306,7 +327,8 @@ static uint32_t scaled_window(const struct tcp_side *s, const struct tcp_header 
 
 /* add_event - append one segment to the connection's timeline; 0 or -1. */
 static int add_event(struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
-		     const struct decoded_packet *pkt, const struct zeek_result *zr, unsigned notes)
+		     const struct decoded_packet *pkt,
+		     const struct zeek_result *zr, unsigned notes)
 {
 	if (reserve_event(c) == -1)
 		return -1;
@@ -320,7 +342,8 @@ static int add_event(struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
 	e->dir = (uint8_t)dir;
 	e->flags = pkt->tcp.flags;
 	e->notes = (uint16_t)notes;
-	size_t n = pkt->payload_caplen < TCP_EVENT_PREVIEW ? pkt->payload_caplen : TCP_EVENT_PREVIEW;
+	size_t n = pkt->payload_caplen < TCP_EVENT_PREVIEW ? pkt->payload_caplen
+							   : TCP_EVENT_PREVIEW;
 	if (n > 0)
 		memcpy(e->preview, pkt->payload, n);
 	e->preview_len = (uint8_t)n;
@@ -328,12 +351,13 @@ static int add_event(struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
 }
 
 /* add_payload - put the segment's captured payload into the sender's stream. */
-static int add_payload(struct tcp_table *t, struct tcp_side *s, const struct decoded_packet *pkt,
+static int add_payload(struct tcp_table *t, struct tcp_side *s,
+		       const struct decoded_packet *pkt,
 		       const struct zeek_result *zr, unsigned notes)
 {
 	uint8_t flags = pkt->tcp.flags;
-	if (pkt->payload_caplen == 0 || (flags & TCP_RST) || zr->seq_underflow ||
-	    (notes & NOTE_KEEPALIVE))
+	if (pkt->payload_caplen == 0 || (flags & TCP_RST) ||
+	    zr->seq_underflow || (notes & NOTE_KEEPALIVE))
 		return 0;
 	/* Data starts one after the SYN; a SYN may carry data itself. */
 	int64_t data_seq = zr->rel_seq + ((flags & TCP_SYN) ? 1 : 0);
@@ -344,21 +368,23 @@ static int add_payload(struct tcp_table *t, struct tcp_side *s, const struct dec
 		return 0;
 	}
 	size_t before = s->stream.allocated;
-	if (stream_add(&s->stream, (uint64_t)(data_seq - 1), pkt->payload, pkt->payload_caplen) == -1)
+	if (stream_add(&s->stream, (uint64_t)(data_seq - 1), pkt->payload,
+		       pkt->payload_caplen) == -1)
 		return -1;
 	t->stream_memory += s->stream.allocated - before;
 	return 0;
 }
 
 /* track_segment - account one segment of connection c sent by dir; 0 or -1. */
-static int track_segment(struct tcp_table *t, struct tcp_conn *c, enum tcp_dir dir, int64_t ts,
+static int track_segment(struct tcp_table *t, struct tcp_conn *c,
+			 enum tcp_dir dir, int64_t ts,
 			 const struct decoded_packet *pkt, unsigned notes)
 {
 	struct tcp_side *me = &c->side[dir];
 	struct tcp_side *peer = &c->side[dir == TCP_ORIG ? TCP_RESP : TCP_ORIG];
 	const struct tcp_header *h = &pkt->tcp;
-	struct zeek_segment zs = { dir == TCP_ORIG, h->flags, h->seq, h->ack, h->window,
-				   pkt->payload_len };
+	struct zeek_segment zs = {dir == TCP_ORIG, h->flags,  h->seq,
+				  h->ack,	   h->window, pkt->payload_len};
 	struct zeek_result zr;
 
 	zeek_process(&c->zeek, &zs, &zr);
@@ -368,7 +394,8 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c, enum tcp_dir d
 	}
 	notes |= classify(me, h->flags, &zr, pkt->payload_len);
 	notes |= check_gap(c, dir, h->flags, zr.rel_ack);
-	notes |= check_keepalive_ack(me, peer, h->flags, pkt->payload_len, notes);
+	notes |= check_keepalive_ack(me, peer, h->flags, pkt->payload_len,
+				     notes);
 	note_window_scale(me, peer, h);
 	if (h->window == 0 && !(h->flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 		notes |= NOTE_ZERO_WINDOW;
@@ -377,7 +404,8 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c, enum tcp_dir d
 	count_segment(me, h->flags, pkt->payload_len, notes);
 	note_handshake(&c->handshake, dir, h->flags, ts);
 	c->completeness |= note_completeness(h->flags, pkt->payload_len);
-	note_close(&c->close, dir, h->flags, &zr, pkt->payload_len, me->data_segs > data_before);
+	note_close(&c->close, dir, h->flags, &zr, pkt->payload_len,
+		   me->data_segs > data_before);
 	c->last_ts = ts;
 
 	if (add_payload(t, me, pkt, &zr, notes) == -1)
@@ -400,14 +428,16 @@ int tcp_track(struct tcp_table *t, int64_t ts, const struct decoded_packet *pkt)
 		i = FLOWTABLE_EMPTY;
 	}
 	if (i == FLOWTABLE_EMPTY) {
-		if (new_conn(t, ts, pkt, &i) == -1 || flowtable_put(&t->index, &key, i) == -1)
+		if (new_conn(t, ts, pkt, &i) == -1 ||
+		    flowtable_put(&t->index, &key, i) == -1)
 			return -1;
 		t->conns[i].reused_from = replaced;
 		t->conns[i].reused_open = replaced_open;
 	}
 	struct tcp_conn *c = &t->conns[i];
-	enum tcp_dir dir = flow_endpoint_equal(&pkt->src, &c->side[TCP_ORIG].ep) ? TCP_ORIG
-										  : TCP_RESP;
+	enum tcp_dir dir = flow_endpoint_equal(&pkt->src, &c->side[TCP_ORIG].ep)
+				   ? TCP_ORIG
+				   : TCP_RESP;
 	return track_segment(t, c, dir, ts, pkt, notes);
 }
 
@@ -426,14 +456,16 @@ enum tcp_teardown tcp_teardown(const struct tcp_conn *c)
 	const struct tcp_close *cl = &c->close;
 	/* A RST ends the connection unless both sides had already sent FINs. */
 	if (cl->first_rst != TCP_NOBODY && !cl->rst_after_fins)
-		return cl->first_rst == TCP_ORIG ? TEARDOWN_RESET_BY_ORIG : TEARDOWN_RESET_BY_RESP;
+		return cl->first_rst == TCP_ORIG ? TEARDOWN_RESET_BY_ORIG
+						 : TEARDOWN_RESET_BY_RESP;
 	if (cl->first_fin == TCP_NOBODY)
 		return TEARDOWN_LEFT_OPEN;
 	if (!cl->second_fin)
 		return TEARDOWN_FIN_UNANSWERED;
 	if (cl->data_after_fin)
 		return TEARDOWN_HALF_CLOSE;
-	return cl->second_acked_first ? TEARDOWN_FOUR_WAY_FIN : TEARDOWN_SIMULTANEOUS_CLOSE;
+	return cl->second_acked_first ? TEARDOWN_FOUR_WAY_FIN
+				      : TEARDOWN_SIMULTANEOUS_CLOSE;
 }
 
 enum tcp_dir tcp_first_closer(const struct tcp_conn *c)

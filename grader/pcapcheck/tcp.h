@@ -22,7 +22,11 @@
 #include "zeek.h"
 
 /* Directions: who sent a segment. TCP_NOBODY means "not seen". */
-enum tcp_dir { TCP_ORIG = 0, TCP_RESP = 1, TCP_NOBODY = 2 };
+enum tcp_dir {
+	TCP_ORIG = 0,
+	TCP_RESP = 1,
+	TCP_NOBODY = 2
+};
 
 /* Wireshark's tcp.completeness bits. */
 enum {
@@ -60,10 +64,10 @@ enum tcp_teardown {
 
 /* One segment as the timeline (pcapcheck inspect) shows it. */
 struct tcp_event {
-	int64_t ts;          /* nanoseconds since the epoch */
+	int64_t ts; /* nanoseconds since the epoch */
 	int64_t rel_seq, rel_ack;
-	uint32_t window;     /* scaled when both SYNs agreed on scaling */
-	uint32_t len;        /* payload bytes on the wire */
+	uint32_t window; /* scaled when both SYNs agreed on scaling */
+	uint32_t len;	 /* payload bytes on the wire */
 	uint8_t dir, flags;
 	uint16_t notes;
 	uint8_t preview_len;
@@ -80,13 +84,13 @@ struct tcp_hole {
 /* What one side sent, and what we learned from it. */
 struct tcp_side {
 	struct flow_endpoint ep;
-	bool seq_known;      /* next_seq is meaningful */
+	bool seq_known;	     /* next_seq is meaningful */
 	bool keepalive_sent; /* its last segment was a keep-alive */
-	int64_t next_seq;    /* one past the highest relative sequence number sent */
+	int64_t next_seq; /* one past the highest relative sequence number sent */
 	struct tcp_hole holes[TCP_MAX_HOLES]; /* below next_seq, not seen */
 	size_t nholes;
-	int wscale;          /* window scale in use, or -1 while unknown */
-	int wscale_offered;  /* window scale option in its SYN, or -1 */
+	int wscale;	    /* window scale in use, or -1 while unknown */
+	int wscale_offered; /* window scale option in its SYN, or -1 */
 	uint64_t pkts, data_segs, retransmissions, keepalives;
 	uint64_t fin_packets, rst_packets;
 	struct stream stream;
@@ -95,51 +99,51 @@ struct tcp_side {
 /* Facts about the end of a connection, gathered as segments arrive. */
 struct tcp_close {
 	enum tcp_dir first_closer; /* who sent the first FIN or RST */
-	enum tcp_dir first_fin;    /* who sent the first FIN */
-	int64_t first_fin_end;     /* relative sequence number just past that FIN */
-	bool second_fin;           /* the other side sent a FIN too */
-	bool second_acked_first;   /* ... acknowledging the first FIN */
-	bool data_after_fin;       /* the other side sent new data between the FINs */
-	enum tcp_dir first_rst;    /* who sent the first RST */
-	bool rst_after_fins;       /* that RST came after both sides' FINs */
+	enum tcp_dir first_fin;	   /* who sent the first FIN */
+	int64_t first_fin_end; /* relative sequence number just past that FIN */
+	bool second_fin;       /* the other side sent a FIN too */
+	bool second_acked_first; /* ... acknowledging the first FIN */
+	bool data_after_fin; /* the other side sent new data between the FINs */
+	enum tcp_dir first_rst; /* who sent the first RST */
+	bool rst_after_fins;	/* that RST came after both sides' FINs */
 };
 
 struct tcp_handshake {
 	bool syn, synack, ack;
-	int64_t syn_ts, ack_ts;    /* first SYN, ACK completing the handshake */
+	int64_t syn_ts, ack_ts; /* first SYN, ACK completing the handshake */
 };
 
 struct tcp_conn {
-	unsigned id;               /* 1, 2, ... in order of first packet */
-	struct tcp_side side[2];   /* [TCP_ORIG], [TCP_RESP] */
+	unsigned id;		 /* 1, 2, ... in order of first packet */
+	struct tcp_side side[2]; /* [TCP_ORIG], [TCP_RESP] */
 	struct zeek_conn zeek;
 	int64_t first_ts, last_ts;
-	bool partial_start;        /* no SYN from the originator seen first */
-	bool reused_open;          /* took over a 4-tuple whose connection was open */
-	unsigned reused_from;      /* id of the connection it replaced, or 0 */
+	bool partial_start; /* no SYN from the originator seen first */
+	bool reused_open;   /* took over a 4-tuple whose connection was open */
+	unsigned reused_from; /* id of the connection it replaced, or 0 */
 	unsigned completeness;
 	struct tcp_handshake handshake;
 	struct tcp_close close;
-	struct tcp_event *events;  /* only with tcp_options.keep_events */
+	struct tcp_event *events; /* only with tcp_options.keep_events */
 	size_t nevents, events_allocated;
 };
 
-/* Memory all reassembled streams together may take (one stream may pass it once). */
+/* Memory all reassembled streams may take together (passed once at most). */
 #define TCP_DEFAULT_STREAM_BUDGET ((size_t)256 << 20)
 
 struct tcp_options {
-	size_t stream_limit;       /* bytes of each direction to reassemble */
-	size_t stream_budget;      /* bytes of stream memory for all connections */
-	bool keep_events;          /* keep a timeline of segments (inspect) */
+	size_t stream_limit;  /* bytes of each direction to reassemble */
+	size_t stream_budget; /* bytes of stream memory for all connections */
+	bool keep_events;     /* keep a timeline of segments (inspect) */
 };
 
 struct tcp_table {
 	struct tcp_conn *conns;
 	size_t count, allocated;
-	struct flow_table index;   /* 4-tuple -> its newest connection */
+	struct flow_table index; /* 4-tuple -> its newest connection */
 	struct tcp_options opt;
-	size_t stream_memory;      /* allocated by all streams */
-	bool streams_capped;       /* the budget was reached: later payload not kept */
+	size_t stream_memory; /* allocated by all streams */
+	bool streams_capped; /* the budget was reached: later payload not kept */
 };
 
 /* tcp_table_init - an empty table with the given options. */
@@ -149,7 +153,8 @@ void tcp_table_init(struct tcp_table *t, const struct tcp_options *opt);
 void tcp_table_free(struct tcp_table *t);
 
 /* tcp_track - account one TCP segment seen at ts (ns); 0, or -1 with errno. */
-int tcp_track(struct tcp_table *t, int64_t ts, const struct decoded_packet *pkt);
+int tcp_track(struct tcp_table *t, int64_t ts,
+	      const struct decoded_packet *pkt);
 
 /* tcp_conn_state - Zeek's conn_state of a connection ("SF", "REJ", ...). */
 const char *tcp_conn_state(const struct tcp_conn *c);
@@ -163,7 +168,7 @@ enum tcp_teardown tcp_teardown(const struct tcp_conn *c);
 /* tcp_first_closer - who sent the first FIN (or RST), TCP_NOBODY if none. */
 enum tcp_dir tcp_first_closer(const struct tcp_conn *c);
 
-/* tcp_partial_end - true if the capture stopped before the connection closed. */
+/* tcp_partial_end - true if the capture stopped before the close. */
 bool tcp_partial_end(const struct tcp_conn *c);
 
 /* tcp_teardown_name - "four-way-fin", "reset-by-originator", ... */

@@ -10,8 +10,8 @@ const char *text_seconds_str(int64_t ns, char *buf, size_t len)
 {
 	uint64_t magnitude = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
 	uint64_t us = magnitude / 1000;
-	(void)snprintf(buf, len, "%s%" PRIu64 ".%06" PRIu64, ns < 0 ? "-" : "", us / 1000000,
-		       us % 1000000);
+	(void)snprintf(buf, len, "%s%" PRIu64 ".%06" PRIu64, ns < 0 ? "-" : "",
+		       us / 1000000, us % 1000000);
 	return buf;
 }
 
@@ -69,15 +69,16 @@ const char *text_tcp_flags(uint8_t flags, char *buf, size_t len)
 	static const struct {
 		uint8_t bit;
 		const char *name;
-	} names[] = { { TCP_FIN, "FIN" }, { TCP_SYN, "SYN" }, { TCP_RST, "RST" },
-		      { TCP_PSH, "PSH" }, { TCP_ACK, "ACK" }, { TCP_URG, "URG" },
-		      { TCP_ECE, "ECE" }, { TCP_CWR, "CWR" } };
+	} names[] = {{TCP_FIN, "FIN"}, {TCP_SYN, "SYN"}, {TCP_RST, "RST"},
+		     {TCP_PSH, "PSH"}, {TCP_ACK, "ACK"}, {TCP_URG, "URG"},
+		     {TCP_ECE, "ECE"}, {TCP_CWR, "CWR"}};
 	size_t used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (!(flags & names[i].bit))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names[i].name);
+		int n = snprintf(buf + used, len - used, "%s%s",
+				 used ? ", " : "", names[i].name);
 		if (n < 0 || (size_t)n >= len - used)
 			break;
 		used += (size_t)n;

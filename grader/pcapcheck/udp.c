@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UDP_MIN_FLOWS 16
+#define UDP_MIN_FLOWS  16
 #define UDP_MIN_EVENTS 16
 
 void udp_table_init(struct udp_table *t, bool keep_events)
@@ -24,7 +24,7 @@ void udp_table_free(struct udp_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* next_capacity - the doubled element count for a full array, or 0 on overflow. */
+/* next_capacity - the doubled size of a full array, or 0 on overflow. */
 static size_t next_capacity(size_t allocated, size_t minimum, size_t size)
 {
 	size_t n = allocated ? allocated * 2 : minimum;
@@ -36,12 +36,14 @@ static size_t next_capacity(size_t allocated, size_t minimum, size_t size)
 }
 
 /* new_flow - append a flow started by pkt; 0, or -1 with errno. */
-static int new_flow(struct udp_table *t, int64_t ts, const struct decoded_packet *pkt,
-		    size_t *index)
+static int new_flow(struct udp_table *t, int64_t ts,
+		    const struct decoded_packet *pkt, size_t *index)
 {
 	if (t->count == t->allocated) {
-		size_t n = next_capacity(t->allocated, UDP_MIN_FLOWS, sizeof *t->flows);
-		struct udp_flow *flows = n ? realloc(t->flows, n * sizeof *flows) : NULL;
+		size_t n = next_capacity(t->allocated, UDP_MIN_FLOWS,
+					 sizeof *t->flows);
+		struct udp_flow *flows =
+			n ? realloc(t->flows, n * sizeof *flows) : NULL;
 		if (flows == NULL)
 			return -1;
 		t->flows = flows;
@@ -57,12 +59,15 @@ static int new_flow(struct udp_table *t, int64_t ts, const struct decoded_packet
 	return 0;
 }
 
-/* add_event - append one datagram to the flow's timeline; 0, or -1 with errno. */
-static int add_event(struct udp_flow *f, int dir, int64_t ts, const struct decoded_packet *pkt)
+/* add_event - append a datagram to the timeline; 0, or -1 with errno. */
+static int add_event(struct udp_flow *f, int dir, int64_t ts,
+		     const struct decoded_packet *pkt)
 {
 	if (f->nevents == f->events_allocated) {
-		size_t n = next_capacity(f->events_allocated, UDP_MIN_EVENTS, sizeof *f->events);
-		struct udp_event *events = n ? realloc(f->events, n * sizeof *events) : NULL;
+		size_t n = next_capacity(f->events_allocated, UDP_MIN_EVENTS,
+					 sizeof *f->events);
+		struct udp_event *events =
+			n ? realloc(f->events, n * sizeof *events) : NULL;
 		if (events == NULL)
 			return -1;
 		f->events = events;
@@ -72,7 +77,8 @@ static int add_event(struct udp_flow *f, int dir, int64_t ts, const struct decod
 	e->ts = ts;
 	e->len = (uint32_t)pkt->payload_len;
 	e->dir = (uint8_t)dir;
-	size_t n = pkt->payload_caplen < UDP_EVENT_PREVIEW ? pkt->payload_caplen : UDP_EVENT_PREVIEW;
+	size_t n = pkt->payload_caplen < UDP_EVENT_PREVIEW ? pkt->payload_caplen
+							   : UDP_EVENT_PREVIEW;
 	if (n > 0)
 		memcpy(e->preview, pkt->payload, n);
 	e->preview_len = (uint8_t)n;
@@ -80,11 +86,14 @@ static int add_event(struct udp_flow *f, int dir, int64_t ts, const struct decod
 }
 
 /* count_datagram - per-side counters and request/response pairing. */
-static void count_datagram(struct udp_flow *f, int dir, const struct decoded_packet *pkt)
+static void count_datagram(struct udp_flow *f, int dir,
+			   const struct decoded_packet *pkt)
 {
 	struct udp_side *s = &f->side[dir];
 	if (s->dgrams == 0) {
-		size_t n = pkt->payload_caplen < UDP_PREVIEW ? pkt->payload_caplen : UDP_PREVIEW;
+		size_t n = pkt->payload_caplen < UDP_PREVIEW
+				   ? pkt->payload_caplen
+				   : UDP_PREVIEW;
 		if (n > 0)
 			memcpy(s->preview, pkt->payload, n);
 		s->preview_len = n;
@@ -104,11 +113,14 @@ int udp_track(struct udp_table *t, int64_t ts, const struct decoded_packet *pkt)
 	struct flow_key key = flow_key_make(PROTO_UDP, &pkt->src, &pkt->dst);
 	size_t i = flowtable_find(&t->index, &key);
 	if (i == FLOWTABLE_EMPTY) {
-		if (new_flow(t, ts, pkt, &i) == -1 || flowtable_put(&t->index, &key, i) == -1)
+		if (new_flow(t, ts, pkt, &i) == -1 ||
+		    flowtable_put(&t->index, &key, i) == -1)
 			return -1;
 	}
 	struct udp_flow *f = &t->flows[i];
-	int dir = flow_endpoint_equal(&pkt->src, &f->side[UDP_ORIG].ep) ? UDP_ORIG : UDP_RESP;
+	int dir = flow_endpoint_equal(&pkt->src, &f->side[UDP_ORIG].ep)
+			  ? UDP_ORIG
+			  : UDP_RESP;
 	count_datagram(f, dir, pkt);
 	f->last_ts = ts;
 	if (t->keep_events && add_event(f, dir, ts, pkt) == -1)

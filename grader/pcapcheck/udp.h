@@ -16,9 +16,12 @@
 #include "flow.h"
 #include "flowtable.h"
 
-enum { UDP_ORIG = 0, UDP_RESP = 1 };
+enum {
+	UDP_ORIG = 0,
+	UDP_RESP = 1
+};
 
-#define UDP_PREVIEW 64
+#define UDP_PREVIEW	  64
 #define UDP_EVENT_PREVIEW 24
 
 /* One datagram as the timeline (pcapcheck inspect) shows it. */
@@ -39,11 +42,11 @@ struct udp_side {
 
 struct udp_flow {
 	unsigned id;
-	struct udp_side side[2];      /* [UDP_ORIG], [UDP_RESP] */
+	struct udp_side side[2]; /* [UDP_ORIG], [UDP_RESP] */
 	int64_t first_ts, last_ts;
-	uint64_t pairs;               /* requests answered */
-	bool awaiting_answer;         /* the last datagram was a request */
-	struct udp_event *events;     /* only with keep_events */
+	uint64_t pairs;		  /* requests answered */
+	bool awaiting_answer;	  /* the last datagram was a request */
+	struct udp_event *events; /* only with keep_events */
 	size_t nevents, events_allocated;
 };
 
@@ -61,7 +64,8 @@ void udp_table_init(struct udp_table *t, bool keep_events);
 void udp_table_free(struct udp_table *t);
 
 /* udp_track - account one UDP datagram seen at ts (ns); 0, or -1 with errno. */
-int udp_track(struct udp_table *t, int64_t ts, const struct decoded_packet *pkt);
+int udp_track(struct udp_table *t, int64_t ts,
+	      const struct decoded_packet *pkt);
 
 /* udp_unanswered - requests that no response followed. */
 uint64_t udp_unanswered(const struct udp_flow *f);

@@ -43,7 +43,8 @@ static void add_letter(struct zeek_conn *z, bool is_orig, char code)
 }
 
 /* check_letter - add code the first time mask is seen; true if seen before. */
-static bool check_letter(struct zeek_conn *z, bool is_orig, uint32_t mask, char code)
+static bool check_letter(struct zeek_conn *z, bool is_orig, uint32_t mask,
+			 char code)
 {
 	if (!is_orig)
 		mask <<= 16;
@@ -54,15 +55,16 @@ static bool check_letter(struct zeek_conn *z, bool is_orig, uint32_t mask, char 
 	return false;
 }
 
-/* scaled_letter - count an event; add its letter at the 1st, 10th, 100th, ... */
-static void scaled_letter(struct zeek_conn *z, bool is_orig, struct zeek_scaled *c, char code)
+/* scaled_letter - count an event; a letter at the 1st, 10th, 100th... */
+static void scaled_letter(struct zeek_conn *z, bool is_orig,
+			  struct zeek_scaled *c, char code)
 {
 	if (++c->count != c->threshold)
 		return;
 	add_letter(z, is_orig, code);
 	uint32_t next = c->threshold * 10;
 	if (next <= c->threshold)
-		c->count = 0; /* the threshold would wrap: start counting again */
+		c->count = 0; /* the threshold would wrap: count again */
 	else
 		c->threshold = next;
 }
@@ -94,7 +96,8 @@ static void set_state(struct zeek_endpoint *e, enum zeek_state state)
 }
 
 /* start_space - begin an endpoint's sequence space at a segment. */
-static void start_space(struct zeek_endpoint *e, bool syn, uint32_t seq, uint32_t seg_len)
+static void start_space(struct zeek_endpoint *e, bool syn, uint32_t seq,
+			uint32_t seg_len)
 {
 	/* Without a SYN, pretend one came just before so that data starts at 1. */
 	e->start_seq = syn ? seq : seq - 1;
@@ -102,7 +105,7 @@ static void start_space(struct zeek_endpoint *e, bool syn, uint32_t seq, uint32_
 	e->last_rel = syn ? seg_len : 1;
 }
 
-/* init_endpoint - set up or restart the sender's sequence space; true if it changed. */
+/* init_endpoint - set up or restart a sequence space; true if changed. */
 static bool init_endpoint(struct zeek_endpoint *e, uint8_t flags, uint32_t seq,
 			  uint32_t seg_len)
 {
@@ -135,10 +138,12 @@ static bool init_endpoint(struct zeek_endpoint *e, uint8_t flags, uint32_t seq,
 }
 
 /* update_history - add the letters of one segment with Zeek's repeat rules. */
-static void update_history(struct zeek_conn *z, bool is_orig, struct zeek_endpoint *e,
-			   uint8_t flags, int64_t rel_seq, size_t len)
+static void update_history(struct zeek_conn *z, bool is_orig,
+			   struct zeek_endpoint *e, uint8_t flags,
+			   int64_t rel_seq, size_t len)
 {
-	bool syn = flags & TCP_SYN, fin = flags & TCP_FIN, rst = flags & TCP_RST;
+	bool syn = flags & TCP_SYN, fin = flags & TCP_FIN,
+	     rst = flags & TCP_RST;
 	int control_bits = syn + fin + rst;
 	if (control_bits > 1) {
 		if (fin && rst)
@@ -147,17 +152,20 @@ static void update_history(struct zeek_conn *z, bool is_orig, struct zeek_endpoi
 			(void)check_letter(z, is_orig, HIST_MULTI_FLAG, 'Q');
 	} else if (syn) {
 		char code = flags & TCP_ACK ? 'H' : 'S';
-		if (check_letter(z, is_orig, HIST_SYN, code) && rel_seq != e->hist_last_syn)
+		if (check_letter(z, is_orig, HIST_SYN, code) &&
+		    rel_seq != e->hist_last_syn)
 			add_letter(z, is_orig, code);
 		e->hist_last_syn = rel_seq;
 	} else if (fin) {
 		/* A FIN's position is after the data it carries. */
 		int64_t fin_pos = rel_seq + (int64_t)len;
-		if (check_letter(z, is_orig, HIST_FIN, 'F') && fin_pos != e->hist_last_fin)
+		if (check_letter(z, is_orig, HIST_FIN, 'F') &&
+		    fin_pos != e->hist_last_fin)
 			add_letter(z, is_orig, 'F');
 		e->hist_last_fin = fin_pos;
 	} else if (rst) {
-		if (check_letter(z, is_orig, HIST_RST, 'R') && rel_seq != e->hist_last_rst)
+		if (check_letter(z, is_orig, HIST_RST, 'R') &&
+		    rel_seq != e->hist_last_rst)
 			add_letter(z, is_orig, 'R');
 		e->hist_last_rst = rel_seq;
 	} else if (len > 0) {
@@ -168,12 +176,14 @@ static void update_history(struct zeek_conn *z, bool is_orig, struct zeek_endpoi
 }
 
 /* update_window - record a zero window advertisement that matters. */
-static void update_window(struct zeek_conn *z, bool is_orig, const struct zeek_endpoint *e,
-			  const struct zeek_endpoint *peer, const struct zeek_segment *s)
+static void update_window(struct zeek_conn *z, bool is_orig,
+			  const struct zeek_endpoint *e,
+			  const struct zeek_endpoint *peer,
+			  const struct zeek_segment *s)
 {
 	/* Zero windows on or after a RST, or after the peer's FIN, are boring. */
-	if (s->window == 0 && !(s->flags & TCP_RST) && peer->state != ZEEK_CLOSED &&
-	    e->state != ZEEK_RESET)
+	if (s->window == 0 && !(s->flags & TCP_RST) &&
+	    peer->state != ZEEK_CLOSED && e->state != ZEEK_RESET)
 		scaled_letter(z, is_orig, &z->ep[is_orig ? 0 : 1].win0, 'W');
 }
 
@@ -186,9 +196,11 @@ static void init_peer(struct zeek_endpoint *peer, uint32_t ack)
 }
 
 /* update_ack - advance the highest acknowledged sequence number of peer. */
-static void update_ack(struct zeek_endpoint *peer, uint32_t ack, int64_t rel_ack)
+static void update_ack(struct zeek_endpoint *peer, uint32_t ack,
+		       int64_t rel_ack)
 {
-	int32_t delta = seq_delta(ack, peer->start_seq + (uint32_t)peer->ack_rel);
+	int32_t delta =
+		seq_delta(ack, peer->start_seq + (uint32_t)peer->ack_rel);
 	/* An ack of 0 far ahead is more likely broken than a wrapped connection. */
 	if (ack == 0 && delta > TOO_LARGE_SEQ_DELTA)
 		return;
@@ -196,17 +208,19 @@ static void update_ack(struct zeek_endpoint *peer, uint32_t ack, int64_t rel_ack
 		peer->ack_rel = rel_ack;
 }
 
-/* update_last_seq - advance the sender's highest sequence number; count rexmits. */
-static void update_last_seq(struct zeek_conn *z, bool is_orig, struct zeek_endpoint *e,
-			    uint32_t seq_end, uint8_t flags, size_t len)
+/* update_last_seq - advance the highest sequence number; count rexmits. */
+static void update_last_seq(struct zeek_conn *z, bool is_orig,
+			    struct zeek_endpoint *e, uint32_t seq_end,
+			    uint8_t flags, size_t len)
 {
-	int32_t delta = seq_delta(seq_end, e->start_seq + (uint32_t)e->last_rel);
+	int32_t delta =
+		seq_delta(seq_end, e->start_seq + (uint32_t)e->last_rel);
 	int64_t rel_end = e->last_rel + delta;
 	bool jump = delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA;
 	if ((flags & (TCP_SYN | TCP_RST)) && jump)
 		return; /* do not trust it */
 	if ((flags & TCP_FIN) && e->last_rel == 1)
-		e->last_rel = rel_end; /* only SYN and FIN seen: trust the FIN */
+		e->last_rel = rel_end; /* only SYN and FIN seen: trust FIN */
 	else if (e->state == ZEEK_RESET)
 		return; /* nothing after a RST is trusted */
 	else if (delta > 0)
@@ -217,12 +231,14 @@ static void update_last_seq(struct zeek_conn *z, bool is_orig, struct zeek_endpo
 
 /* inactive_state - the first segment from a side: what does it start? */
 static bool inactive_state(struct zeek_conn *z, struct zeek_endpoint *e,
-			   struct zeek_endpoint *peer, bool is_orig, uint8_t flags, size_t len)
+			   struct zeek_endpoint *peer, bool is_orig,
+			   uint8_t flags, size_t len)
 {
 	bool do_close = false;
 	if (flags & TCP_SYN) {
 		if (is_orig) {
-			set_state(e, flags & TCP_ACK ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
+			set_state(e, flags & TCP_ACK ? ZEEK_SYN_ACK_SENT
+						     : ZEEK_SYN_SENT);
 		} else {
 			if (peer->state == ZEEK_SYN_SENT)
 				set_state(peer, ZEEK_ESTABLISHED);
@@ -242,7 +258,9 @@ static bool inactive_state(struct zeek_conn *z, struct zeek_endpoint *e,
 		if (!is_orig && len == 0 && z->ep[0].state == ZEEK_SYN_SENT)
 			return do_close;
 		if ((flags & TCP_ACK) && peer->state == ZEEK_ESTABLISHED)
-			set_state(e, ZEEK_ESTABLISHED); /* we just missed its SYN */
+			set_state(
+				e,
+				ZEEK_ESTABLISHED); /* we just missed its SYN */
 		else
 			set_state(e, ZEEK_PARTIAL);
 	}
@@ -265,17 +283,18 @@ static bool syn_sent_state(struct zeek_endpoint *e, uint8_t flags)
 }
 
 /* established_state - an open side sends FIN or RST (or a late SYN). */
-static bool established_state(struct zeek_endpoint *e, struct zeek_endpoint *peer,
-			      uint8_t flags)
+static bool established_state(struct zeek_endpoint *e,
+			      struct zeek_endpoint *peer, uint8_t flags)
 {
 	bool do_close = false;
-	if ((flags & TCP_SYN) && e->state == ZEEK_PARTIAL && peer->state == ZEEK_INACTIVE &&
-	    !(flags & TCP_ACK))
+	if ((flags & TCP_SYN) && e->state == ZEEK_PARTIAL &&
+	    peer->state == ZEEK_INACTIVE && !(flags & TCP_ACK))
 		set_state(e, ZEEK_SYN_SENT);
 	if ((flags & TCP_FIN) && !(flags & TCP_RST)) {
 		set_state(e, ZEEK_CLOSED);
 		/* The peer sent FIN then RST: that was a normal close after all. */
-		if (peer->state == ZEEK_RESET && peer->prev_state == ZEEK_CLOSED)
+		if (peer->state == ZEEK_RESET &&
+		    peer->prev_state == ZEEK_CLOSED)
 			set_state(peer, ZEEK_CLOSED);
 		do_close = true;
 	}
@@ -287,8 +306,8 @@ static bool established_state(struct zeek_endpoint *e, struct zeek_endpoint *pee
 }
 
 /* closed_state - a RST after our FIN counts unless both sides had closed. */
-static bool closed_state(struct zeek_endpoint *e, const struct zeek_endpoint *peer,
-			 uint8_t flags)
+static bool closed_state(struct zeek_endpoint *e,
+			 const struct zeek_endpoint *peer, uint8_t flags)
 {
 	if ((flags & TCP_RST) && peer->state != ZEEK_CLOSED) {
 		set_state(e, ZEEK_RESET);
@@ -299,7 +318,8 @@ static bool closed_state(struct zeek_endpoint *e, const struct zeek_endpoint *pe
 
 /* update_state - Zeek's endpoint state machine; true if the side closed. */
 static bool update_state(struct zeek_conn *z, struct zeek_endpoint *e,
-			 struct zeek_endpoint *peer, bool is_orig, uint8_t flags, size_t len)
+			 struct zeek_endpoint *peer, bool is_orig,
+			 uint8_t flags, size_t len)
 {
 	switch (e->state) {
 	case ZEEK_INACTIVE:
@@ -327,12 +347,13 @@ static uint32_t segment_length(uint8_t flags, size_t len)
 	if (flags & TCP_FIN)
 		n++;
 	if (flags & TCP_RST)
-		n -= (uint32_t)len; /* data on a RST is not part of the stream */
+		n -= (uint32_t)len; /* data on a RST is not in the stream */
 	return n;
 }
 
 /* follow_ack - number the acknowledgment and advance the peer's acked point. */
-static int64_t follow_ack(struct zeek_endpoint *peer, const struct zeek_segment *s)
+static int64_t follow_ack(struct zeek_endpoint *peer,
+			  const struct zeek_segment *s)
 {
 	if (!(s->flags & TCP_ACK))
 		return 0;
@@ -348,7 +369,8 @@ static int64_t follow_ack(struct zeek_endpoint *peer, const struct zeek_segment 
 	return rel_ack;
 }
 
-void zeek_process(struct zeek_conn *z, const struct zeek_segment *s, struct zeek_result *r)
+void zeek_process(struct zeek_conn *z, const struct zeek_segment *s,
+		  struct zeek_result *r)
 {
 	struct zeek_endpoint *e = &z->ep[s->is_orig ? 0 : 1];
 	struct zeek_endpoint *peer = &z->ep[s->is_orig ? 1 : 0];
@@ -410,10 +432,12 @@ static bool is_inactive(enum zeek_state s)
 }
 
 /* conn_state_reset - conn_state when the responder sent a RST. */
-static const char *conn_state_reset(const struct zeek_conn *z, enum zeek_state os)
+static const char *conn_state_reset(const struct zeek_conn *z,
+				    enum zeek_state os)
 {
 	if (os == ZEEK_SYN_SENT || os == ZEEK_SYN_ACK_SENT ||
-	    (os == ZEEK_RESET && zeek_size(z, true) == 0 && zeek_size(z, false) == 0))
+	    (os == ZEEK_RESET && zeek_size(z, true) == 0 &&
+	     zeek_size(z, false) == 0))
 		return "REJ";
 	return is_inactive(os) ? "RSTRH" : "RSTR";
 }
@@ -443,7 +467,9 @@ const char *zeek_conn_state(const struct zeek_conn *z)
 
 const char *zeek_state_name(enum zeek_state state)
 {
-	static const char *const names[] = { "INACTIVE", "SYN_SENT", "SYN_ACK_SENT", "PARTIAL",
-					     "ESTABLISHED", "CLOSED", "RESET" };
-	return (size_t)state < sizeof names / sizeof names[0] ? names[state] : "?";
+	static const char *const names[] = {
+		"INACTIVE",    "SYN_SENT", "SYN_ACK_SENT", "PARTIAL",
+		"ESTABLISHED", "CLOSED",   "RESET"};
+	return (size_t)state < sizeof names / sizeof names[0] ? names[state]
+							      : "?";
 }

@@ -17,13 +17,13 @@
 #include <stdint.h>
 
 enum zeek_state {
-	ZEEK_INACTIVE,     /* nothing seen from this side */
-	ZEEK_SYN_SENT,     /* SYN seen, not yet answered */
+	ZEEK_INACTIVE,	   /* nothing seen from this side */
+	ZEEK_SYN_SENT,	   /* SYN seen, not yet answered */
 	ZEEK_SYN_ACK_SENT, /* SYN-ACK seen from the originator (odd) */
-	ZEEK_PARTIAL,      /* data seen, but no SYN */
+	ZEEK_PARTIAL,	   /* data seen, but no SYN */
 	ZEEK_ESTABLISHED,
-	ZEEK_CLOSED,       /* FIN sent */
-	ZEEK_RESET         /* RST sent */
+	ZEEK_CLOSED, /* FIN sent */
+	ZEEK_RESET   /* RST sent */
 };
 
 /* A history letter that Zeek repeats at 1, 10, 100, ... occurrences. */
@@ -33,9 +33,9 @@ struct zeek_scaled {
 
 struct zeek_endpoint {
 	enum zeek_state state, prev_state;
-	uint32_t start_seq;  /* the ISN, or the first sequence number - 1 */
-	int64_t last_rel;    /* one past the highest sequence number sent */
-	int64_t ack_rel;     /* highest sequence number the peer acknowledged */
+	uint32_t start_seq; /* the ISN, or the first sequence number - 1 */
+	int64_t last_rel;   /* one past the highest sequence number sent */
+	int64_t ack_rel;    /* highest sequence number the peer acknowledged */
 	uint32_t fin_cnt;
 	bool did_close;
 	int64_t hist_last_syn, hist_last_fin, hist_last_rst;
@@ -48,36 +48,37 @@ struct zeek_conn {
 	struct zeek_endpoint ep[2]; /* [0] originator, [1] responder */
 	char history[ZEEK_HISTORY_MAX + 1];
 	size_t history_len;
-	uint32_t hist_seen;  /* letters already recorded once */
+	uint32_t hist_seen; /* letters already recorded once */
 };
 
 /* One TCP segment as Zeek's analyzer sees it. */
 struct zeek_segment {
 	bool is_orig;
-	uint8_t flags;       /* TCP_SYN, TCP_ACK, ... from decode.h */
+	uint8_t flags; /* TCP_SYN, TCP_ACK, ... from decode.h */
 	uint32_t seq, ack;
 	uint16_t window;
-	size_t len;          /* payload bytes (from the IP length) */
+	size_t len; /* payload bytes (from the IP length) */
 };
 
 /* What the analyzer worked out about a segment, for the caller's own use. */
 struct zeek_result {
-	int64_t rel_seq;     /* relative to the sender's start (SYN = 0) */
-	int64_t rel_ack;     /* relative to the receiver's start, 0 if unknown */
-	bool seq_underflow;  /* the segment lies before the sender's start */
-	bool start_reset;    /* the sender's sequence space was (re)initialised */
+	int64_t rel_seq;    /* relative to the sender's start (SYN = 0) */
+	int64_t rel_ack;    /* relative to the receiver's start, 0 if unknown */
+	bool seq_underflow; /* the segment lies before the sender's start */
+	bool start_reset; /* the sender's sequence space was (re)initialised */
 };
 
 /* zeek_init - a connection with nothing seen; flipped adds Zeek's '^'. */
 void zeek_init(struct zeek_conn *z, bool flipped);
 
 /* zeek_process - run one segment through Zeek's per-packet steps. */
-void zeek_process(struct zeek_conn *z, const struct zeek_segment *s, struct zeek_result *r);
+void zeek_process(struct zeek_conn *z, const struct zeek_segment *s,
+		  struct zeek_result *r);
 
 /* zeek_gap - note that the peer acknowledged data never seen from this side. */
 void zeek_gap(struct zeek_conn *z, bool is_orig);
 
-/* zeek_size - payload bytes one side sent, from sequence numbers (Zeek's Size()). */
+/* zeek_size - payload bytes a side sent, from sequence numbers (Size()). */
 uint64_t zeek_size(const struct zeek_conn *z, bool is_orig);
 
 /* zeek_conn_state - Zeek's conn_state for the connection as it stands now. */

@@ -8,7 +8,8 @@
 
 /* decode_exact - decode the first caplen bytes from a buffer of exactly that
  * size, so that AddressSanitizer catches any read past the captured bytes. */
-static enum decode_status decode_exact(int linktype, const uint8_t *frame, size_t caplen,
+static enum decode_status decode_exact(int linktype, const uint8_t *frame,
+				       size_t caplen,
 				       struct decoded_packet *out)
 {
 	uint8_t *copy = malloc(caplen ? caplen : 1);
@@ -17,13 +18,15 @@ static enum decode_status decode_exact(int linktype, const uint8_t *frame, size_
 	enum decode_status st = decode_packet(linktype, copy, caplen, out);
 	/* The payload pointer must not outlive the copy: check it now. */
 	if (st == DECODE_OK && out->payload_caplen > 0)
-		CU_ASSERT(out->payload >= copy && out->payload + out->payload_caplen <= copy + caplen);
+		CU_ASSERT(out->payload >= copy &&
+			  out->payload + out->payload_caplen <= copy + caplen);
 	free(copy);
 	return st;
 }
 
 /* check_tcp_fields - the fields build_tcp_frame wrote. */
-static void check_tcp_fields(const struct decoded_packet *p, int version, size_t payload)
+static void check_tcp_fields(const struct decoded_packet *p, int version,
+			     size_t payload)
 {
 	CU_ASSERT_EQUAL(p->proto, PROTO_TCP);
 	CU_ASSERT_EQUAL(p->src.addr.version, version);
@@ -48,14 +51,18 @@ static void every_length(int linktype, int version)
 	size_t headers = len - 10;
 	for (size_t caplen = 0; caplen <= len; caplen++) {
 		struct decoded_packet p;
-		enum decode_status st = decode_exact(linktype, frame, caplen, &p);
-		if (caplen < headers - 8) { /* the TCP options may be cut, not the base header */
+		enum decode_status st =
+			decode_exact(linktype, frame, caplen, &p);
+		if (caplen <
+		    headers -
+			    8) { /* the TCP options may be cut, not the base header */
 			CU_ASSERT_EQUAL(st, DECODE_TRUNCATED);
 			continue;
 		}
 		CU_ASSERT_EQUAL_FATAL(st, DECODE_OK);
 		CU_ASSERT_EQUAL(p.payload_len, 10);
-		CU_ASSERT_EQUAL(p.payload_caplen, caplen > headers ? caplen - headers : 0);
+		CU_ASSERT_EQUAL(p.payload_caplen,
+				caplen > headers ? caplen - headers : 0);
 		if (caplen == len)
 			check_tcp_fields(&p, version, 10);
 	}
@@ -98,15 +105,17 @@ static void test_raw_every_length(void)
 /* test_null_families - every AF_INET6 value, in both byte orders. */
 static void test_null_families(void)
 {
-	const uint32_t families[] = { 10, 24, 28, 30 };
+	const uint32_t families[] = {10, 24, 28, 30};
 	uint8_t frame[FRAME_MAX];
 	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
 		for (int big_endian = 0; big_endian <= 1; big_endian++) {
-			size_t len = build_tcp_frame(frame, DLT_NULL, 6, NULL, 0);
+			size_t len =
+				build_tcp_frame(frame, DLT_NULL, 6, NULL, 0);
 			memset(frame, 0, 4);
 			frame[big_endian ? 3 : 0] = (uint8_t)families[i];
 			struct decoded_packet p;
-			CU_ASSERT_EQUAL(decode_exact(DLT_NULL, frame, len, &p), DECODE_OK);
+			CU_ASSERT_EQUAL(decode_exact(DLT_NULL, frame, len, &p),
+					DECODE_OK);
 			CU_ASSERT_EQUAL(p.src.addr.version, 6);
 		}
 	}
@@ -118,27 +127,32 @@ static void test_null_families(void)
 static void test_vlan_tag(void)
 {
 	uint8_t frame[FRAME_MAX];
-	size_t len = build_tcp_frame(frame + 4, DLT_EN10MB, 4, (const uint8_t *)"x", 1);
+	size_t len = build_tcp_frame(frame + 4, DLT_EN10MB, 4,
+				     (const uint8_t *)"x", 1);
 	memset(frame, 0, 12);
 	frame[12] = 0x81, frame[13] = 0x00; /* 802.1Q */
 	frame[14] = 0x00, frame[15] = 0x05; /* VLAN 5 */
 	frame[16] = 0x08, frame[17] = 0x00; /* then IPv4 */
 	struct decoded_packet p;
-	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, len + 4, &p), DECODE_OK);
+	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, len + 4, &p),
+			DECODE_OK);
 	CU_ASSERT_EQUAL(p.payload_len, 1);
-	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, 17, &p), DECODE_TRUNCATED);
+	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, 17, &p),
+			DECODE_TRUNCATED);
 }
 
 static void test_not_ip_and_other_protocols(void)
 {
-	uint8_t frame[FRAME_MAX] = { 0 };
+	uint8_t frame[FRAME_MAX] = {0};
 	frame[12] = 0x08, frame[13] = 0x06; /* ARP */
 	struct decoded_packet p;
 	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, 60, &p), DECODE_NOT_IP);
 	size_t off = put_link(frame, DLT_EN10MB, 4);
 	off += put_ipv4(frame + off, 1 /* ICMP */, 8, 0);
-	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, off + 8, &p), DECODE_OTHER_PROTO);
-	CU_ASSERT_EQUAL(decode_exact(DLT_PPP, frame, off + 8, &p), DECODE_BAD_LINKTYPE);
+	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, off + 8, &p),
+			DECODE_OTHER_PROTO);
+	CU_ASSERT_EQUAL(decode_exact(DLT_PPP, frame, off + 8, &p),
+			DECODE_BAD_LINKTYPE);
 	CU_ASSERT_FALSE(decode_linktype_supported(DLT_PPP));
 	CU_ASSERT_TRUE(decode_linktype_supported(DLT_LINUX_SLL2));
 }
@@ -172,21 +186,25 @@ static void test_ipv6_extension_headers(void)
 {
 	uint8_t frame[FRAME_MAX];
 	struct decoded_packet p;
-	const uint8_t walked[] = { 0 /* hop-by-hop */, 43 /* routing */, 60 /* destination */ };
+	const uint8_t walked[] = {0 /* hop-by-hop */, 43 /* routing */,
+				  60 /* destination */};
 	for (size_t i = 0; i < sizeof walked; i++) {
 		size_t len = ipv6_with_extension(frame, walked[i]);
-		CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p), DECODE_OK);
+		CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p),
+				DECODE_OK);
 		CU_ASSERT_TRUE(p.ip6_ext);
 		CU_ASSERT_EQUAL(p.tcp.flags, TCP_SYN);
 		CU_ASSERT_EQUAL(p.payload_len, 0);
 		for (size_t cut = 40; cut < len; cut++)
-			CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, cut, &p), DECODE_TRUNCATED);
+			CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, cut, &p),
+					DECODE_TRUNCATED);
 	}
 	size_t len = ipv6_with_extension(frame, 44 /* fragment */);
 	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p), DECODE_FRAGMENT);
 	len = ipv6_with_extension(frame, 0);
 	frame[41] = 200; /* an extension longer than the packet */
-	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p), DECODE_MALFORMED);
+	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p),
+			DECODE_MALFORMED);
 }
 
 static void test_malformed_headers(void)
@@ -195,19 +213,24 @@ static void test_malformed_headers(void)
 	struct decoded_packet p;
 	size_t len = build_tcp_frame(frame, DLT_RAW, 4, NULL, 0);
 	frame[0] = 0x44; /* IHL 4: shorter than an IPv4 header */
-	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p), DECODE_MALFORMED);
+	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p),
+			DECODE_MALFORMED);
 	len = build_tcp_frame(frame, DLT_RAW, 4, NULL, 0);
 	frame[2] = 0, frame[3] = 10; /* total length shorter than the header */
-	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p), DECODE_MALFORMED);
+	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p),
+			DECODE_MALFORMED);
 	len = build_tcp_frame(frame, DLT_RAW, 4, NULL, 0);
 	frame[20 + 12] = 0x40; /* TCP data offset 4 words */
-	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p), DECODE_MALFORMED);
+	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p),
+			DECODE_MALFORMED);
 	len = build_tcp_frame(frame, DLT_RAW, 4, NULL, 0);
 	frame[20 + 12] = 0xf0; /* 60 bytes of TCP header in a 28-byte segment */
-	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p), DECODE_MALFORMED);
+	CU_ASSERT_EQUAL(decode_exact(DLT_RAW, frame, len, &p),
+			DECODE_MALFORMED);
 	len = build_tcp_frame(frame, DLT_EN10MB, 4, NULL, 0);
 	frame[14] = 0x65; /* version 6 in an IPv4 ethertype */
-	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, len, &p), DECODE_MALFORMED);
+	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, len, &p),
+			DECODE_MALFORMED);
 }
 
 /* test_length_from_ip - padding after the IP packet is not payload; a total
@@ -216,9 +239,11 @@ static void test_length_from_ip(void)
 {
 	uint8_t frame[FRAME_MAX];
 	struct decoded_packet p;
-	size_t len = build_tcp_frame(frame, DLT_EN10MB, 4, (const uint8_t *)"abc", 3);
+	size_t len = build_tcp_frame(frame, DLT_EN10MB, 4,
+				     (const uint8_t *)"abc", 3);
 	memset(frame + len, 0, 6); /* Ethernet padding to 60 bytes */
-	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, len + 6, &p), DECODE_OK);
+	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, len + 6, &p),
+			DECODE_OK);
 	CU_ASSERT_EQUAL(p.payload_len, 3);
 	CU_ASSERT_EQUAL(p.payload_caplen, 3);
 	frame[14 + 2] = 0, frame[14 + 3] = 0;
@@ -239,11 +264,14 @@ static void test_udp(void)
 	CU_ASSERT_EQUAL(p.proto, PROTO_UDP);
 	CU_ASSERT_EQUAL(p.src.port, 50000);
 	CU_ASSERT_EQUAL(p.payload_len, 5);
-	CU_ASSERT_EQUAL(decode_packet(DLT_EN10MB, frame, len, &p), DECODE_OK); /* frame outlives p */
+	CU_ASSERT_EQUAL(decode_packet(DLT_EN10MB, frame, len, &p),
+			DECODE_OK); /* frame outlives p */
 	CU_ASSERT_EQUAL(memcmp(p.payload, "ping\n", 5), 0);
 	for (size_t cut = 0; cut < off; cut++)
-		CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, cut, &p), DECODE_TRUNCATED);
-	frame[14 + 20 + 4] = 0, frame[14 + 20 + 5] = 3; /* UDP length below 8: use IP's */
+		CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, cut, &p),
+				DECODE_TRUNCATED);
+	/* A UDP length below 8: the length from IP is used. */
+	frame[14 + 20 + 4] = 0, frame[14 + 20 + 5] = 3;
 	CU_ASSERT_EQUAL(decode_exact(DLT_EN10MB, frame, len, &p), DECODE_OK);
 	CU_ASSERT_EQUAL(p.payload_len, 5);
 }
@@ -253,18 +281,27 @@ int add_decode_suite(void)
 	CU_pSuite s = CU_add_suite("decode", NULL, NULL);
 	if (s == NULL)
 		return -1;
-	if (!CU_add_test(s, "Ethernet IPv4 cut at every length", test_ethernet_ipv4_every_length) ||
-	    !CU_add_test(s, "Ethernet IPv6 cut at every length", test_ethernet_ipv6_every_length) ||
-	    !CU_add_test(s, "Linux cooked v1/v2 cut at every length", test_cooked_every_length) ||
-	    !CU_add_test(s, "BSD null/loop cut at every length", test_null_and_loop_every_length) ||
-	    !CU_add_test(s, "raw IP cut at every length", test_raw_every_length) ||
-	    !CU_add_test(s, "BSD null: AF_INET6 values, both byte orders", test_null_families) ||
+	if (!CU_add_test(s, "Ethernet IPv4 cut at every length",
+			 test_ethernet_ipv4_every_length) ||
+	    !CU_add_test(s, "Ethernet IPv6 cut at every length",
+			 test_ethernet_ipv6_every_length) ||
+	    !CU_add_test(s, "Linux cooked v1/v2 cut at every length",
+			 test_cooked_every_length) ||
+	    !CU_add_test(s, "BSD null/loop cut at every length",
+			 test_null_and_loop_every_length) ||
+	    !CU_add_test(s, "raw IP cut at every length",
+			 test_raw_every_length) ||
+	    !CU_add_test(s, "BSD null: AF_INET6 values, both byte orders",
+			 test_null_families) ||
 	    !CU_add_test(s, "802.1Q VLAN tag", test_vlan_tag) ||
-	    !CU_add_test(s, "ARP, ICMP, unsupported link type", test_not_ip_and_other_protocols) ||
+	    !CU_add_test(s, "ARP, ICMP, unsupported link type",
+			 test_not_ip_and_other_protocols) ||
 	    !CU_add_test(s, "IPv4 fragments skipped", test_ipv4_fragments) ||
-	    !CU_add_test(s, "IPv6 extension headers", test_ipv6_extension_headers) ||
+	    !CU_add_test(s, "IPv6 extension headers",
+			 test_ipv6_extension_headers) ||
 	    !CU_add_test(s, "malformed headers", test_malformed_headers) ||
-	    !CU_add_test(s, "lengths come from IP, not caplen", test_length_from_ip) ||
+	    !CU_add_test(s, "lengths come from IP, not caplen",
+			 test_length_from_ip) ||
 	    !CU_add_test(s, "UDP", test_udp))
 		return -1;
 	return 0;

@@ -6,7 +6,8 @@
 #include "testutil.h"
 
 /* preview_is - the contiguous start of one side's reassembled stream. */
-static void preview_is(const struct tcp_conn *c, enum tcp_dir dir, const char *text)
+static void preview_is(const struct tcp_conn *c, enum tcp_dir dir,
+		       const char *text)
 {
 	size_t n;
 	const uint8_t *p = stream_bytes(&c->side[dir].stream, &n);
@@ -20,11 +21,13 @@ static void test_sequence_wraparound(void)
 	struct conv v;
 	conv_init(&v, 0xfffffff0u, 0xfffffffeu);
 	conv_handshake(&v);
-	for (int i = 0; i < 10; i++) { /* 100 bytes: the client wraps at byte 16 */
+	for (int i = 0; i < 10;
+	     i++) { /* 100 bytes: the client wraps at byte 16 */
 		conv_send(&v, CLIENT, TCP_PSH | TCP_ACK, "0123456789");
 		conv_send(&v, SERVER, TCP_ACK, NULL);
 	}
-	conv_send(&v, SERVER, TCP_PSH | TCP_ACK, "wrapped"); /* the server wraps at once */
+	conv_send(&v, SERVER, TCP_PSH | TCP_ACK,
+		  "wrapped"); /* the server wraps at once */
 	conv_close(&v, CLIENT);
 	const struct tcp_conn *c = conv_conn(&v, 0);
 	CU_ASSERT_EQUAL(v.t.count, 1);
@@ -34,13 +37,14 @@ static void test_sequence_wraparound(void)
 	CU_ASSERT_EQUAL(tcp_bytes(c, TCP_RESP), 7);
 	CU_ASSERT_EQUAL(c->side[TCP_ORIG].data_segs, 10);
 	CU_ASSERT_EQUAL(c->side[TCP_ORIG].retransmissions, 0);
-	CU_ASSERT_EQUAL(c->events[c->nevents - 1].rel_seq, 102); /* last ACK: after FIN */
+	CU_ASSERT_EQUAL(c->events[c->nevents - 1].rel_seq,
+			102); /* last ACK: after FIN */
 	preview_is(c, TCP_RESP, "wrapped");
 	conv_free(&v);
 }
 
-/* test_keepalive_not_retransmission - 0- and 1-byte probes at next-1 are keep-alives;
- * the same payload sent again is a retransmission. */
+/* test_keepalive_not_retransmission - 0- and 1-byte probes at next-1
+ * are keep-alives; the same payload sent again is a retransmission. */
 static void test_keepalive_not_retransmission(void)
 {
 	struct conv v;
@@ -54,7 +58,8 @@ static void test_keepalive_not_retransmission(void)
 	conv_send(&v, SERVER, TCP_ACK, NULL);
 	conv_send_at(&v, CLIENT, TCP_ACK, "\n", probe, v.nxt[SERVER]);
 	conv_send(&v, SERVER, TCP_ACK, NULL);
-	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "hello\n", data_seq, v.nxt[SERVER]);
+	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "hello\n", data_seq,
+		     v.nxt[SERVER]);
 	const struct tcp_conn *c = conv_conn(&v, 0);
 	const struct tcp_side *o = &c->side[TCP_ORIG];
 	CU_ASSERT_EQUAL(o->keepalives, 2);
@@ -65,20 +70,24 @@ static void test_keepalive_not_retransmission(void)
 	CU_ASSERT_EQUAL(c->events[6].notes, NOTE_KEEPALIVE_ACK);
 	CU_ASSERT_EQUAL(c->events[7].notes, NOTE_KEEPALIVE);
 	CU_ASSERT_EQUAL(c->events[9].notes, NOTE_RETRANSMISSION);
-	preview_is(c, TCP_ORIG, "hello\n"); /* the probe's byte did not land in the stream */
+	preview_is(c, TCP_ORIG,
+		   "hello\n"); /* the probe's byte did not land in the stream */
 	conv_free(&v);
 }
 
-/* test_out_of_order - a segment that fills a hole is out of order, not a retransmission. */
+/* test_out_of_order - a segment filling a hole is no retransmission. */
 static void test_out_of_order(void)
 {
 	struct conv v;
 	conv_init(&v, 1000, 5000);
 	conv_handshake(&v);
 	uint32_t first = v.nxt[CLIENT];
-	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "world", first + 6, v.nxt[SERVER]);
-	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "hello ", first, v.nxt[SERVER]);
-	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "hello ", first, v.nxt[SERVER]);
+	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "world", first + 6,
+		     v.nxt[SERVER]);
+	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "hello ", first,
+		     v.nxt[SERVER]);
+	conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "hello ", first,
+		     v.nxt[SERVER]);
 	const struct tcp_conn *c = conv_conn(&v, 0);
 	CU_ASSERT_EQUAL(c->events[3].notes, NOTE_PREVIOUS_LOST);
 	CU_ASSERT_EQUAL(c->events[4].notes, NOTE_OUT_OF_ORDER);
@@ -89,8 +98,9 @@ static void test_out_of_order(void)
 	conv_free(&v);
 }
 
-/* test_port_reuse - a new ISN after the close is a new connection; the same ISN is a
- * retransmitted SYN; a new ISN on an open connection is new, and flagged. */
+/* test_port_reuse - a new ISN after the close is a new connection; the
+ * same ISN is a retransmitted SYN; a new ISN on an open connection is new,
+ * and flagged. */
 static void test_port_reuse(void)
 {
 	struct conv v;
@@ -124,7 +134,7 @@ static void test_port_reuse(void)
 	conv_free(&v);
 }
 
-/* test_caplen_short - bytes count from the segment lengths, not from what was captured. */
+/* test_caplen_short - bytes count from segment lengths, not caplen. */
 static void test_caplen_short(void)
 {
 	struct conv v;
@@ -132,16 +142,17 @@ static void test_caplen_short(void)
 	memset(data, 'x', sizeof data);
 	conv_init(&v, 1000, 5000);
 	conv_handshake(&v);
-	conv_segment(&v, CLIENT, TCP_PSH | TCP_ACK, data, 10, sizeof data, v.nxt[CLIENT],
-		     v.nxt[SERVER], 512);
-	conv_segment(&v, CLIENT, TCP_PSH | TCP_ACK, data, 10, sizeof data, v.nxt[CLIENT],
-		     v.nxt[SERVER], 512);
+	conv_segment(&v, CLIENT, TCP_PSH | TCP_ACK, data, 10, sizeof data,
+		     v.nxt[CLIENT], v.nxt[SERVER], 512);
+	conv_segment(&v, CLIENT, TCP_PSH | TCP_ACK, data, 10, sizeof data,
+		     v.nxt[CLIENT], v.nxt[SERVER], 512);
 	conv_send(&v, SERVER, TCP_ACK, NULL);
 	const struct tcp_conn *c = conv_conn(&v, 0);
 	CU_ASSERT_EQUAL(tcp_bytes(c, TCP_ORIG), 2000);
 	CU_ASSERT_EQUAL(c->side[TCP_ORIG].data_segs, 2);
 	CU_ASSERT_EQUAL(c->side[TCP_ORIG].retransmissions, 0);
-	CU_ASSERT_STRING_EQUAL(c->zeek.history, "ShADa"); /* no gap: the data was seen */
+	CU_ASSERT_STRING_EQUAL(c->zeek.history,
+			       "ShADa"); /* no gap: the data was seen */
 	preview_is(c, TCP_ORIG, "xxxxxxxxxx");
 	conv_free(&v);
 }
@@ -151,7 +162,8 @@ static void test_stream_budget(void)
 {
 	struct conv v;
 	conv_init(&v, 1000, 5000);
-	v.t.opt.stream_budget = 1; /* the first stream allocation already passes it */
+	/* The first stream allocation already passes a budget of 1 byte. */
+	v.t.opt.stream_budget = 1;
 	conv_handshake(&v);
 	conv_send(&v, CLIENT, TCP_PSH | TCP_ACK, "first");
 	conv_send(&v, SERVER, TCP_PSH | TCP_ACK, "second");
@@ -184,7 +196,7 @@ static void test_timeline(void)
 	conv_free(&v);
 }
 
-/* test_udp_pairs - each request is answered by the next response before the next request. */
+/* test_udp_pairs - a response answers the request before it (once). */
 static void test_udp_pairs(void)
 {
 	struct udp_table t;
@@ -203,7 +215,8 @@ static void test_udp_pairs(void)
 	resp.dst = req.src;
 	resp.payload = (const uint8_t *)"pong!";
 	resp.payload_len = resp.payload_caplen = 5;
-	const struct decoded_packet *order[] = { &req, &resp, &resp, &req, &req, &resp, &req };
+	const struct decoded_packet *order[] = {&req, &resp, &resp, &req,
+						&req, &resp, &req};
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
 		CU_ASSERT_EQUAL(udp_track(&t, (int64_t)i, order[i]), 0);
 	CU_ASSERT_EQUAL_FATAL(t.count, 1);
@@ -224,8 +237,10 @@ int add_tcp_suite(void)
 	if (s == NULL)
 		return -1;
 	if (!CU_add_test(s, "sequence wraparound", test_sequence_wraparound) ||
-	    !CU_add_test(s, "keep-alive is not a retransmission", test_keepalive_not_retransmission) ||
-	    !CU_add_test(s, "out of order is not a retransmission", test_out_of_order) ||
+	    !CU_add_test(s, "keep-alive is not a retransmission",
+			 test_keepalive_not_retransmission) ||
+	    !CU_add_test(s, "out of order is not a retransmission",
+			 test_out_of_order) ||
 	    !CU_add_test(s, "port reuse", test_port_reuse) ||
 	    !CU_add_test(s, "caplen < len", test_caplen_short) ||
 	    !CU_add_test(s, "stream memory budget", test_stream_budget) ||

@@ -6,8 +6,9 @@
 #include "testutil.h"
 
 /* expect_verdict - conn_state, history and teardown of connection i. */
-static void expect_verdict(const struct conv *v, size_t i, const char *state, const char *history,
-			   enum tcp_teardown teardown, enum tcp_dir closer)
+static void expect_verdict(const struct conv *v, size_t i, const char *state,
+			   const char *history, enum tcp_teardown teardown,
+			   enum tcp_dir closer)
 {
 	const struct tcp_conn *c = conv_conn(v, i);
 	CU_ASSERT_STRING_EQUAL(tcp_conn_state(c), state);
@@ -23,7 +24,8 @@ static void test_sf_four_way(void)
 	conv_handshake(&v);
 	conv_echo(&v);
 	conv_close(&v, CLIENT);
-	expect_verdict(&v, 0, "SF", "ShADadFf", TEARDOWN_FOUR_WAY_FIN, TCP_ORIG);
+	expect_verdict(&v, 0, "SF", "ShADadFf", TEARDOWN_FOUR_WAY_FIN,
+		       TCP_ORIG);
 	const struct tcp_conn *c = conv_conn(&v, 0);
 	CU_ASSERT_EQUAL(v.t.count, 1);
 	CU_ASSERT_EQUAL(tcp_bytes(c, TCP_ORIG), 6);
@@ -32,7 +34,8 @@ static void test_sf_four_way(void)
 	CU_ASSERT_EQUAL(c->side[TCP_RESP].pkts, 5);
 	CU_ASSERT_EQUAL(c->side[TCP_ORIG].data_segs, 1);
 	CU_ASSERT_EQUAL(c->completeness, 31);
-	CU_ASSERT_TRUE(c->handshake.syn && c->handshake.synack && c->handshake.ack);
+	CU_ASSERT_TRUE(c->handshake.syn && c->handshake.synack &&
+		       c->handshake.ack);
 	CU_ASSERT_EQUAL(c->handshake.ack_ts - c->handshake.syn_ts, 200000);
 	CU_ASSERT_FALSE(c->partial_start);
 	CU_ASSERT_FALSE(tcp_partial_end(c));
@@ -45,7 +48,8 @@ static void test_three_packet_close(void)
 	conv_init(&v, 1000, 5000);
 	conv_handshake(&v);
 	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
-	conv_send(&v, SERVER, TCP_FIN | TCP_ACK, NULL); /* acks the client's FIN */
+	conv_send(&v, SERVER, TCP_FIN | TCP_ACK,
+		  NULL); /* acks the client's FIN */
 	conv_send(&v, CLIENT, TCP_ACK, NULL);
 	expect_verdict(&v, 0, "SF", "ShAFf", TEARDOWN_FOUR_WAY_FIN, TCP_ORIG);
 	conv_free(&v);
@@ -59,10 +63,12 @@ static void test_simultaneous_close(void)
 	conv_echo(&v);
 	uint32_t client_before_fin = v.nxt[CLIENT];
 	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
-	conv_send_at(&v, SERVER, TCP_FIN | TCP_ACK, NULL, v.nxt[SERVER], client_before_fin);
+	conv_send_at(&v, SERVER, TCP_FIN | TCP_ACK, NULL, v.nxt[SERVER],
+		     client_before_fin);
 	conv_send(&v, CLIENT, TCP_ACK, NULL);
 	conv_send(&v, SERVER, TCP_ACK, NULL);
-	expect_verdict(&v, 0, "SF", "ShADadFf", TEARDOWN_SIMULTANEOUS_CLOSE, TCP_ORIG);
+	expect_verdict(&v, 0, "SF", "ShADadFf", TEARDOWN_SIMULTANEOUS_CLOSE,
+		       TCP_ORIG);
 	conv_free(&v);
 }
 
@@ -89,7 +95,8 @@ static void test_rsto(void)
 	conv_handshake(&v);
 	conv_echo(&v);
 	conv_send(&v, CLIENT, TCP_RST | TCP_ACK, NULL);
-	expect_verdict(&v, 0, "RSTO", "ShADadR", TEARDOWN_RESET_BY_ORIG, TCP_ORIG);
+	expect_verdict(&v, 0, "RSTO", "ShADadR", TEARDOWN_RESET_BY_ORIG,
+		       TCP_ORIG);
 	CU_ASSERT_EQUAL(conv_conn(&v, 0)->completeness, 47);
 	CU_ASSERT_FALSE(tcp_partial_end(conv_conn(&v, 0)));
 	conv_free(&v);
@@ -103,7 +110,8 @@ static void test_rstr_after_fin(void)
 	conv_send(&v, CLIENT, TCP_PSH | TCP_ACK, "hello\n");
 	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
 	conv_send(&v, SERVER, TCP_RST | TCP_ACK, NULL);
-	expect_verdict(&v, 0, "RSTR", "ShADFr", TEARDOWN_RESET_BY_RESP, TCP_ORIG);
+	expect_verdict(&v, 0, "RSTR", "ShADFr", TEARDOWN_RESET_BY_RESP,
+		       TCP_ORIG);
 	CU_ASSERT_EQUAL(tcp_bytes(conv_conn(&v, 0), TCP_ORIG), 6);
 	CU_ASSERT_EQUAL(tcp_bytes(conv_conn(&v, 0), TCP_RESP), 0);
 	conv_free(&v);
@@ -136,7 +144,8 @@ static void test_rstrh(void)
 {
 	struct conv v;
 	conv_init(&v, 1000, 5000);
-	conv_send_at(&v, SERVER, TCP_SYN | TCP_ACK, NULL, 5000, 1001); /* we missed the SYN */
+	conv_send_at(&v, SERVER, TCP_SYN | TCP_ACK, NULL, 5000,
+		     1001); /* we missed the SYN */
 	conv_send(&v, SERVER, TCP_RST, NULL);
 	const struct tcp_conn *c = conv_conn(&v, 0);
 	/* The receiver of the SYN-ACK is taken as the originator. */
@@ -170,7 +179,8 @@ static void test_s2_s3(void)
 	conv_echo(&v);
 	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
 	conv_send(&v, SERVER, TCP_ACK, NULL);
-	expect_verdict(&v, 0, "S2", "ShADadF", TEARDOWN_FIN_UNANSWERED, TCP_ORIG);
+	expect_verdict(&v, 0, "S2", "ShADadF", TEARDOWN_FIN_UNANSWERED,
+		       TCP_ORIG);
 	CU_ASSERT_TRUE(tcp_partial_end(conv_conn(&v, 0)));
 	conv_free(&v);
 
@@ -179,7 +189,8 @@ static void test_s2_s3(void)
 	conv_echo(&v);
 	conv_send(&v, SERVER, TCP_FIN | TCP_ACK, NULL);
 	conv_send(&v, CLIENT, TCP_ACK, NULL);
-	expect_verdict(&v, 0, "S3", "ShADadf", TEARDOWN_FIN_UNANSWERED, TCP_RESP);
+	expect_verdict(&v, 0, "S3", "ShADadf", TEARDOWN_FIN_UNANSWERED,
+		       TCP_RESP);
 	conv_free(&v);
 }
 
@@ -188,7 +199,8 @@ static void test_s0_s1_oth(void)
 	struct conv v;
 	conv_init(&v, 1000, 5000);
 	conv_send(&v, CLIENT, TCP_SYN, NULL);
-	conv_send_at(&v, CLIENT, TCP_SYN, NULL, 1000, 0); /* retransmitted: same ISN */
+	conv_send_at(&v, CLIENT, TCP_SYN, NULL, 1000,
+		     0); /* retransmitted: same ISN */
 	expect_verdict(&v, 0, "S0", "S", TEARDOWN_LEFT_OPEN, TCP_NOBODY);
 	CU_ASSERT_EQUAL(conv_conn(&v, 0)->side[TCP_ORIG].retransmissions, 1);
 	CU_ASSERT_EQUAL(conv_conn(&v, 0)->completeness, 1);
@@ -220,7 +232,8 @@ static void test_rst_after_both_fins(void)
 	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
 	conv_send(&v, SERVER, TCP_FIN | TCP_ACK, NULL);
 	conv_send(&v, CLIENT, TCP_RST, NULL);
-	expect_verdict(&v, 0, "SF", "ShADadFfR", TEARDOWN_FOUR_WAY_FIN, TCP_ORIG);
+	expect_verdict(&v, 0, "SF", "ShADadFfR", TEARDOWN_FOUR_WAY_FIN,
+		       TCP_ORIG);
 	conv_free(&v);
 }
 
@@ -234,13 +247,15 @@ static void test_fin_rst_then_peer_fin(void)
 	conv_echo(&v);
 	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
 	conv_send(&v, CLIENT, TCP_RST, NULL);
-	expect_verdict(&v, 0, "RSTO", "ShADadFR", TEARDOWN_RESET_BY_ORIG, TCP_ORIG);
+	expect_verdict(&v, 0, "RSTO", "ShADadFR", TEARDOWN_RESET_BY_ORIG,
+		       TCP_ORIG);
 	conv_send(&v, SERVER, TCP_FIN | TCP_ACK, NULL);
-	expect_verdict(&v, 0, "SF", "ShADadFRf", TEARDOWN_RESET_BY_ORIG, TCP_ORIG);
+	expect_verdict(&v, 0, "SF", "ShADadFRf", TEARDOWN_RESET_BY_ORIG,
+		       TCP_ORIG);
 	conv_free(&v);
 }
 
-/* test_history_repeats - FIN repeats only with a new sequence number; a and d once. */
+/* test_history_repeats - F repeats only at a new sequence number. */
 static void test_history_repeats(void)
 {
 	struct conv v;
@@ -250,15 +265,17 @@ static void test_history_repeats(void)
 	conv_echo(&v); /* more data and acks: no new letters */
 	uint32_t fin_seq = v.nxt[CLIENT];
 	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
-	conv_send_at(&v, CLIENT, TCP_FIN | TCP_ACK, NULL, fin_seq, v.nxt[SERVER]); /* same FIN */
+	conv_send_at(&v, CLIENT, TCP_FIN | TCP_ACK, NULL, fin_seq,
+		     v.nxt[SERVER]); /* same FIN */
 	CU_ASSERT_STRING_EQUAL(conv_conn(&v, 0)->zeek.history, "ShADadF");
-	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL); /* a FIN at a new sequence number */
+	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK,
+		  NULL); /* a FIN at a new sequence number */
 	CU_ASSERT_STRING_EQUAL(conv_conn(&v, 0)->zeek.history, "ShADadFF");
 	CU_ASSERT_EQUAL(conv_conn(&v, 0)->side[TCP_ORIG].fin_packets, 3);
 	conv_free(&v);
 }
 
-/* retransmit - send one data segment, then n copies; history gets the letters. */
+/* retransmit - one data segment, then n copies; the history. */
 static const char *retransmit(int n, char history[ZEEK_HISTORY_MAX + 1])
 {
 	struct conv v;
@@ -267,8 +284,10 @@ static const char *retransmit(int n, char history[ZEEK_HISTORY_MAX + 1])
 	uint32_t seq = v.nxt[CLIENT];
 	conv_send(&v, CLIENT, TCP_PSH | TCP_ACK, "x");
 	for (int i = 0; i < n; i++)
-		conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "x", seq, v.nxt[SERVER]);
-	CU_ASSERT_EQUAL(conv_conn(&v, 0)->side[TCP_ORIG].retransmissions, (uint64_t)n);
+		conv_send_at(&v, CLIENT, TCP_PSH | TCP_ACK, "x", seq,
+			     v.nxt[SERVER]);
+	CU_ASSERT_EQUAL(conv_conn(&v, 0)->side[TCP_ORIG].retransmissions,
+			(uint64_t)n);
 	CU_ASSERT_EQUAL(tcp_bytes(conv_conn(&v, 0), TCP_ORIG), 1);
 	strcpy(history, conv_conn(&v, 0)->zeek.history);
 	conv_free(&v);
@@ -291,10 +310,13 @@ static void test_zero_window(void)
 	struct conv v;
 	conv_init(&v, 1000, 5000);
 	conv_handshake(&v);
-	conv_segment(&v, SERVER, TCP_ACK, NULL, 0, 0, v.nxt[SERVER], v.nxt[CLIENT], 0);
-	conv_segment(&v, SERVER, TCP_ACK, NULL, 0, 0, v.nxt[SERVER], v.nxt[CLIENT], 0);
+	conv_segment(&v, SERVER, TCP_ACK, NULL, 0, 0, v.nxt[SERVER],
+		     v.nxt[CLIENT], 0);
+	conv_segment(&v, SERVER, TCP_ACK, NULL, 0, 0, v.nxt[SERVER],
+		     v.nxt[CLIENT], 0);
 	CU_ASSERT_STRING_EQUAL(conv_conn(&v, 0)->zeek.history, "ShAaw");
-	CU_ASSERT_EQUAL(conv_conn(&v, 0)->events[4].notes & NOTE_ZERO_WINDOW, NOTE_ZERO_WINDOW);
+	CU_ASSERT_EQUAL(conv_conn(&v, 0)->events[4].notes & NOTE_ZERO_WINDOW,
+			NOTE_ZERO_WINDOW);
 	conv_free(&v);
 }
 
@@ -305,11 +327,13 @@ static void test_gap(void)
 	struct conv v;
 	conv_init(&v, 1000, 5000);
 	conv_handshake(&v);
-	conv_send_at(&v, SERVER, TCP_ACK, NULL, v.nxt[SERVER], v.nxt[CLIENT] + 10);
+	conv_send_at(&v, SERVER, TCP_ACK, NULL, v.nxt[SERVER],
+		     v.nxt[CLIENT] + 10);
 	const struct tcp_conn *c = conv_conn(&v, 0);
 	CU_ASSERT_STRING_EQUAL(c->zeek.history, "ShAaG");
 	CU_ASSERT_EQUAL(tcp_bytes(c, TCP_ORIG), 10);
-	CU_ASSERT_EQUAL(c->events[3].notes & NOTE_ACKED_UNSEEN, NOTE_ACKED_UNSEEN);
+	CU_ASSERT_EQUAL(c->events[3].notes & NOTE_ACKED_UNSEEN,
+			NOTE_ACKED_UNSEEN);
 	conv_free(&v);
 }
 
@@ -319,11 +343,14 @@ int add_verdict_suite(void)
 	if (s == NULL)
 		return -1;
 	if (!CU_add_test(s, "SF, four-way FIN", test_sf_four_way) ||
-	    !CU_add_test(s, "SF, three-packet close", test_three_packet_close) ||
-	    !CU_add_test(s, "SF, simultaneous close", test_simultaneous_close) ||
+	    !CU_add_test(s, "SF, three-packet close",
+			 test_three_packet_close) ||
+	    !CU_add_test(s, "SF, simultaneous close",
+			 test_simultaneous_close) ||
 	    !CU_add_test(s, "SF, half-close", test_half_close) ||
 	    !CU_add_test(s, "RSTO", test_rsto) ||
-	    !CU_add_test(s, "RSTR after the originator's FIN", test_rstr_after_fin) ||
+	    !CU_add_test(s, "RSTR after the originator's FIN",
+			 test_rstr_after_fin) ||
 	    !CU_add_test(s, "REJ", test_rej) ||
 	    !CU_add_test(s, "RSTOS0", test_rstos0) ||
 	    !CU_add_test(s, "RSTRH", test_rstrh) ||
@@ -331,7 +358,8 @@ int add_verdict_suite(void)
 	    !CU_add_test(s, "S2 and S3", test_s2_s3) ||
 	    !CU_add_test(s, "S0, S1, OTH", test_s0_s1_oth) ||
 	    !CU_add_test(s, "RST after both FINs", test_rst_after_both_fins) ||
-	    !CU_add_test(s, "FIN, RST, then the peer's FIN", test_fin_rst_then_peer_fin) ||
+	    !CU_add_test(s, "FIN, RST, then the peer's FIN",
+			 test_fin_rst_then_peer_fin) ||
 	    !CU_add_test(s, "history: repeats", test_history_repeats) ||
 	    !CU_add_test(s, "history: scaled t", test_history_scaled) ||
 	    !CU_add_test(s, "history: zero window", test_zero_window) ||

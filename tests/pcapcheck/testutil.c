@@ -43,8 +43,8 @@ size_t put_ipv6(uint8_t *p, uint8_t next, size_t payload_len)
 	return 40;
 }
 
-size_t put_tcp(uint8_t *p, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opts,
-	       size_t optlen)
+size_t put_tcp(uint8_t *p, uint32_t seq, uint32_t ack, uint8_t flags,
+	       const uint8_t *opts, size_t optlen)
 {
 	memset(p, 0, 20);
 	be16(p, 40000);
@@ -98,13 +98,15 @@ size_t put_link(uint8_t *p, int linktype, int version)
 	}
 }
 
-size_t build_tcp_frame(uint8_t *out, int linktype, int version, const uint8_t *payload,
-		       size_t n)
+size_t build_tcp_frame(uint8_t *out, int linktype, int version,
+		       const uint8_t *payload, size_t n)
 {
-	static const uint8_t opts[] = { 2, 4, 0xff, 0xd7, 1, 3, 3, 7 }; /* MSS 65495, WS 7 */
+	static const uint8_t opts[] = {2, 4, 0xff, 0xd7,
+				       1, 3, 3,	   7}; /* MSS 65495, WS 7 */
 	size_t off = put_link(out, linktype, version);
 	size_t tcp_len = 20 + sizeof opts + n;
-	off += version == 6 ? put_ipv6(out + off, 6, tcp_len) : put_ipv4(out + off, 6, tcp_len, 0);
+	off += version == 6 ? put_ipv6(out + off, 6, tcp_len)
+			    : put_ipv4(out + off, 6, tcp_len, 0);
 	off += put_tcp(out + off, 1000, 0, TCP_SYN, opts, sizeof opts);
 	if (n > 0)
 		memcpy(out + off, payload, n);
@@ -113,7 +115,8 @@ size_t build_tcp_frame(uint8_t *out, int linktype, int version, const uint8_t *p
 
 void conv_init(struct conv *v, uint32_t c_isn, uint32_t s_isn)
 {
-	struct tcp_options opt = { STREAM_DEFAULT_LIMIT, TCP_DEFAULT_STREAM_BUDGET, true };
+	struct tcp_options opt = {STREAM_DEFAULT_LIMIT,
+				  TCP_DEFAULT_STREAM_BUDGET, true};
 	memset(v, 0, sizeof *v);
 	tcp_table_init(&v->t, &opt);
 	for (int i = 0; i < 2; i++) {
@@ -133,8 +136,9 @@ void conv_free(struct conv *v)
 	tcp_table_free(&v->t);
 }
 
-void conv_segment(struct conv *v, int who, uint8_t flags, const uint8_t *data, size_t caplen,
-		  size_t len, uint32_t seq, uint32_t ack, uint16_t window)
+void conv_segment(struct conv *v, int who, uint8_t flags, const uint8_t *data,
+		  size_t caplen, size_t len, uint32_t seq, uint32_t ack,
+		  uint16_t window)
 {
 	struct decoded_packet pkt;
 	memset(&pkt, 0, sizeof pkt);
@@ -153,13 +157,14 @@ void conv_segment(struct conv *v, int who, uint8_t flags, const uint8_t *data, s
 	CU_ASSERT_EQUAL_FATAL(tcp_track(&v->t, v->ts, &pkt), 0);
 	v->ts += 100000;
 	/* Advance the sender as TCP does: payload, SYN and FIN take sequence space. */
-	uint32_t end = seq + (uint32_t)len + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
+	uint32_t end =
+		seq + (uint32_t)len + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
 	if (!(flags & TCP_RST) && (int32_t)(end - v->nxt[who]) > 0)
 		v->nxt[who] = end;
 }
 
-void conv_send_at(struct conv *v, int who, uint8_t flags, const char *data, uint32_t seq,
-		  uint32_t ack)
+void conv_send_at(struct conv *v, int who, uint8_t flags, const char *data,
+		  uint32_t seq, uint32_t ack)
 {
 	size_t n = data ? strlen(data) : 0;
 	conv_segment(v, who, flags, (const uint8_t *)data, n, n, seq, ack, 512);

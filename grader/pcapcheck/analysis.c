@@ -14,8 +14,11 @@ void analysis_init(struct analysis *a, int linktype,
 {
 	memset(a, 0, sizeof *a);
 	a->linktype = linktype;
-	struct tcp_options topt = {opt->stream_limit, opt->stream_budget,
-				   opt->keep_events};
+	struct tcp_options topt = {
+		.stream_limit = opt->stream_limit,
+		.stream_budget = opt->stream_budget,
+		.keep_events = opt->keep_events,
+	};
 	tcp_table_init(&a->tcp, &topt);
 	udp_table_init(&a->udp, opt->keep_events);
 }

@@ -245,7 +245,7 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-/* catch_stop_signals - route SIGINT and SIGTERM to on_stop_signal; 0 or -1. */
+/* catch_stop_signals - SIGINT and SIGTERM stop the capture; 0 or -1. */
 static int catch_stop_signals(void)
 {
 	struct sigaction sa;
@@ -257,7 +257,9 @@ static int catch_stop_signals(void)
 	if (sigaction(SIGINT, &sa, NULL) == -1 ||
 	    sigaction(SIGTERM, &sa, NULL) == -1)
 		return -1;
-	return 0;
+	/* A reader of stderr that went away must not cost us the capture. */
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* option_name - "-x" for option character c, written into name[3]. */
@@ -324,8 +326,9 @@ static int parse_capture(int argc, char **argv, struct capture_options *opt)
 /* cmd_capture - `pcapcheck capture ...`; the exit status. */
 static int cmd_capture(int argc, char **argv)
 {
-	struct capture_options opt = {NULL, NULL, NULL, CAPTURE_DEFAULT_SNAPLEN,
-				      0};
+	struct capture_options opt = {
+		.snaplen = CAPTURE_DEFAULT_SNAPLEN,
+	};
 	int rc = parse_capture(argc, argv, &opt);
 	if (rc != 0)
 		return rc;
@@ -405,8 +408,11 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 	int rc = parse_file_args(command, argc, argv, !inspect, &file, &json);
 	if (rc != 0)
 		return rc;
-	struct analysis_options opt = {STREAM_DEFAULT_LIMIT,
-				       TCP_DEFAULT_STREAM_BUDGET, inspect};
+	struct analysis_options opt = {
+		.stream_limit = STREAM_DEFAULT_LIMIT,
+		.stream_budget = TCP_DEFAULT_STREAM_BUDGET,
+		.keep_events = inspect,
+	};
 	struct analysis a;
 	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];
 	if (analysis_read_file(&a, file, &opt, err, sizeof err) == -1) {

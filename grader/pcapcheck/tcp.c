@@ -383,8 +383,14 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 	struct tcp_side *me = &c->side[dir];
 	struct tcp_side *peer = &c->side[dir == TCP_ORIG ? TCP_RESP : TCP_ORIG];
 	const struct tcp_header *h = &pkt->tcp;
-	struct zeek_segment zs = {dir == TCP_ORIG, h->flags,  h->seq,
-				  h->ack,	   h->window, pkt->payload_len};
+	struct zeek_segment zs = {
+		.is_orig = dir == TCP_ORIG,
+		.flags = h->flags,
+		.seq = h->seq,
+		.ack = h->ack,
+		.window = h->window,
+		.len = pkt->payload_len,
+	};
 	struct zeek_result zr;
 
 	zeek_process(&c->zeek, &zs, &zr);

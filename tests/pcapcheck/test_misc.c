@@ -188,8 +188,10 @@ static void test_text_helpers(void)
 /* test_analysis_frames - whole frames in, the JSON report out. */
 static void test_analysis_frames(void)
 {
-	struct analysis_options opt = {STREAM_DEFAULT_LIMIT,
-				       TCP_DEFAULT_STREAM_BUDGET, false};
+	struct analysis_options opt = {
+		.stream_limit = STREAM_DEFAULT_LIMIT,
+		.stream_budget = TCP_DEFAULT_STREAM_BUDGET,
+	};
 	struct analysis a;
 	analysis_init(&a, DLT_EN10MB, &opt);
 	uint8_t frame[FRAME_MAX];

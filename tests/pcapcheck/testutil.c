@@ -101,8 +101,8 @@ size_t put_link(uint8_t *p, int linktype, int version)
 size_t build_tcp_frame(uint8_t *out, int linktype, int version,
 		       const uint8_t *payload, size_t n)
 {
-	static const uint8_t opts[] = {2, 4, 0xff, 0xd7,
-				       1, 3, 3,	   7}; /* MSS 65495, WS 7 */
+	/* MSS 65495, then a NOP and window scale 7. */
+	static const uint8_t opts[] = {2, 4, 0xff, 0xd7, 1, 3, 3, 7};
 	size_t off = put_link(out, linktype, version);
 	size_t tcp_len = 20 + sizeof opts + n;
 	off += version == 6 ? put_ipv6(out + off, 6, tcp_len)
@@ -115,8 +115,11 @@ size_t build_tcp_frame(uint8_t *out, int linktype, int version,
 
 void conv_init(struct conv *v, uint32_t c_isn, uint32_t s_isn)
 {
-	struct tcp_options opt = {STREAM_DEFAULT_LIMIT,
-				  TCP_DEFAULT_STREAM_BUDGET, true};
+	struct tcp_options opt = {
+		.stream_limit = STREAM_DEFAULT_LIMIT,
+		.stream_budget = TCP_DEFAULT_STREAM_BUDGET,
+		.keep_events = true,
+	};
 	memset(v, 0, sizeof *v);
 	tcp_table_init(&v->t, &opt);
 	for (int i = 0; i < 2; i++) {

@@ -8,27 +8,16 @@ import os
 import re
 import shutil
 import subprocess
-import tomllib
 
 import pytest
 
+import mutants as mutmod
 from socklab.labspec import Lab
 from socklab.paths import LABS, ROOT, SKELETONS, SOLUTIONS
 
 GRADE = os.path.join(ROOT, "grader", "grade")
 LAB_NAMES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(LABS, "*", "lab.toml")))
-MUTANTS_DIR = os.path.join(ROOT, "tests", "mutants")
-
-
-def load_mutants(lab):
-    path = os.path.join(MUTANTS_DIR, f"{lab}.toml")
-    if not os.path.exists(path):
-        return []
-    with open(path, "rb") as f:
-        return tomllib.load(f)["mutant"]
-
-
-MUTANTS = [(lab, m) for lab in LAB_NAMES for m in load_mutants(lab)]
+MUTANTS = [(lab, m) for lab in LAB_NAMES for m in mutmod.load(lab)]
 
 
 def run_grade(lab, submission, results, *extra):
@@ -69,18 +58,8 @@ def test_skeleton_scores_low_and_says_why(lab, tmp_path):
 
 @pytest.mark.parametrize("lab, mutant", MUTANTS, ids=[f"{lab}-{m['name']}" for lab, m in MUTANTS])
 def test_mutant_loses_points_in_its_case(lab, mutant, tmp_path):
-    sub = tmp_path / lab
-    shutil.copytree(os.path.join(SOLUTIONS, lab), sub,
-                    ignore=shutil.ignore_patterns("*.o", "*.d", *Lab(lab).binaries))
-    shutil.copytree(os.path.join(SOLUTIONS, "common"), tmp_path / "common",
-                    ignore=shutil.ignore_patterns("*.o", "*.d"))
-    path = sub / mutant["file"]
-    text = path.read_text()
-    assert text.count(mutant["find"]) == 1, \
-        f"mutant {mutant['name']}: its 'find' text must occur exactly once in {mutant['file']}"
-    path.write_text(text.replace(mutant["find"], mutant["replace"]))
-    os.chmod(tmp_path, 0o755)
-    out, data = run_grade(lab, str(sub), str(tmp_path / "r"), "-j", "2")
+    sub = mutmod.make_copy(lab, mutant, str(tmp_path), Lab(lab).binaries)
+    out, data = run_grade(lab, sub, str(tmp_path / "r"), "-j", "2")
     assert data["build"]["ok"], f"mutant does not compile: {data['build']}"
     by = {c["name"]: c for c in data["cases"]}
     assert mutant["caught_by"] in by, f"unknown case {mutant['caught_by']}"
@@ -92,7 +71,7 @@ def test_mutant_loses_points_in_its_case(lab, mutant, tmp_path):
 
 @pytest.mark.parametrize("lab", LAB_NAMES)
 def test_every_lab_has_mutants_naming_real_cases(lab):
-    mutants = load_mutants(lab)
+    mutants = mutmod.load(lab)
     assert len(mutants) >= 5
     cases = Lab(lab).cases
     for m in mutants:

@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""mutants LAB - grade every mutant of LAB and print which cases caught it.
+
+A mutant is the reference solution with one typical student bug
+(tests/mutants/LAB.toml: name, bug, file, find, replace, caught_by).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MUTANTS_DIR = os.path.join(ROOT, "tests", "mutants")
+BUILD_PRODUCTS = ("*.o", "*.d")
+
+
+class MutantError(Exception):
+    """A mutant that does not apply to the current solution."""
+
+
+def load(lab):
+    """The mutants of LAB (an empty list when it has none)."""
+    path = os.path.join(MUTANTS_DIR, f"{lab}.toml")
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        return tomllib.load(f)["mutant"]
+
+
+def make_copy(lab, mutant, dest, binaries=()):
+    """Write DEST/LAB (the mutated solution) and DEST/common; return DEST/LAB."""
+    sub = os.path.join(dest, lab)
+    ignore = shutil.ignore_patterns(*BUILD_PRODUCTS, *binaries)
+    shutil.copytree(os.path.join(ROOT, "solutions", lab), sub, ignore=ignore)
+    shutil.copytree(os.path.join(ROOT, "solutions", "common"), os.path.join(dest, "common"), ignore=ignore)
+    path = os.path.join(sub, mutant["file"])
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if text.count(mutant["find"]) != 1:
+        raise MutantError(f"mutant {mutant['name']}: its 'find' text occurs {text.count(mutant['find'])} "
+                          f"times in {mutant['file']} (must be exactly once)")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace(mutant["find"], mutant["replace"]))
+    os.chmod(dest, 0o755)
+    return sub
+
+
+def grade(lab, submission, results, jobs=2):
+    """Run grader/grade; return (CompletedProcess, results dict)."""
+    out = subprocess.run([os.path.join(ROOT, "grader", "grade"), lab, "--submission", submission,
+                          "--results", results, "-q", "-j", str(jobs)],
+                         capture_output=True, text=True, timeout=900, cwd=ROOT)
+    with open(os.path.join(results, "results.json")) as f:
+        return out, json.load(f)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("lab")
+    args = p.parse_args(argv)
+    print(f"{'mutant':32} {'score':>5}  named case caught it?  cases that failed")
+    for m in load(args.lab):
+        with tempfile.TemporaryDirectory() as tmp:
+            sub = make_copy(args.lab, m, tmp)
+            _, data = grade(args.lab, sub, os.path.join(tmp, "r"))
+        failed = [c["name"] for c in data["cases"] if c["status"] != "passed"]
+        caught = "yes" if m["caught_by"] in failed else "NO"
+        print(f"{m['name']:32} {data['score']:>5}  {caught:21}  {', '.join(failed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

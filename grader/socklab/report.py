@@ -91,7 +91,9 @@ def headline(results):
     """One line: the score and what it does not cover."""
     text = f"{results['lab']}: {total(results)}/{results['max_score']}"
     hidden = results.get("hidden", {})
-    if hidden.get("count") and not hidden.get("present"):
+    if results.get("selected") is not None:
+        text += f" (only the {len(results['selected'])} selected case(s) ran)"
+    elif hidden.get("count") and not hidden.get("present"):
         text += (f" ({hidden['count']} hidden case(s) worth {hidden['points']} points were not run "
                  f"here: they are graded by your instructor)")
     unchecked = sum(c["max_points"] for c in results["cases"] if c["status"] == "not_checked")

@@ -1,23 +1,17 @@
-"""Fixtures for pcapcheck's pytest tests: a freshly built pcapcheck, run with deadlines."""
+"""The pcapcheck fixture: grader/pcapcheck built once per test process."""
 
 import fcntl
-import json
 import os
 import subprocess
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PCAPCHECK_DIR = os.path.join(ROOT, "grader", "pcapcheck")
-PCAPCHECK = os.path.join(PCAPCHECK_DIR, "pcapcheck")
-PCAPS = os.path.join(ROOT, "pcaps")
-SYNTHETIC = os.path.join(PCAPS, "synthetic")
-RUN_DEADLINE = 60  # seconds for any one pcapcheck run
+from pcapcheck_util import PCAPCHECK, PCAPCHECK_DIR, ROOT
 
 
 @pytest.fixture(scope="session")
 def pcapcheck():
-    """Build grader/pcapcheck once per test process (serialised: xdist workers share it)."""
+    """Build grader/pcapcheck (serialised: xdist workers share the build)."""
     lock_path = os.path.join(ROOT, "build", "pcapcheck-build.lock")
     os.makedirs(os.path.dirname(lock_path), exist_ok=True)
     with open(lock_path, "w") as lock:
@@ -27,16 +21,3 @@ def pcapcheck():
     if done.returncode != 0:
         pytest.fail(f"make -C grader/pcapcheck failed:\n{done.stdout}{done.stderr}")
     return PCAPCHECK
-
-
-def run(args, timeout=RUN_DEADLINE, **kwargs):
-    """Run a command with a deadline (killed when it passes); the CompletedProcess."""
-    return subprocess.run(args, capture_output=True, timeout=timeout, **kwargs)
-
-
-def analyze_json(pcapcheck_path, pcap):
-    """pcapcheck analyze --json of PCAP, which must succeed; the parsed verdict."""
-    done = run([pcapcheck_path, "analyze", pcap, "--json"])
-    assert done.returncode == 0, (f"pcapcheck analyze {pcap} exited {done.returncode}: "
-                                  f"{done.stderr.decode(errors='replace')}")
-    return json.loads(done.stdout)

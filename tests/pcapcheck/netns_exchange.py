@@ -6,8 +6,9 @@ user namespace mapped to root), brings lo up, starts `pcapcheck capture`
 on lo, waits for its readiness line, makes one TCP connection that sends
 "hello\\n", gets "HELLO\\n" back and closes cleanly, waits until the
 client's socket reaches TIME_WAIT (so the last ACK has been sent), stops
-the capture with SIGTERM and writes OUT_DIR/result.json. Every wait has a
-deadline. Exit status 77 means no network namespace can be made here.
+the capture with SIGTERM and writes OUT_DIR/result.json. A second capture
+with -c 3 runs beside it and must stop by itself after three packets.
+Every wait has a deadline. Exit status 77: no network namespace here.
 """
 
 import ctypes
@@ -105,20 +106,28 @@ def main():
     if not enter_network_namespace():
         return NO_NAMESPACE
     pcap = os.path.join(out_dir, "live.pcap")
+    counted = os.path.join(out_dir, "count.pcap")
     proc = subprocess.Popen([pcapcheck, "capture", "-i", "lo", "-w", pcap],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    three = subprocess.Popen([pcapcheck, "capture", "-i", "lo", "-w", counted, "-c", "3"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         ready = wait_ready(proc)
+        three_ready = wait_ready(three)
         port = exchange()
         wait_time_wait(port)
         proc.send_signal(signal.SIGTERM)
         _, rest = proc.communicate(timeout=DEADLINE)
+        _, three_rest = three.communicate(timeout=DEADLINE)  # stops by itself
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        for p in (proc, three):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     result = {"pcap": pcap, "client_port": port, "status": proc.returncode,
-              "stderr": (ready + rest).decode(errors="replace")}
+              "stderr": (ready + rest).decode(errors="replace"),
+              "count_pcap": counted, "count_status": three.returncode,
+              "count_stderr": (three_ready + three_rest).decode(errors="replace")}
     with open(os.path.join(out_dir, "result.json"), "w") as f:
         json.dump(result, f)
     return 0

@@ -18,11 +18,10 @@ import json
 import math
 import os
 import re
-import shutil
 
 import pytest
 
-from conftest import PCAPS, ROOT, SYNTHETIC, analyze_json, run
+from pcapcheck_util import PCAPS, SYNTHETIC, analyze_json, run
 
 GOLDEN = sorted(p for p in glob.glob(os.path.join(PCAPS, "**", "*.pcap"), recursive=True)
                 if os.path.exists(p[:-len(".pcap")] + ".expected.json"))

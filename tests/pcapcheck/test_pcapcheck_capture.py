@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import analyze_json, run
+from pcapcheck_util import analyze_json, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -40,6 +40,20 @@ def test_live_exchange_is_captured_and_judged(pcapcheck, tmp_path):
     assert conn["orig_payload_preview"] == "hello\n"
     assert conn["resp_payload_preview"] == "HELLO\n"
     assert conn["partial_start"] is False and conn["partial_end"] is False
+
+
+def test_count_stops_the_capture(pcapcheck, tmp_path):
+    done = run(["/usr/bin/python3", os.path.join(HERE, "netns_exchange.py"), pcapcheck,
+                str(tmp_path)], timeout=60)
+    if done.returncode == 77:
+        pytest.skip("no network namespace can be made here")
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["count_status"] == 0, result["count_stderr"]
+    assert result["count_stderr"].splitlines()[-1].startswith("pcapcheck: 3 packets captured")
+    verdict = analyze_json(pcapcheck, result["count_pcap"])
+    assert verdict["packets"] == 3
+    assert verdict["tcp"][0]["history"] == "ShA"
 
 
 def test_bad_interface_is_named(pcapcheck, tmp_path):

@@ -168,7 +168,7 @@ class Case:
             if report:
                 return CaseFailure(f"{prog.name}: the sanitizer found a memory or undefined-behaviour error",
                                    saw=report.splitlines()[0],
-                                   hint="read the sanitizer report in the stderr below, top frame first")
+                                   hint="read the sanitizer report below: its first frame is the line of the error")
             crash = prog.crashed()
             if crash:
                 return CaseFailure(f"{prog.name} crashed: {prog.status_text()}",
@@ -187,6 +187,9 @@ class Case:
             lines += ["", "What the test did:", indent(self.trace.text())]
             for prog in self.programs:
                 lines.append(f"{prog.name}: {prog.status_text()}")
+                report = sanitizer_report(prog.stderr.bytes())
+                if report:
+                    lines += [f"{prog.name}: sanitizer report (first lines):", indent(report)]
                 for stream, count in ((prog.stdout, 5), (prog.stderr, 15)):
                     tail = stream.tail(count)
                     if tail:

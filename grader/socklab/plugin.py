@@ -112,9 +112,10 @@ def case(request, socklab_env):
     yield c
     late = c.finish()
     c.cleanup()
-    if late is not None and not hasattr(item, "socklab_exc"):
-        item.socklab_late = late
-        raise late
+    if late is not None:
+        item.socklab_late = late   # a crash or sanitizer report: the cause, reported first
+        if not hasattr(item, "socklab_exc"):
+            raise late
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -151,6 +152,11 @@ def _record(item):
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=6))
         error_text = (f"The grader itself failed in the {when} of this case (not your fault; "
                       f"please report it):\n{tb}")
+    late = getattr(item, "socklab_late", None)
+    if late is not None and late is not exc and status in ("passed", "failed"):
+        if failure is not None:
+            error_text = "What the case saw because of it:\n" + failure.text()
+        status, failure = "failed", late
     if c is None:
         spec = item.socklab_spec
         return {"name": spec.name, "title": spec.title, "visibility": spec.visibility,

@@ -26,7 +26,8 @@ enum opt_code {
 	OPT_PIDNS,
 	OPT_WALL,
 	OPT_ENV_CLEAR,
-	OPT_SETENV
+	OPT_SETENV,
+	OPT_DIE_WITH_PARENT
 };
 
 /* clang-format off: one line of source per line of help. */
@@ -104,6 +105,9 @@ static const char usage_text[] =
 	"                        SIGKILL PROGRAM (with --pidns: its whole "
 	"namespace),\n"
 	"                        say so on stderr and die by SIGKILL.\n"
+	"    --die-with-parent   end (SIGKILL) when the process that started "
+	"slrun dies,\n"
+	"                        so that nothing outlives a killed grader.\n"
 	"    --env-clear         start PROGRAM with only "
 	"PATH=/usr/local/bin:/usr/bin:/bin,\n"
 	"                        LANG=C.UTF-8, HOME=DIR (of --chdir) or /tmp, "
@@ -290,6 +294,9 @@ static int apply_option(int code, char *arg, struct slrun_opts *o)
 	case OPT_ENV_CLEAR:
 		o->env_clear = true;
 		break;
+	case OPT_DIE_WITH_PARENT:
+		o->die_with_parent = true;
+		break;
 	case OPT_SETENV:
 		rc = parse_setenv(arg, o);
 		break;
@@ -313,6 +320,7 @@ static const struct option long_options[] = {
 	{"pidns", no_argument, NULL, OPT_PIDNS},
 	{"wall", required_argument, NULL, OPT_WALL},
 	{"env-clear", no_argument, NULL, OPT_ENV_CLEAR},
+	{"die-with-parent", no_argument, NULL, OPT_DIE_WITH_PARENT},
 	{"setenv", required_argument, NULL, OPT_SETENV},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}};

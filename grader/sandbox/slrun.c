@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,8 +118,23 @@ static int wall_deadline(const struct slrun_opts *o, struct timespec *deadline)
 	return 0;
 }
 
+/* With --die-with-parent: have the kernel SIGKILL us when our parent dies
+ * (and so, through --pidns's own death signal, the whole namespace).  The
+ * parent may already be gone: then we are orphaned, and stop at once. */
+static int die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1) {
+		say("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		return -1;
+	}
+	if (getppid() != parent)
+		die_by_signal(SIGKILL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	pid_t parent = getppid();
 	struct slrun_opts o;
 	struct timespec deadline;
 	enum supervise_result r;
@@ -138,7 +154,8 @@ int main(int argc, char **argv)
 	case OPTS_RUN:
 		break;
 	}
-	if (env_build(&o, environ, &env) == -1 || signals_prepare() == -1 ||
+	if ((o.die_with_parent && die_with_parent(parent) == -1) ||
+	    env_build(&o, environ, &env) == -1 || signals_prepare() == -1 ||
 	    (o.wall_set && wall_deadline(&o, &deadline) == -1)) {
 		env_free(&env);
 		opts_free(&o);

@@ -38,6 +38,7 @@ struct slrun_opts {
 	struct timespec wall;  /* --wall as a duration */
 	const char *wall_text; /* --wall as typed, for the message */
 	bool env_clear;
+	bool die_with_parent; /* --die-with-parent */
 	char **setenv; /* NAME=VALUE strings, nsetenv of them */
 	size_t nsetenv;
 	char **program; /* PROGRAM and its arguments, NULL-ended */

@@ -22,9 +22,9 @@ class Capture:
 
     def __init__(self, path, iface="lo", ready_timeout=5.0):
         self.path = path
+        # Same process group as the pytest worker: killing the grading run kills it.
         self.proc = subprocess.Popen([PCAPCHECK, "capture", "-i", iface, "-w", path],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.errors = b""
         self._verdict = None
         self._wait_ready(ready_timeout)
@@ -53,7 +53,7 @@ class Capture:
             _, err = self.proc.communicate(timeout=timeout)
             self.errors += err or b""
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.kill()
             self.proc.communicate()
             raise CaptureError("pcapcheck capture did not stop within 5 s after SIGTERM")
 

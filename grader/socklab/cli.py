@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -111,12 +112,18 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base))
     log_path = os.path.join(results_dir, "pytest.log")
     with open(log_path, "wb") as log:
+        # Own process group: on a timeout the workers go too, not only pytest.
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=deadline,
-                                  cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+            proc.wait(deadline)
             problem = None if proc.returncode in (0, 1) else f"pytest exited with status {proc.returncode}"
         except subprocess.TimeoutExpired:
+            stop_run(proc)
             problem = f"the grading run did not finish within {deadline:.0f} s and was stopped"
+        except KeyboardInterrupt:
+            stop_run(proc)
+            raise
     if args.verbose:
         with open(log_path, encoding="utf-8", errors="replace") as f:
             sys.stderr.write(f.read())
@@ -126,6 +133,23 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         with open(path) as f:
             records = json.load(f)["cases"]
     return records, problem
+
+
+def stop_run(proc, grace=10):
+    """Interrupt the pytest run so its cases tear down (stopping student programs
+    and captures); kill its whole process group if that takes too long."""
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def complete(lab, records, problem, selected):
@@ -237,6 +261,9 @@ def main(argv=None):
     except SpecError as e:
         print(f"grade: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grade: interrupted; every process of the run was stopped", file=sys.stderr)
+        return 130
     except Exception as e:  # the result file must exist whatever happened
         import traceback
         traceback.print_exc()

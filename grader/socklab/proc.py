@@ -35,7 +35,7 @@ class Limits:
             self.values.pop("mem", None)
 
     def slrun_args(self, cwd, wall=None):
-        args = [SLRUN, "--chdir", cwd]
+        args = [SLRUN, "--die-with-parent", "--chdir", cwd]
         for name, value in self.values.items():
             args += [f"--{name}", str(value)]
         if self.uid is not None:

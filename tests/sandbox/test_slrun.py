@@ -656,3 +656,39 @@ def test_stdout_held_by_daemon_without_pidns(tmp_path):
             os.kill(daemon[0], signal.SIGKILL)
     finally:
         finish(proc)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="--pidns needs root here")
+def test_die_with_parent_takes_the_namespace_along():
+    """A grader killed with SIGKILL runs no teardown: slrun must go with it."""
+    marker = "3017"  # an argument no other process here has
+    parent = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time\n"
+                               f"subprocess.Popen([{str(SLRUN)!r}, '--die-with-parent', '--pidns', '--', "
+                               f"'sleep', '{marker}'])\n"
+                               "time.sleep(300)\n"], start_new_session=True)
+
+    def sleepers():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if argv[:2] == [b"sleep", marker.encode()] and state != "Z":
+                found.append(pid)
+        return found
+
+    deadline = time.monotonic() + 10
+    while not sleepers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sleepers(), "the program never started"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while sleepers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not sleepers(), "the program outlived its grader"

@@ -20,14 +20,15 @@ ssize_t sl_read_some(int fd, void *buf, size_t len)
 	return n;
 }
 
-enum sl_read_status sl_read_exact(int fd, void *buf, size_t len, size_t *got)
+enum sl_read_status sl_read_exact_from(sl_read_fn read_some, void *source,
+				       void *buf, size_t len, size_t *got)
 {
 	char *p = buf;
 	size_t done = 0;
 	enum sl_read_status status = SL_READ_OK;
 
 	while (done < len) {
-		ssize_t n = sl_read_some(fd, p + done, len - done);
+		ssize_t n = read_some(source, p + done, len - done);
 
 		if (n < 0) {
 			status = SL_READ_ERROR;
@@ -42,6 +43,17 @@ enum sl_read_status sl_read_exact(int fd, void *buf, size_t len, size_t *got)
 	if (got != NULL)
 		*got = done;
 	return status;
+}
+
+/* sl_read_some() in the shape of an sl_read_fn: the source is an int fd. */
+static ssize_t read_some_fd(void *source, void *buf, size_t len)
+{
+	return sl_read_some(*(const int *)source, buf, len);
+}
+
+enum sl_read_status sl_read_exact(int fd, void *buf, size_t len, size_t *got)
+{
+	return sl_read_exact_from(read_some_fd, &fd, buf, len, got);
 }
 
 /* Pushes all len bytes out with send() on a socket or write() otherwise. */

@@ -27,6 +27,14 @@ ssize_t sl_read_some(int fd, void *buf, size_t len);
 /* Reads exactly len bytes; *got (if not NULL) receives how many arrived. */
 enum sl_read_status sl_read_exact(int fd, void *buf, size_t len, size_t *got);
 
+/* A source of bytes for sl_read_exact_from(): returns like sl_read_some(). */
+typedef ssize_t (*sl_read_fn)(void *source, void *buf, size_t len);
+
+/* Reads exactly len bytes from any source (a plain fd, a line reader's
+ * buffer): the one loop behind sl_read_exact() and sl_reader_read_exact(). */
+enum sl_read_status sl_read_exact_from(sl_read_fn read_some, void *source,
+				       void *buf, size_t len, size_t *got);
+
 /* Writes all len bytes with write(); returns 0, or -1 with errno set. */
 int sl_write_all(int fd, const void *buf, size_t len);
 

@@ -145,27 +145,14 @@ ssize_t sl_reader_read(struct sl_reader *r, void *buf, size_t len)
 	return (ssize_t)n;
 }
 
+/* sl_reader_read() in the shape of an sl_read_fn. */
+static ssize_t reader_read_some(void *source, void *buf, size_t len)
+{
+	return sl_reader_read(source, buf, len);
+}
+
 enum sl_read_status sl_reader_read_exact(struct sl_reader *r, void *buf,
 					 size_t len, size_t *got)
 {
-	char *p = buf;
-	size_t done = 0;
-	enum sl_read_status status = SL_READ_OK;
-
-	while (done < len) {
-		ssize_t n = sl_reader_read(r, p + done, len - done);
-
-		if (n < 0) {
-			status = SL_READ_ERROR;
-			break;
-		}
-		if (n == 0) {
-			status = done == 0 ? SL_READ_EOF : SL_READ_TRUNCATED;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (got != NULL)
-		*got = done;
-	return status;
+	return sl_read_exact_from(reader_read_some, r, buf, len, got);
 }

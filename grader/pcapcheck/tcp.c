@@ -1,6 +1,8 @@
 /* tcp.c - TCP connection tracking (see tcp.h). */
 #include "tcp.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,29 +29,16 @@ void tcp_table_free(struct tcp_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* next_capacity - the doubled size of a full array, or 0 on overflow. */
-static size_t next_capacity(size_t allocated, size_t minimum, size_t size)
-{
-	size_t n = allocated ? allocated * 2 : minimum;
-	if (n > SIZE_MAX / size) {
-		errno = ENOMEM;
-		return 0;
-	}
-	return n;
-}
-
 /* reserve_conn - room for one more connection; 0, or -1 with errno. */
 static int reserve_conn(struct tcp_table *t)
 {
 	if (t->count < t->allocated)
 		return 0;
-	size_t n = next_capacity(t->allocated, TCP_MIN_CONNS, sizeof *t->conns);
-	struct tcp_conn *conns =
-		n ? realloc(t->conns, n * sizeof *conns) : NULL;
+	struct tcp_conn *conns = array_grow(t->conns, &t->allocated,
+					    TCP_MIN_CONNS, sizeof *conns);
 	if (conns == NULL)
 		return -1;
 	t->conns = conns;
-	t->allocated = n;
 	return 0;
 }
 
@@ -58,14 +47,11 @@ static int reserve_event(struct tcp_conn *c)
 {
 	if (c->nevents < c->events_allocated)
 		return 0;
-	size_t n = next_capacity(c->events_allocated, TCP_MIN_EVENTS,
-				 sizeof *c->events);
-	struct tcp_event *events =
-		n ? realloc(c->events, n * sizeof *events) : NULL;
+	struct tcp_event *events = array_grow(c->events, &c->events_allocated,
+					      TCP_MIN_EVENTS, sizeof *events);
 	if (events == NULL)
 		return -1;
 	c->events = events;
-	c->events_allocated = n;
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* udp.c - UDP flows (see udp.h). */
 #include "udp.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,30 +26,16 @@ void udp_table_free(struct udp_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* next_capacity - the doubled size of a full array, or 0 on overflow. */
-static size_t next_capacity(size_t allocated, size_t minimum, size_t size)
-{
-	size_t n = allocated ? allocated * 2 : minimum;
-	if (n > SIZE_MAX / size) {
-		errno = ENOMEM;
-		return 0;
-	}
-	return n;
-}
-
 /* new_flow - append a flow started by pkt; 0, or -1 with errno. */
 static int new_flow(struct udp_table *t, int64_t ts,
 		    const struct decoded_packet *pkt, size_t *index)
 {
 	if (t->count == t->allocated) {
-		size_t n = next_capacity(t->allocated, UDP_MIN_FLOWS,
-					 sizeof *t->flows);
-		struct udp_flow *flows =
-			n ? realloc(t->flows, n * sizeof *flows) : NULL;
+		struct udp_flow *flows = array_grow(
+			t->flows, &t->allocated, UDP_MIN_FLOWS, sizeof *flows);
 		if (flows == NULL)
 			return -1;
 		t->flows = flows;
-		t->allocated = n;
 	}
 	struct udp_flow *f = &t->flows[t->count];
 	memset(f, 0, sizeof *f);
@@ -64,14 +52,12 @@ static int add_event(struct udp_flow *f, int dir, int64_t ts,
 		     const struct decoded_packet *pkt)
 {
 	if (f->nevents == f->events_allocated) {
-		size_t n = next_capacity(f->events_allocated, UDP_MIN_EVENTS,
-					 sizeof *f->events);
 		struct udp_event *events =
-			n ? realloc(f->events, n * sizeof *events) : NULL;
+			array_grow(f->events, &f->events_allocated,
+				   UDP_MIN_EVENTS, sizeof *events);
 		if (events == NULL)
 			return -1;
 		f->events = events;
-		f->events_allocated = n;
 	}
 	struct udp_event *e = &f->events[f->nevents++];
 	e->ts = ts;

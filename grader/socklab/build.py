@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import time
 
-from .proc import Limits, describe_status
+from .proc import Limits, chown_tree, describe_status
 
 SANITIZE_CC = "gcc -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g"
 MAX_SUBMISSION_BYTES = 50 << 20
@@ -46,12 +46,6 @@ def copy_submission(src, dest):
         shutil.copytree(common, os.path.join(dest, "common"), ignore=IGNORED)
 
 
-def _chown_tree(top, uid):
-    for base, dirs, files in os.walk(top):
-        for name in [base] + [os.path.join(base, n) for n in dirs + files]:
-            os.lchown(name, uid, uid)
-
-
 def build(lab, src, dest, limits, sanitize=False):
     """Copy SRC to DEST and run make there; return a BuildResult."""
     t0 = time.monotonic()
@@ -62,7 +56,7 @@ def build(lab, src, dest, limits, sanitize=False):
     if not os.path.isfile(os.path.join(dest, "Makefile")):
         return BuildResult(False, b"", 0.0, "the submission has no Makefile (it must build with plain 'make')")
     if limits.uid is not None:
-        _chown_tree(dest, limits.uid)
+        chown_tree(dest, limits.uid)
     build_limits = Limits(uid=limits.uid, pidns=limits.pidns, sanitize=True,
                           cpu=int(lab.build_timeout), nproc=128, fsize="256M", nofile=512)
     cmd = build_limits.slrun_args(dest, wall=lab.build_timeout) + ["--env-clear", "--", "/usr/bin/make"]

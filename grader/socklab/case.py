@@ -14,7 +14,14 @@ import time
 from . import capture as capmod
 from . import isolation, peers
 from .feedback import CaseFailure, NotChecked, Trace, first_difference, indent, show_bytes
-from .proc import Program, sanitizer_report
+from .proc import Program, chown_tree, sanitizer_report
+
+
+def unrun_record(name, title, visibility, max_points, status, summary, feedback):
+    """The record of a case that did not run (or could not start)."""
+    return {"name": name, "title": title, "visibility": visibility, "max_points": max_points,
+            "points": 0, "status": status, "summary": summary, "feedback": feedback,
+            "seconds": 0, "capture": None, "verdict": [], "isolation": None}
 
 
 class Case:
@@ -40,9 +47,7 @@ class Case:
         work = os.path.join(top, "work")
         shutil.copytree(build_dir, work, symlinks=True)
         if self.limits.uid is not None:
-            for base, dirs, files in os.walk(top):
-                for name in [base] + [os.path.join(base, n) for n in dirs + files]:
-                    os.lchown(name, self.limits.uid, self.limits.uid)
+            chown_tree(top, self.limits.uid)
         return work
 
     def _start_capture(self):

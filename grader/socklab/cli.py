@@ -12,6 +12,7 @@ import time
 
 from . import build as buildmod
 from . import isolation, report
+from .case import unrun_record
 from .labspec import Lab, SpecError
 from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
 from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits
@@ -163,21 +164,17 @@ def complete(lab, records, problem, selected):
             out.append(by_name[name])
             continue
         why = problem or "the grader did not report this case"
-        out.append({"name": name, "title": spec.title, "visibility": spec.visibility,
-                    "max_points": spec.points, "points": 0, "status": "error",
-                    "summary": why, "feedback": f"{why} (see pytest.log in the results folder)",
-                    "seconds": 0, "capture": None, "verdict": [], "isolation": None})
+        out.append(unrun_record(name, spec.title, spec.visibility, spec.points, "error", why,
+                                f"{why} (see pytest.log in the results folder)"))
     return out
 
 
 def not_run(lab, build_result):
     """Every case at zero because the submission did not build."""
-    return [{"name": name, "title": spec.title, "visibility": spec.visibility,
-             "max_points": spec.points, "points": 0, "status": "not_run",
-             "summary": "not run: the submission did not build",
-             "feedback": "Not run: the submission did not build (the build errors are shown above "
-                         "the table, and in build.log).",
-             "seconds": 0, "capture": None, "verdict": [], "isolation": None}
+    return [unrun_record(name, spec.title, spec.visibility, spec.points, "not_run",
+                         "not run: the submission did not build",
+                         "Not run: the submission did not build (the build errors are shown above "
+                         "the table, and in build.log).")
             for name, spec in lab.cases.items()]
 
 
@@ -277,11 +274,8 @@ def write_crash_report(args, exc):
     os.makedirs(results_dir, exist_ok=True)
     results = {"lab": args.lab, "title": args.lab, "submission": args.submission or "reference",
                "max_score": 100, "score": 0, "problem": f"the grader failed: {exc}",
-               "hidden": {}, "cases": [{
-                   "name": "grader", "title": "the grader itself", "visibility": "visible",
-                   "max_points": 100, "points": 0, "status": "error",
-                   "summary": f"the grader failed: {exc}",
-                   "feedback": f"The grader failed before it could grade this submission: {exc}",
-                   "seconds": 0, "capture": None, "verdict": [], "isolation": None}]}
+               "hidden": {}, "cases": [unrun_record(
+                   "grader", "the grader itself", "visible", 100, "error", f"the grader failed: {exc}",
+                   f"The grader failed before it could grade this submission: {exc}")]}
     report.write_all(results, results_dir)
     print(f"grade: the grader failed: {exc}; wrote {results_dir}/results.json", file=sys.stderr)

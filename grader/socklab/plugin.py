@@ -15,7 +15,7 @@ import pytest
 
 from . import build as buildmod
 from . import isolation
-from .case import Case
+from .case import Case, unrun_record
 from .feedback import CaseFailure, NotChecked
 from .labspec import Lab, case_name_of
 from .paths import LABS, SOLUTIONS
@@ -159,11 +159,8 @@ def _record(item):
         status, failure = "failed", late
     if c is None:
         spec = item.socklab_spec
-        return {"name": spec.name, "title": spec.title, "visibility": spec.visibility,
-                "max_points": spec.points, "points": 0, "status": "error",
-                "summary": (error_text or "the case could not start").split("\n")[0],
-                "feedback": error_text or "", "seconds": 0, "capture": None, "verdict": [],
-                "isolation": None}
+        return unrun_record(spec.name, spec.title, spec.visibility, spec.points, "error",
+                            (error_text or "the case could not start").split("\n")[0], error_text or "")
     return c.record(status, failure, error_text)
 
 

@@ -47,6 +47,13 @@ class Limits:
         return args
 
 
+def chown_tree(top, uid):
+    """Give TOP and everything below it to UID (the student uid)."""
+    for base, dirs, files in os.walk(top):
+        for name in [base] + [os.path.join(base, n) for n in dirs + files]:
+            os.lchown(name, uid, uid)
+
+
 def _threads_of_uid(uid):
     """How many threads (what RLIMIT_NPROC counts) UID runs right now."""
     count = 0

@@ -2,14 +2,13 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from socklab import isolation, peers
 from socklab.feedback import Trace
-from socklab.paths import ROOT, SLRUN
+from socklab.paths import ROOT
 from socklab.proc import OUTPUT_CAP, Limits, Program, describe_status, sanitizer_report
 
 PY = "/usr/bin/python3"

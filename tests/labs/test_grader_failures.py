@@ -5,8 +5,6 @@ import json
 import os
 import subprocess
 
-import pytest
-
 import mutants as mutmod
 from socklab.labspec import Lab
 from socklab.paths import ROOT

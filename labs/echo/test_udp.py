@@ -24,11 +24,11 @@ def test_udp_client_uppercase(case):
 def test_udp_client_timeout(case):
     # The scripted server drops the first datagram; the client must give up on it and go on.
     case.udp_server(upper, drop_first=1)
-    client = case.start("udpclient", "-W", "300", "127.0.0.1", case.port, stdin=_stdin(LINES))
+    client = case.start("udpclient", "-W", "800", "127.0.0.1", case.port, stdin=_stdin(LINES))
     rc = client.wait_exit(5)
     if rc is None:
         case.fail("udpclient waited forever for a reply that was never coming",
-                  expected="give up after 300 ms (-W 300), report it, go on with the next line",
+                  expected="give up after 800 ms (-W 800), report it, go on with the next line",
                   saw="still waiting after 5 s",
                   hint="wait for the reply with poll() (or SO_RCVTIMEO) and a timeout")
     case.step(f"udpclient {client.status_text()}")

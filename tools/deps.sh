@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="gcc make libc6-dev libcunit1-dev libssl-dev libpcap-dev
 python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
-iproute2 util-linux tshark"
+iproute2 util-linux tshark chromium"
 
 missing=""
 for p in $PACKAGES; do

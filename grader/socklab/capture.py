@@ -57,17 +57,17 @@ class Capture:
             self.proc.communicate()
             raise CaptureError("pcapcheck capture did not stop within 5 s after SIGTERM")
 
-    def verdict(self):
+    def verdict(self, options=()):
         """pcapcheck analyze --json of the capture (computed once)."""
         if self._verdict is None:
-            self._verdict = analyze(self.path)
+            self._verdict = analyze(self.path, options)
         return self._verdict
 
 
-def analyze(path, timeout=30):
-    """Run pcapcheck analyze --json on PATH and return the parsed verdict."""
+def analyze(path, options=(), timeout=30):
+    """Run pcapcheck analyze --json [OPTIONS] on PATH and return the parsed verdict."""
     try:
-        out = subprocess.run([PCAPCHECK, "analyze", path, "--json"], capture_output=True,
+        out = subprocess.run([PCAPCHECK, "analyze", path, "--json", *options], capture_output=True,
                              timeout=timeout, check=False)
     except subprocess.TimeoutExpired as e:
         raise CaptureError(f"pcapcheck analyze {path} took more than {timeout} s") from e
@@ -92,6 +92,9 @@ def summarize(verdict, limit=8):
                      f"conn_state {c['conn_state']}, history {c['history']}, "
                      f"teardown {td.get('kind')}, {closer}; "
                      f"bytes {c['orig_bytes']} → / ← {c['resp_bytes']}")
+        hb = c.get("heartbeats")
+        if hb:
+            lines.append("    " + heartbeat_text(hb))
     for u in verdict.get("udp", [])[:limit]:
         lines.append(f"UDP #{u['id']} {endpoint(u['orig'])} → {endpoint(u['resp'])}: "
                      f"{u['orig_dgrams']} datagrams → / ← {u['resp_dgrams']}, "
@@ -104,6 +107,19 @@ def summarize(verdict, limit=8):
     return lines
 
 
+def heartbeat_text(hb):
+    """One line about a connection's heartbeats, as pcapcheck found them."""
+    text = (f"heartbeats: {hb['requests']} requests by {hb['requester']}, {hb['pairs']} answered, "
+            f"{hb['unanswered']} unanswered (longest run {hb['max_consecutive_unanswered']})")
+    iv = hb.get("interval_ms")
+    if iv:
+        text += f", interval {iv['mean']:.1f} ms ({iv['min']:.1f}–{iv['max']:.1f})"
+    rd = hb.get("reply_delay_ms")
+    if rd:
+        text += f", reply delay max {rd['max']:.1f} ms"
+    return text
+
+
 class NoCapture:
     """Stands in for Capture where we have no capture rights (host mode)."""
 
@@ -112,5 +128,5 @@ class NoCapture:
     def stop(self):
         pass
 
-    def verdict(self):
+    def verdict(self, options=()):
         raise NotChecked("no capture rights here (no network namespace): capture checks are not checked")

@@ -153,7 +153,7 @@ class Case:
         """The capture verdict (stops everything first); raises NotChecked without capture."""
         if self._verdict is None:
             self.settle()
-            self._verdict = self.capture.verdict()
+            self._verdict = self.capture.verdict(self.lab.pcapcheck_options)
         return self._verdict
 
     def tcp_connections(self, port=None):

@@ -48,6 +48,8 @@ class Lab:
         self.grading_port = int(spec.get("grading_port", 24680))
         self.build_timeout = float(spec.get("build_timeout", 120))
         self.case_timeout = float(spec.get("case_timeout", 30))
+        # Extra `pcapcheck analyze` options, e.g. the heartbeat matcher of the lab.
+        self.pcapcheck_options = [str(o) for o in spec.get("pcapcheck", {}).get("options", [])]
         self.cases = {name: CaseSpec(name, t, "visible", path)
                       for name, t in spec.get("cases", {}).items()}
         hidden = spec.get("hidden", {})

@@ -37,10 +37,7 @@ class TcpConn:
         self.pending = b""          # received past the last delimiter
         self.eof = False
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    @property
-    def local(self):
-        return _addr_text(self.sock.getsockname())
+        self.local = _addr_text(sock.getsockname())   # kept: still known after close()
 
     def send(self, data, chunk=None, pace=0.0, note=None):
         """Send DATA, optionally CHUNK bytes at a time with PACE s between chunks.
@@ -81,22 +78,27 @@ class TcpConn:
         self.pending += chunk
         return None
 
-    def recv_until(self, delimiter=b"\n", timeout=DEFAULT_TIMEOUT, limit=RECV_LIMIT, what=None):
-        """Receive up to and including DELIMITER; return Received(data, how)."""
+    def recv_until(self, delimiter=b"\n", timeout=DEFAULT_TIMEOUT, limit=RECV_LIMIT, what=None,
+                   quiet=False):
+        """Receive up to and including DELIMITER; return Received(data, how).
+        QUIET: no trace step, and a timeout keeps what was received pending
+        (for polling loops that trace a summary of their own)."""
         deadline = time.monotonic() + timeout
         while True:
             idx = self.pending.find(delimiter)
             if idx >= 0:
                 end = idx + len(delimiter)
                 data, self.pending = self.pending[:end], self.pending[end:]
-                return self._got(Received(data, "delimiter"), what)
+                return self._got(Received(data, "delimiter"), what, quiet=quiet)
             if len(self.pending) >= limit:
                 data, self.pending = self.pending, b""
-                return self._got(Received(data, "limit"), what)
+                return self._got(Received(data, "limit"), what, quiet=quiet)
             reason = "eof" if self.eof else self._fill(deadline)
+            if reason == "timeout" and quiet:
+                return Received(b"", "timeout")
             if reason:
                 data, self.pending = self.pending, b""
-                return self._got(Received(data, reason), what, timeout)
+                return self._got(Received(data, reason), what, timeout, quiet)
 
     def recv_exact(self, n, timeout=DEFAULT_TIMEOUT, what=None):
         """Receive exactly N bytes, or fewer with the reason they stopped."""
@@ -118,7 +120,9 @@ class TcpConn:
                 data, self.pending = self.pending, b""
                 return self._got(Received(data, reason), what, timeout)
 
-    def _got(self, rec, what, timeout=None):
+    def _got(self, rec, what, timeout=None, quiet=False):
+        if quiet:
+            return rec
         label = what or "data"
         ending = {"delimiter": "", "eof": ", then end of stream (FIN)",
                   "reset": ", then the connection was reset (RST)",

@@ -149,7 +149,7 @@ def _record(item):
                               hint="something waited forever: a blocking call without a timeout?")
     else:
         status = "error"
-        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=6))
+        tb = _our_frames(exc)
         error_text = (f"The grader itself failed in the {when} of this case (not your fault; "
                       f"please report it):\n{tb}")
     late = getattr(item, "socklab_late", None)
@@ -162,6 +162,15 @@ def _record(item):
         return unrun_record(spec.name, spec.title, spec.visibility, spec.points, "error",
                             (error_text or "the case could not start").split("\n")[0], error_text or "")
     return c.record(status, failure, error_text)
+
+
+def _our_frames(exc):
+    """The exception with only the frames of the grader and the lab's cases
+    (pytest's and pluggy's own frames say nothing about what went wrong)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.sep + "socklab" + os.sep in f.filename or os.sep + "labs" + os.sep in f.filename]
+    text = "".join(traceback.format_list(frames[-8:]))
+    return text + "".join(traceback.format_exception_only(type(exc), exc))
 
 
 class _Collector:

@@ -18,6 +18,7 @@ void analysis_init(struct analysis *a, int linktype,
 		.stream_limit = opt->stream_limit,
 		.stream_budget = opt->stream_budget,
 		.keep_events = opt->keep_events,
+		.hb = opt->hb,
 	};
 	tcp_table_init(&a->tcp, &topt);
 	udp_table_init(&a->udp, opt->keep_events);

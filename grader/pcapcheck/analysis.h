@@ -29,6 +29,7 @@ struct analysis_options {
 	size_t stream_limit;  /* bytes of each TCP direction to reassemble */
 	size_t stream_budget; /* bytes of stream memory for all connections */
 	bool keep_events;     /* keep per-connection timelines (inspect) */
+	const struct hb_matcher *hb; /* cut messages, find heartbeats; or NULL */
 };
 
 struct analysis {

@@ -6,6 +6,7 @@
 #include "textfmt.h"
 
 #define EVENT_PREVIEW 20
+#define HB_MARK_KEY   32 /* key bytes shown in a heartbeat mark */
 
 /* print_time - the time column: seconds since the first packet. */
 static void print_time(FILE *out, int64_t ns)
@@ -32,10 +33,45 @@ static void print_notes(FILE *out, unsigned notes)
 			fprintf(out, "[%s] ", tcp_note_text(bit));
 }
 
+/* print_key - a key as printable ASCII, other bytes as \xHH, cut at max. */
+static void print_key(FILE *out, const uint8_t *p, size_t n, size_t max)
+{
+	for (size_t i = 0; i < n && i < max; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			fputc(p[i], out);
+		else
+			fprintf(out, "\\x%02x", p[i]);
+	}
+	if (n > max)
+		fputs("...", out);
+}
+
+/* print_hb_marks - " [HEARTBEAT k]" / " [HEARTBEAT REPLY k]" for each
+ * message segment seg completed, from *next on; advances *next past them. */
+static void print_hb_marks(FILE *out, const struct tcp_conn *c, size_t seg,
+			   size_t *next)
+{
+	const struct stream *const streams[2] = {&c->side[TCP_ORIG].stream,
+						 &c->side[TCP_RESP].stream};
+	for (; *next < c->hb.count && c->hb.msgs[*next].segment <= seg;
+	     (*next)++) {
+		const struct hb_message *m = &c->hb.msgs[*next];
+		if (m->segment != seg)
+			continue;
+		size_t n;
+		const uint8_t *key = hb_key(&c->hb, *next, streams, &n);
+		fputs(m->kind == HB_REQUEST ? "  [HEARTBEAT " : "  [HEARTBEAT REPLY ",
+		      out);
+		print_key(out, key, n, HB_MARK_KEY);
+		fputc(']', out);
+	}
+}
+
 /* print_tcp_event - one line per segment, as Wireshark's Info column. */
 static void print_tcp_event(FILE *out, const struct analysis *a,
-			    const struct tcp_conn *c, const struct tcp_event *e)
+			    const struct tcp_conn *c, size_t seg, size_t *next_hb)
 {
+	const struct tcp_event *e = &c->events[seg];
 	const struct tcp_side *from = &c->side[e->dir], *to = &c->side[!e->dir];
 	char flags[64];
 	print_time(out, e->ts - a->first_ts);
@@ -54,6 +90,7 @@ static void print_tcp_event(FILE *out, const struct analysis *a,
 		if (e->len > e->preview_len && e->preview_len <= EVENT_PREVIEW)
 			fputs("...", out);
 	}
+	print_hb_marks(out, c, seg, next_hb);
 	fputc('\n', out);
 }
 
@@ -92,8 +129,9 @@ static void print_tcp_conn(FILE *out, const struct analysis *a,
 	print_endpoints(out, &c->side[TCP_ORIG].ep, &c->side[TCP_RESP].ep);
 	fprintf(out, "  (%zu segment%s)\n", c->nevents,
 		text_plural(c->nevents));
+	size_t next_hb = 0; /* messages are in segment order */
 	for (size_t i = 0; i < c->nevents; i++)
-		print_tcp_event(out, a, c, &c->events[i]);
+		print_tcp_event(out, a, c, i, &next_hb);
 	print_tcp_verdict(out, c);
 	fputc('\n', out);
 }

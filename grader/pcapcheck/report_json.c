@@ -113,9 +113,125 @@ static void write_counts(struct json_writer *w, const struct tcp_conn *c)
 	write_pair(w, "keepalives", o->keepalives, r->keepalives);
 }
 
-/* write_tcp_conn - one element of the "tcp" array. */
-static void write_tcp_conn(struct json_writer *w, const struct analysis *a,
-			   const struct tcp_conn *c)
+/* write_ms - a duration in ns as milliseconds with six decimals. */
+static void write_ms(struct json_writer *w, const char *key, int64_t ns)
+{
+	json_key(w, key);
+	json_fixed(w, ns, 6);
+}
+
+/* write_stats - {"count", "mean", ...} in ms, or null for an empty series;
+ * the range and deviation only where asked for. */
+static void write_stats(struct json_writer *w, const char *key,
+			const struct hb_stats *s, bool spread)
+{
+	json_key(w, key);
+	if (s->count == 0) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key(w, "count");
+	json_uint(w, s->count);
+	write_ms(w, "mean", s->mean);
+	if (spread)
+		write_ms(w, "min", s->min);
+	write_ms(w, "max", s->max);
+	if (spread)
+		write_ms(w, "stddev", s->stddev);
+	json_end_object(w);
+}
+
+/* write_hb_event - one request: key, times, delay (null if unanswered). */
+static void write_hb_event(struct json_writer *w, const struct analysis *a,
+			   const struct tcp_conn *c,
+			   const struct stream *const streams[2],
+			   const struct hb_summary *s, size_t i)
+{
+	size_t n;
+	const uint8_t *key = hb_key(&c->hb, i, streams, &n);
+	size_t r = s->reply_of[i];
+	int64_t sent = c->hb.msgs[i].ts;
+	json_begin_object(w);
+	json_key(w, "key");
+	json_bytes(w, key, n);
+	write_seconds(w, "request", sent - a->first_ts);
+	if (r == HB_NONE) {
+		json_key(w, "reply");
+		json_null(w);
+		json_key(w, "delay_ms");
+		json_null(w);
+	} else {
+		write_seconds(w, "reply", c->hb.msgs[r].ts - a->first_ts);
+		write_ms(w, "delay_ms", c->hb.msgs[r].ts - sent);
+	}
+	json_end_object(w);
+}
+
+/* write_hb_events - the requester's requests in order, HB_EVENTS_MAX at most. */
+static void write_hb_events(struct json_writer *w, const struct analysis *a,
+			    const struct tcp_conn *c,
+			    const struct stream *const streams[2],
+			    const struct hb_summary *s)
+{
+	size_t listed = 0;
+	bool truncated = false;
+	json_key(w, "events");
+	json_begin_array(w);
+	for (size_t i = 0; i < c->hb.count; i++) {
+		const struct hb_message *m = &c->hb.msgs[i];
+		if (m->kind != HB_REQUEST || m->dir != s->requester)
+			continue;
+		if (listed++ == HB_EVENTS_MAX) {
+			truncated = true;
+			break;
+		}
+		write_hb_event(w, a, c, streams, s, i);
+	}
+	json_end_array(w);
+	json_key(w, "events_truncated");
+	json_bool(w, truncated);
+}
+
+/* write_heartbeats - the "heartbeats" and "messages" members; 0 or -1. */
+static int write_heartbeats(struct json_writer *w, const struct analysis *a,
+			    const struct tcp_conn *c)
+{
+	const struct stream *const streams[2] = {&c->side[TCP_ORIG].stream,
+						 &c->side[TCP_RESP].stream};
+	struct hb_summary s;
+	if (hb_summarize(&c->hb, streams, &s) == -1)
+		return -1;
+	json_key(w, "heartbeats");
+	json_begin_object(w);
+	json_key(w, "requester");
+	if (s.requester == TCP_NOBODY)
+		json_null(w);
+	else
+		json_string(w, tcp_dir_name((enum tcp_dir)s.requester));
+	json_key(w, "requests");
+	json_uint(w, s.requests);
+	json_key(w, "replies");
+	json_uint(w, s.replies);
+	json_key(w, "pairs");
+	json_uint(w, s.pairs);
+	write_hb_events(w, a, c, streams, &s);
+	json_key(w, "unanswered");
+	json_uint(w, s.unanswered);
+	json_key(w, "max_consecutive_unanswered");
+	json_uint(w, s.max_unanswered_run);
+	write_stats(w, "interval_ms", &s.interval, true);
+	write_stats(w, "reply_delay_ms", &s.delay, false);
+	json_end_object(w);
+	write_pair(w, "messages", c->hb.side[TCP_ORIG].messages,
+		   c->hb.side[TCP_RESP].messages);
+	hb_summary_free(&s);
+	return 0;
+}
+
+/* write_tcp_conn - one element of the "tcp" array; 0, or -1 with errno. */
+static int write_tcp_conn(struct json_writer *w, const struct analysis *a,
+			  const struct tcp_conn *c)
 {
 	json_begin_object(w);
 	json_key(w, "id");
@@ -140,7 +256,10 @@ static void write_tcp_conn(struct json_writer *w, const struct analysis *a,
 	json_uint(w, c->completeness);
 	write_preview(w, "orig_payload_preview", &c->side[TCP_ORIG].stream);
 	write_preview(w, "resp_payload_preview", &c->side[TCP_RESP].stream);
+	if (a->tcp.opt.hb != NULL && write_heartbeats(w, a, c) == -1)
+		return -1;
 	json_end_object(w);
+	return 0;
 }
 
 /* write_udp_flow - one element of the "udp" array. */
@@ -201,7 +320,8 @@ int report_json(const struct analysis *a, FILE *out)
 	json_key(&w, "tcp");
 	json_begin_array(&w);
 	for (size_t i = 0; i < a->tcp.count; i++)
-		write_tcp_conn(&w, a, &a->tcp.conns[i]);
+		if (write_tcp_conn(&w, a, &a->tcp.conns[i]) == -1)
+			return -1;
 	json_end_array(&w);
 	json_key(&w, "udp");
 	json_begin_array(&w);

@@ -116,9 +116,67 @@ static void print_teardown(FILE *out, const struct tcp_conn *c)
 			tcp_partial_end(c) ? "ended before the close" : "");
 }
 
-/* print_tcp_conn - one block per TCP connection. */
-static void print_tcp_conn(const struct analysis *a, const struct tcp_conn *c,
-			   FILE *out)
+/* print_ms - a duration in ns as ms: 3 decimals below 10 ms, else 1. */
+static void print_ms(FILE *out, int64_t ns)
+{
+	double ms = (double)ns / 1e6;
+	fprintf(out, "%.*f", ms < 10 && ms > -10 ? 3 : 1, ms);
+}
+
+/* print_hb_timing - ", interval M ms (MIN–MAX, jitter SD), reply delay ..." */
+static void print_hb_timing(FILE *out, const struct hb_summary *s)
+{
+	if (s->interval.count > 0) {
+		fputs(", interval ", out);
+		print_ms(out, s->interval.mean);
+		fputs(" ms (", out);
+		print_ms(out, s->interval.min);
+		fputs("–", out);
+		print_ms(out, s->interval.max);
+		fputs(", jitter ", out);
+		print_ms(out, s->interval.stddev);
+		fputs(")", out);
+	}
+	if (s->delay.count > 0) {
+		fputs(", reply delay max ", out);
+		print_ms(out, s->delay.max);
+		fputs(" ms", out);
+	}
+}
+
+/* print_heartbeats - one line: requests, answers, misses, timing; 0 or -1. */
+static int print_heartbeats(FILE *out, const struct tcp_conn *c)
+{
+	const struct stream *const streams[2] = {&c->side[TCP_ORIG].stream,
+						 &c->side[TCP_RESP].stream};
+	struct hb_summary s;
+	if (hb_summarize(&c->hb, streams, &s) == -1)
+		return -1;
+	fputs("  heartbeats  ", out);
+	if (s.requests == 0) {
+		fprintf(out,
+			"none (%" PRIu64 " replies; messages %" PRIu64
+			"/%" PRIu64 " orig/resp)\n",
+			s.replies, c->hb.side[TCP_ORIG].messages,
+			c->hb.side[TCP_RESP].messages);
+		hb_summary_free(&s);
+		return 0;
+	}
+	fprintf(out, "%" PRIu64 " request%s by %s, %" PRIu64 " answered",
+		s.requests, text_plural(s.requests),
+		tcp_dir_name((enum tcp_dir)s.requester), s.pairs);
+	if (s.unanswered > 0)
+		fprintf(out, ", %" PRIu64 " unanswered (%" PRIu64 " in a row)",
+			s.unanswered, s.max_unanswered_run);
+	print_hb_timing(out, &s);
+	fputc('\n', out);
+	hb_summary_free(&s);
+	return 0;
+}
+
+/* print_tcp_conn - one block per TCP connection; 0, or -1 with errno. */
+static int print_tcp_conn(const struct analysis *a, const struct tcp_conn *c,
+			  FILE *out)
 {
 	const struct tcp_side *o = &c->side[TCP_ORIG], *r = &c->side[TCP_RESP];
 	print_title(out, "TCP", c->id, &o->ep, &r->ep);
@@ -134,6 +192,9 @@ static void print_tcp_conn(const struct analysis *a, const struct tcp_conn *c,
 		o->retransmissions, r->retransmissions, o->keepalives,
 		r->keepalives);
 	print_teardown(out, c);
+	if (a->tcp.opt.hb != NULL)
+		return print_heartbeats(out, c);
+	return 0;
 }
 
 /* print_udp_flow - one block per UDP flow. */
@@ -165,7 +226,8 @@ int report_text(const struct analysis *a, FILE *out)
 {
 	print_header(a, out);
 	for (size_t i = 0; i < a->tcp.count; i++)
-		print_tcp_conn(a, &a->tcp.conns[i], out);
+		if (print_tcp_conn(a, &a->tcp.conns[i], out) == -1)
+			return -1;
 	for (size_t i = 0; i < a->udp.count; i++)
 		print_udp_flow(a, &a->udp.flows[i], out);
 	if (fflush(out) == EOF || ferror(out))

@@ -23,6 +23,7 @@ void tcp_table_free(struct tcp_table *t)
 		stream_free(&t->conns[i].side[TCP_ORIG].stream);
 		stream_free(&t->conns[i].side[TCP_RESP].stream);
 		free(t->conns[i].events);
+		hb_conn_free(&t->conns[i].hb);
 	}
 	free(t->conns);
 	flowtable_free(&t->index);
@@ -361,6 +362,21 @@ static int add_payload(struct tcp_table *t, struct tcp_side *s,
 	return 0;
 }
 
+/* track_messages - cut the messages this segment completed in dir's stream;
+ * their memory counts against the stream budget. 0, or -1 with errno. */
+static int track_messages(struct tcp_table *t, struct tcp_conn *c,
+			  enum tcp_dir dir, int64_t ts)
+{
+	/* The segment's index in the connection: its event's index too. */
+	uint64_t segment = c->side[TCP_ORIG].pkts + c->side[TCP_RESP].pkts - 1;
+	size_t before = c->hb.allocated;
+	if (hb_scan(&c->hb, t->opt.hb, dir, &c->side[dir].stream, ts,
+		    segment > UINT32_MAX ? UINT32_MAX : (uint32_t)segment) == -1)
+		return -1;
+	t->stream_memory += (c->hb.allocated - before) * sizeof *c->hb.msgs;
+	return 0;
+}
+
 /* track_segment - account one segment of connection c sent by dir; 0 or -1. */
 static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 			 enum tcp_dir dir, int64_t ts,
@@ -401,6 +417,8 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 	c->last_ts = ts;
 
 	if (add_payload(t, me, pkt, &zr, notes) == -1)
+		return -1;
+	if (t->opt.hb != NULL && track_messages(t, c, dir, ts) == -1)
 		return -1;
 	if (t->opt.keep_events && add_event(c, dir, ts, pkt, &zr, notes) == -1)
 		return -1;

@@ -18,6 +18,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "flowtable.h"
+#include "heartbeat.h"
 #include "stream.h"
 #include "zeek.h"
 
@@ -126,6 +127,7 @@ struct tcp_conn {
 	struct tcp_close close;
 	struct tcp_event *events; /* only with tcp_options.keep_events */
 	size_t nevents, events_allocated;
+	struct hb_conn hb; /* messages; only with tcp_options.hb */
 };
 
 /* Memory all reassembled streams may take together (passed once at most). */
@@ -135,6 +137,7 @@ struct tcp_options {
 	size_t stream_limit;  /* bytes of each direction to reassemble */
 	size_t stream_budget; /* bytes of stream memory for all connections */
 	bool keep_events;     /* keep a timeline of segments (inspect) */
+	const struct hb_matcher *hb; /* cut messages and heartbeats, or NULL */
 };
 
 struct tcp_table {

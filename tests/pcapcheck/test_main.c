@@ -12,7 +12,8 @@ int main(void)
 		return 1;
 	}
 	if (add_decode_suite() != 0 || add_tcp_suite() != 0 ||
-	    add_verdict_suite() != 0 || add_misc_suite() != 0) {
+	    add_verdict_suite() != 0 || add_misc_suite() != 0 ||
+	    add_heartbeat_suite() != 0) {
 		fprintf(stderr, "test_pcapcheck: add suites: %s\n",
 			CU_get_error_msg());
 		CU_cleanup_registry();

@@ -85,5 +85,6 @@ int add_decode_suite(void);
 int add_tcp_suite(void);
 int add_verdict_suite(void);
 int add_misc_suite(void);
+int add_heartbeat_suite(void);
 
 #endif

@@ -246,8 +246,9 @@ static void drop_locked(struct server *srv, struct client *c, const char *why)
 	sl_log(&sl_prog_log, SL_WARN, "dropping %s: %s", c->who, why);
 	/* BLANK 6: Send our FIN and wake the client's thread with shutdown(SHUT_RDWR) on c->fd (not close()). */
 	/* Not close(): the client's thread may be inside recv() on this fd,
-	 * and a closed number can be reused at once by the next accept(). */
-	if (shutdown(c->fd, SHUT_RDWR) < 0)
+	 * and a closed number can be reused at once by the next accept().
+	 * ENOTCONN: the client reset the connection, nothing left to shut. */
+	if (shutdown(c->fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
 		sl_log(&sl_prog_log, SL_ERROR, "shutdown connection of %s: %s",
 		       c->who, strerror(errno));
 	/* SKELETON 6:

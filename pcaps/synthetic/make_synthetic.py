@@ -736,6 +736,160 @@ def truncated():
                                               "SF", "four-way-fin (10 of 11 packets)")
 
 
+# --------------------------------------------------------- heartbeat lab
+# The heartbeat lab's wire format: "HB <seq>\n" from the server every
+# 100 ms, "HBACK <seq>\n" back at once, "MSG <text>\n" from the client and
+# "BCAST <text>\n" from the server. pcapcheck learns it from the options
+# below (NAME.options); times are relative to the SYN, delays in ms.
+
+HB_PORT = 12001
+HB_OPTIONS = ["--hb-request", "HB ", "--hb-reply", "HBACK ", "--hb-delim", "\\n"]
+
+
+class HbTcp(Tcp):
+    """A heartbeat connection: sends at a time (ms after the SYN) rather than after a gap."""
+
+    def __init__(self, clock, frames):
+        super().__init__(clock, frames, server=(SERVER4, HB_PORT))
+        self.t0 = clock.now + STEP_NS  # the SYN's time
+
+    def at(self, ms, who, flags, data=b"", **kw):
+        """Send at MS milliseconds (microsecond resolution) after the SYN."""
+        target = self.t0 + round(ms * 1000) * 1000
+        self.send(who, flags, data, after_ns=target - self.clock.now, **kw)
+
+
+def hb_event(key, request, reply):
+    """One expected heartbeat event; times in s, reply None when unanswered."""
+    if reply is None:
+        return {"key": key, "request": request, "reply": None, "delay_ms": None}
+    return {"key": key, "request": request, "reply": reply,
+            "delay_ms": round((reply - request) * 1000, 6)}
+
+
+def hb_expect(**fields):
+    return tcp_expect(resp=endpoint(SERVER4, HB_PORT), **fields)
+
+
+def hb_clean():
+    """Five heartbeats, all answered within 0.3 ms; HB 2 split in two segments,
+    HBACK 3 and a MSG coalesced, a BCAST and HB 4 coalesced."""
+    clock, frames = Clock(), []
+    t = HbTcp(clock, frames)
+    t.handshake()
+    t.at(100.0, "s", "PA", b"HB 1\n")
+    t.at(100.2, "c", "PA", b"HBACK 1\n")
+    t.at(200.0, "s", "PA", b"HB ")
+    t.at(200.1, "s", "PA", b"2\n")            # HB 2 ends here: its time is 0.2001
+    t.at(200.4, "c", "PA", b"HBACK 2\n")
+    t.at(300.0, "s", "PA", b"HB 3\n")
+    t.at(300.2, "c", "PA", b"HBACK 3\nMSG hello\n")
+    t.at(400.0, "s", "PA", b"BCAST hello\nHB 4\n")
+    t.at(400.2, "c", "PA", b"HBACK 4\n")
+    t.at(500.0, "s", "PA", b"HB 5\n")
+    t.at(500.2, "c", "PA", b"HBACK 5\n")
+    t.at(600.0, "c", "FA")
+    t.send("s", "A")
+    t.send("s", "FA")
+    t.send("c", "A")
+    # Requests at 0.1, 0.2001, 0.3, 0.4, 0.5 s: intervals 100.1, 99.9, 100, 100 ms,
+    # mean 100, deviations 0.1, -0.1, 0, 0: stddev sqrt(0.02 / 4) = 0.070711 ms.
+    # Delays 0.2, 0.3, 0.2, 0.2, 0.2 ms: mean 0.22. Messages: the client's five
+    # HBACKs and the MSG; the server's five HBs and the BCAST.
+    heartbeats = {
+        "requester": "resp", "requests": 5, "replies": 5, "pairs": 5,
+        "events": [hb_event("1", 0.1, 0.1002), hb_event("2", 0.2001, 0.2004),
+                   hb_event("3", 0.3, 0.3002), hb_event("4", 0.4, 0.4002),
+                   hb_event("5", 0.5, 0.5002)],
+        "events_truncated": False, "unanswered": 0, "max_consecutive_unanswered": 0,
+        "interval_ms": {"count": 4, "mean": 100.0, "min": 99.9, "max": 100.1,
+                        "stddev": 0.070711},
+        "reply_delay_ms": {"count": 5, "mean": 0.22, "max": 0.3}}
+    expect = {"linktype": "EN10MB", "packets": 18, "warnings": [],
+              "tcp": [hb_expect(conn_state="SF",
+                                teardown={"kind": "four-way-fin", "first_closer": "orig",
+                                          "fin_packets": 2},
+                                retransmissions={"orig": 0, "resp": 0},
+                                heartbeats=heartbeats, messages={"orig": 6, "resp": 6})],
+              "udp": []}
+    return frames, {"pcapcheck": HB_OPTIONS}, expect, (
+        "heartbeats: 5 answered, one split, two coalesced", "SF", "four-way-fin")
+
+
+def hb_client_stops():
+    """The client answers HB 1 and 2, then only its kernel acks; after three
+    misses the server closes."""
+    clock, frames = Clock(), []
+    t = HbTcp(clock, frames)
+    t.handshake()
+    for k in range(1, 6):
+        t.at(100.0 * k, "s", "PA", b"HB %d\n" % k)
+        if k <= 2:
+            t.at(100.0 * k + 0.2, "c", "PA", b"HBACK %d\n" % k)
+        else:
+            t.at(100.0 * k + 0.1, "c", "A")
+    t.at(600.0, "s", "FA")
+    t.send("c", "A")
+    t.send("c", "FA")
+    t.send("s", "A")
+    # Requests 100 ms apart exactly: stddev 0. Misses 3, 4, 5 in a row.
+    heartbeats = {
+        "requester": "resp", "requests": 5, "replies": 2, "pairs": 2,
+        "events": [hb_event("1", 0.1, 0.1002), hb_event("2", 0.2, 0.2002),
+                   hb_event("3", 0.3, None), hb_event("4", 0.4, None),
+                   hb_event("5", 0.5, None)],
+        "events_truncated": False, "unanswered": 3, "max_consecutive_unanswered": 3,
+        "interval_ms": {"count": 4, "mean": 100.0, "min": 100.0, "max": 100.0,
+                        "stddev": 0.0},
+        "reply_delay_ms": {"count": 2, "mean": 0.2, "max": 0.2}}
+    expect = {"linktype": "EN10MB", "packets": 17, "warnings": [],
+              "tcp": [hb_expect(conn_state="SF",
+                                teardown={"kind": "four-way-fin", "first_closer": "resp",
+                                          "fin_packets": 2},
+                                heartbeats=heartbeats, messages={"orig": 2, "resp": 5})],
+              "udp": []}
+    return frames, {"pcapcheck": HB_OPTIONS}, expect, (
+        "heartbeats: the client stops answering after 2 (3 misses), the server closes",
+        "SF", "four-way-fin (server first)")
+
+
+def hb_retransmission():
+    """HB 2 is sent again 30 ms later (same bytes); the client answers after that."""
+    clock, frames = Clock(), []
+    t = HbTcp(clock, frames)
+    t.handshake()
+    t.at(100.0, "s", "PA", b"HB 1\n")
+    t.at(100.2, "c", "PA", b"HBACK 1\n")
+    seq = t.nxt["s"]
+    t.at(200.0, "s", "PA", b"HB 2\n")
+    t.at(230.0, "s", "PA", b"HB 2\n", seq=seq)   # the retransmission: not a message
+    t.at(230.2, "c", "PA", b"HBACK 2\n")
+    t.at(300.0, "s", "PA", b"HB 3\n")
+    t.at(300.2, "c", "PA", b"HBACK 3\n")
+    t.at(400.0, "c", "FA")
+    t.send("s", "A")
+    t.send("s", "FA")
+    t.send("c", "A")
+    # HB 2 counts once, at its first copy (0.2 s); its reply 30.2 ms later.
+    heartbeats = {
+        "requester": "resp", "requests": 3, "replies": 3, "pairs": 3,
+        "events": [hb_event("1", 0.1, 0.1002), hb_event("2", 0.2, 0.2302),
+                   hb_event("3", 0.3, 0.3002)],
+        "events_truncated": False, "unanswered": 0, "max_consecutive_unanswered": 0,
+        "interval_ms": {"count": 2, "mean": 100.0, "min": 100.0, "max": 100.0,
+                        "stddev": 0.0},
+        "reply_delay_ms": {"count": 3, "mean": 10.2, "max": 30.2}}
+    expect = {"linktype": "EN10MB", "packets": 14, "warnings": [],
+              "tcp": [hb_expect(conn_state="SF",
+                                retransmissions={"orig": 0, "resp": 1},
+                                teardown={"kind": "four-way-fin", "first_closer": "orig",
+                                          "fin_packets": 2},
+                                heartbeats=heartbeats, messages={"orig": 3, "resp": 3})],
+              "udp": []}
+    return frames, {"pcapcheck": HB_OPTIONS}, expect, (
+        "heartbeats: HB 2 retransmitted, counted once", "SF", "four-way-fin")
+
+
 SCENARIOS = {
     "fin_four_way": fin_four_way,
     "fin_three_packet": fin_three_packet,
@@ -762,6 +916,9 @@ SCENARIOS = {
     "caplen_short": caplen_short,
     "udp_request_response": udp_request_response,
     "truncated": truncated,
+    "hb_clean": hb_clean,
+    "hb_client_stops": hb_client_stops,
+    "hb_retransmission": hb_retransmission,
 }
 
 LINKTYPES = {"EN10MB": LINKTYPE_ETHERNET, "LINUX_SLL": LINKTYPE_LINUX_SLL,
@@ -801,6 +958,10 @@ def main(argv=None):
         write(os.path.join(args.dir, f"{name}.pcap"), data)
         text = json.dumps(expect, indent=2, ensure_ascii=False) + "\n"
         write(os.path.join(args.dir, f"{name}.expected.json"), text.encode())
+        if options.get("pcapcheck"):
+            # The extra arguments of `pcapcheck analyze`, one per line, kept exactly.
+            lines = "".join(arg + "\n" for arg in options["pcapcheck"])
+            write(os.path.join(args.dir, f"{name}.options"), lines.encode())
     write(os.path.join(args.dir, "garbage.pcap"), garbage_bytes())
     return 0
 

@@ -4,7 +4,10 @@ Every pcaps/**/NAME.pcap that has a NAME.expected.json beside it is
 analysed and compared with it: exactly for the fields the expected file
 names (a nested object is compared as a subset, lists element by element
 and with the same length; numbers with a tolerance of 1e-9). Expected
-files leave out what may vary (file paths, times, ephemeral ports).
+files leave out what may vary (file paths, times, ephemeral ports). A
+capture with a NAME.options beside it is analysed with those extra
+arguments (one per line, kept exactly: "HB " keeps its space), e.g. the
+heartbeat matcher of its lab.
 
 Also here: the synthetic captures regenerate byte for byte; broken inputs
 get a clear message, never a crash; and, where tshark is installed, the
@@ -30,6 +33,31 @@ TSHARK = "/usr/bin/tshark"
 
 def golden_id(path):
     return os.path.relpath(path, PCAPS)
+
+
+def golden_options(pcap):
+    """The extra analyze arguments in NAME.options beside PCAP, one per line; [] if none."""
+    path = pcap[:-len(".pcap")] + ".options"
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [line[:-1] if line.endswith("\n") else line for line in f]
+
+
+def analyze_with(pcapcheck, pcap, options):
+    """pcapcheck analyze PCAP --json OPTIONS, which must succeed; the parsed verdict."""
+    done = run([pcapcheck, "analyze", pcap, "--json", *options])
+    assert done.returncode == 0, (f"pcapcheck analyze {pcap} {options} exited "
+                                  f"{done.returncode}: {done.stderr.decode(errors='replace')}")
+    return json.loads(done.stdout)
+
+
+def without_messages(verdict):
+    """VERDICT without the fields the heartbeat options add."""
+    for conn in verdict["tcp"]:
+        conn.pop("heartbeats", None)
+        conn.pop("messages", None)
+    return verdict
 
 
 def differences(expected, got, where="$"):
@@ -69,9 +97,33 @@ def test_there_are_golden_captures():
 def test_golden(pcapcheck, pcap):
     with open(pcap[:-len(".pcap")] + ".expected.json", encoding="utf-8") as f:
         expected = json.load(f)
-    verdict = analyze_json(pcapcheck, pcap)
+    verdict = analyze_with(pcapcheck, pcap, golden_options(pcap))
     found = differences(expected, verdict)
     assert not found, f"{golden_id(pcap)}:\n  " + "\n  ".join(found)
+
+
+HB_MATCHER = ["--hb-request", "HB ", "--hb-reply", "HBACK "]
+
+
+@pytest.mark.parametrize("pcap", GOLDEN, ids=golden_id)
+def test_heartbeat_options_change_nothing_else(pcapcheck, pcap):
+    """Without options a verdict has no heartbeat fields; with them (the capture's own,
+    else the heartbeat lab's), every other field is exactly as without."""
+    plain = analyze_json(pcapcheck, pcap)
+    assert not any("heartbeats" in c or "messages" in c for c in plain["tcp"])
+    with_hb = analyze_with(pcapcheck, pcap, golden_options(pcap) or HB_MATCHER)
+    assert all("heartbeats" in c and "messages" in c for c in with_hb["tcp"])
+    assert without_messages(with_hb) == plain
+
+
+def test_options_files_are_read(pcapcheck):
+    """The heartbeat goldens need their options: without them, their expectation fails."""
+    pcap = os.path.join(SYNTHETIC, "hb_clean.pcap")
+    assert golden_options(pcap) == ["--hb-request", "HB ", "--hb-reply", "HBACK ",
+                                    "--hb-delim", "\\n"]
+    with open(pcap[:-len(".pcap")] + ".expected.json", encoding="utf-8") as f:
+        expected = json.load(f)
+    assert differences(expected, analyze_json(pcapcheck, pcap))
 
 
 def test_differences_can_fail():
@@ -90,7 +142,8 @@ def test_synthetic_captures_regenerate_identically(tmp_path):
     done = run(["/usr/bin/python3", os.path.join(SYNTHETIC, "make_synthetic.py"), str(tmp_path)])
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     made = sorted(os.listdir(tmp_path))
-    committed = sorted(f for f in os.listdir(SYNTHETIC) if f.endswith((".pcap", ".json")))
+    committed = sorted(f for f in os.listdir(SYNTHETIC)
+                       if f.endswith((".pcap", ".json", ".options")))
     assert made == committed
     match, mismatch, errors = filecmp.cmpfiles(SYNTHETIC, tmp_path, made, shallow=False)
     assert mismatch == [] and errors == [], f"differ: {mismatch}, unreadable: {errors}"

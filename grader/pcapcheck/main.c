@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "heartbeat.h"
 #include "report.h"
+#include "report_html.h"
 
 #define PCAPCHECK_VERSION "1.0.0"
 
@@ -38,6 +39,7 @@ static const char main_help[] =
 	"COUNT]\n"
 	"    pcapcheck analyze FILE [--json] [HEARTBEAT OPTIONS]\n"
 	"    pcapcheck inspect FILE [HEARTBEAT OPTIONS]\n"
+	"    pcapcheck report FILE --html [-o OUT.html] [HEARTBEAT OPTIONS]\n"
 	"    pcapcheck COMMAND --help\n"
 	"    pcapcheck --help | --version\n"
 	"\n"
@@ -55,6 +57,9 @@ static const char main_help[] =
 	"capture\n"
 	"    inspect   list every segment of every connection, then its "
 	"verdict\n"
+	"    report    an HTML page for TAs: verdicts and a ladder diagram "
+	"per\n"
+	"              connection\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0  success, also for a capture file cut off in the middle of a\n"
@@ -509,11 +514,138 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 	return EXIT_SUCCESS;
 }
 
+static const char report_help[] =
+	"NAME\n"
+	"    pcapcheck report - an HTML page of a capture for TAs\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    pcapcheck report FILE --html [-o OUT.html]\n"
+	"                     [--hb-request PREFIX --hb-reply PREFIX] "
+	"[--hb-delim STR]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Writes one self-contained page (inline CSS and SVG, no "
+	"scripts):\n"
+	"    the capture's facts and warnings, a note on reading conn_state "
+	"and\n"
+	"    history, a table of every TCP connection and UDP flow with its\n"
+	"    verdict, and a ladder diagram per connection and flow: client "
+	"on\n"
+	"    the left, server on the right, one arrow per segment with its\n"
+	"    flags, relative Seq/Ack, Len and payload, its time on the left.\n"
+	"    Handshake, FINs, RSTs, retransmissions, keep-alives and "
+	"heartbeats\n"
+	"    have their own colours. A ladder stops after 2000 arrows and "
+	"says\n"
+	"    how many it left out. FILE is read as by `analyze`, and the\n"
+	"    heartbeat options are those of `analyze`.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --html        the format (the only one so far; required)\n"
+	"    -o OUT.html   write the page there, through a temporary file\n"
+	"                  renamed over it; default: standard output\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 written; 1 unreadable file, not a capture, unsupported link "
+	"type,\n"
+	"    OUT.html not writable; 2 bad usage.\n";
+
+/* The arguments of `report`, as given. */
+struct report_args {
+	const char *file, *output;
+	bool html;
+	struct hb_args hb;
+};
+
+/* parse_report - the arguments of `report`; 0, or the usage exit status. */
+static int parse_report(int argc, char **argv, struct report_args *r)
+{
+	for (int i = 1; i < argc; i++) {
+		int taken = hb_option(argc, argv, &i, &r->hb);
+		bool output = strcmp(argv[i], "-o") == 0;
+		if (taken == -1 || (output && i + 1 >= argc))
+			return usage_error("report",
+					   "option needs a value: ", argv[i]);
+		if (taken == 1)
+			continue;
+		if (output)
+			r->output = argv[++i];
+		else if (strcmp(argv[i], "--html") == 0)
+			r->html = true;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage_error("report",
+					   "unknown option: ", argv[i]);
+		else if (r->file != NULL)
+			return usage_error(
+				"report",
+				"only one capture file, got another: ",
+				argv[i]);
+		else
+			r->file = argv[i];
+	}
+	if (r->file == NULL)
+		return usage_error("report", "report needs a capture FILE",
+				   NULL);
+	if (!r->html)
+		return usage_error("report", "report needs a format: --html",
+				   NULL);
+	return 0;
+}
+
+/* write_report - the page to r->output or stdout; 0, or -1 with err set. */
+static int write_report(const struct analysis *a, const struct report_args *r,
+			char *err, size_t errlen)
+{
+	struct html_options html = {.max_arrows = HTML_DEFAULT_MAX_ARROWS};
+	if (r->output != NULL)
+		return report_html_file(a, &html, r->output, err, errlen);
+	if (report_html(a, &html, stdout) == -1) {
+		(void)snprintf(err, errlen, "write report: %s",
+			       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* cmd_report - `pcapcheck report FILE --html ...`; the exit status. */
+static int cmd_report(int argc, char **argv)
+{
+	struct report_args r = {0};
+	struct hb_matcher matcher;
+	const struct hb_matcher *hb_on;
+	int rc = parse_report(argc, argv, &r);
+	if (rc == 0)
+		rc = make_matcher("report", &r.hb, &matcher, &hb_on);
+	if (rc != 0)
+		return rc;
+	struct analysis_options opt = {
+		.stream_limit = STREAM_DEFAULT_LIMIT,
+		.stream_budget = TCP_DEFAULT_STREAM_BUDGET,
+		.keep_events = true, /* the ladders draw every segment */
+		.hb = hb_on,
+	};
+	struct analysis a;
+	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];
+	if (analysis_read_file(&a, r.file, &opt, err, sizeof err) == -1) {
+		fprintf(stderr, "pcapcheck: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	warn_truncated(&a);
+	rc = write_report(&a, &r, err, sizeof err);
+	analysis_free(&a);
+	if (rc == -1) {
+		fprintf(stderr, "pcapcheck: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage_error(
-			NULL, "missing command (capture, analyze or inspect)",
+			NULL,
+			"missing command (capture, analyze, inspect or report)",
 			NULL);
 	const char *command = argv[1];
 	if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0)
@@ -536,5 +668,9 @@ int main(int argc, char **argv)
 		return wants_help(argc - 1, argv + 1)
 			       ? show_help(inspect_help)
 			       : cmd_analyze(command, argc - 1, argv + 1, true);
+	if (strcmp(command, "report") == 0)
+		return wants_help(argc - 1, argv + 1)
+			       ? show_help(report_help)
+			       : cmd_report(argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command: ", command);
 }

@@ -36,7 +36,6 @@
 
 #include "hbwire.h"
 #include "sl_args.h"
-#include "sl_io.h"
 #include "sl_line.h"
 #include "sl_log.h"
 #include "sl_net.h"

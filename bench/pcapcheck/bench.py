@@ -8,6 +8,8 @@ it, in the same run and on the same file:
 
   bare loop   pcap_next_ex over every packet, nothing else (bareloop.c)
   pcapcheck   pcapcheck analyze FILE --json
+  + hb        the same with the heartbeat options (every "ping N" a request,
+              every "PING N" its reply: messages cut, paired, timed)
   tshark      tshark -q -z conv,tcp -r FILE (when /usr/bin/tshark exists)
 
 and prints each one's wall time and peak RSS (best of --runs) and their
@@ -122,7 +124,9 @@ def main(argv=None):
         size = os.path.getsize(pcap) / 1e6
         print(f"capture: {packets:,} packets, {size:.1f} MB, {args.connections} TCP connections")
         rows = [("bare pcap_next_ex loop", [BARELOOP, pcap]),
-                ("pcapcheck analyze --json", [PCAPCHECK, "analyze", pcap, "--json"])]
+                ("pcapcheck analyze --json", [PCAPCHECK, "analyze", pcap, "--json"]),
+                ("  + heartbeat options", [PCAPCHECK, "analyze", pcap, "--json",
+                                           "--hb-request", "ping ", "--hb-reply", "PING "])]
         if os.path.exists(TSHARK):
             rows.append(("tshark -q -z conv,tcp", [TSHARK, "-q", "-z", "conv,tcp", "-r", pcap]))
         results = {}

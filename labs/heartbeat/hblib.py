@@ -1,0 +1,141 @@
+"""What the heartbeat cases share: the wire format, a scripted client that
+answers heartbeats in the background, and the capture checks."""
+
+import re
+import threading
+import time
+
+INTERVAL_MS = 100       # the grader's -i: short, so that cases stay quick
+MISSES = 3              # the grader's -m
+QUIET_INTERVAL_MS = 5000  # for cases about messages, where heartbeats would only get in the way
+TOLERANCE = 0.20        # heartbeat intervals must be within 20% of the configured one
+
+HB_RE = re.compile(rb"^HB (\d+)\n$")
+HBACK_RE = re.compile(rb"^HBACK (\d+)\n$")
+
+
+def start_server(case, interval=INTERVAL_MS, misses=MISSES, stdin=None):
+    """Start hbserver on the case's port and wait until it listens."""
+    server = case.start("hbserver", "-i", interval, "-m", misses, case.port, stdin=stdin)
+    case.wait_bound(server, case.port, "tcp")
+    return server
+
+
+class Responder:
+    """A scripted client's reader in a thread: answers every HB at once (unless
+    silent) and keeps every other line it receives, with its time."""
+
+    def __init__(self, case, conn, silent=False):
+        self.case = case
+        self.conn = conn
+        self.silent = silent
+        self.heartbeats = []      # (seq, monotonic time)
+        self.lines = []           # other lines, in order
+        self.ended = None         # "eof", "reset" when the server closed
+        self.cond = threading.Condition()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"responder-{conn.label}")
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            got = self.conn.recv_until(b"\n", timeout=0.05, limit=4096, quiet=True)
+            with self.cond:
+                if got.how in ("eof", "reset"):
+                    self.ended = got.how
+                    self.cond.notify_all()
+                    return
+                if got.how != "delimiter":
+                    continue
+                m = HB_RE.match(got.data)
+                if m:
+                    self.heartbeats.append((int(m.group(1)), time.monotonic()))
+                else:
+                    self.lines.append(got.data)
+                self.cond.notify_all()
+            if m and not self.silent:
+                self.conn.send(b"HBACK " + m.group(1) + b"\n", note=f"'HBACK {int(m.group(1))}'")
+
+    def wait(self, predicate, timeout):
+        """Wait until predicate(self) holds (or the connection ended); return it."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.ended:
+                    return predicate(self)
+                self.cond.wait(left)
+            return True
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(2)
+        seqs = [s for s, _ in self.heartbeats]
+        self.case.step(f"{self.conn.label} received HB {_ranges(seqs)}"
+                       f"{' (never answered)' if self.silent else ', answering each at once'}"
+                       f"{'; then the server closed the connection' if self.ended else ''}")
+
+
+def _ranges(seqs):
+    if not seqs:
+        return "nothing"
+    if seqs == list(range(seqs[0], seqs[-1] + 1)):
+        return f"{seqs[0]}..{seqs[-1]} ({len(seqs)})"
+    return ", ".join(map(str, seqs))
+
+
+def expect_consecutive(case, seqs, who):
+    """Heartbeat numbers must run 1, 2, 3, ... on each connection."""
+    if seqs != list(range(1, len(seqs) + 1)):
+        case.fail(f"the heartbeats {who} received are not numbered 1, 2, 3, …",
+                  expected="HB 1, HB 2, HB 3, … one per interval", saw=", ".join(map(str, seqs[:12])),
+                  hint="number each connection's heartbeats from 1, one more each time")
+
+
+def connection_from(case, local):
+    """The captured connection whose originator is the scripted client at LOCAL (addr:port)."""
+    for c in case.tcp_connections():
+        if f"{c['orig']['addr']}:{c['orig']['port']}" == local:
+            return c
+    case.fail(f"the capture has no connection from {local}")
+
+
+def only_connection(case):
+    """The one captured connection to the case's port (a client case makes one)."""
+    conns = case.tcp_connections()
+    if len(conns) != 1:
+        case.fail("the capture does not show exactly one connection to the scripted server",
+                  expected="1 TCP connection", saw=f"{len(conns)} connections")
+    return conns[0]
+
+
+def expect_interval(case, conn_verdict, interval_ms=INTERVAL_MS):
+    """The capture's heartbeat intervals must match the configured one within 20%."""
+    hb = conn_verdict.get("heartbeats") or {}
+    iv = hb.get("interval_ms")
+    if not iv or iv["count"] < 3:
+        case.fail("the capture shows too few heartbeats to measure their interval",
+                  expected="at least 4 heartbeats", saw=f"{hb.get('requests', 0)} heartbeat(s)")
+    lo, hi = interval_ms * (1 - TOLERANCE), interval_ms * (1 + TOLERANCE)
+    if not lo <= iv["mean"] <= hi:
+        case.fail("the heartbeat interval in the capture is not the one asked for",
+                  expected=f"a mean interval of {interval_ms} ms ±20% (-i {interval_ms})",
+                  saw=f"mean {iv['mean']:.1f} ms (min {iv['min']:.1f}, max {iv['max']:.1f})",
+                  hint="time heartbeats with a monotonic clock and the -i option, not a fixed sleep "
+                       "after some other work")
+
+
+def expect_clean_close(case, c, first_closer, who):
+    """One connection of the capture: SF, four-way FIN, FIRST_CLOSER first, no RST."""
+    td = c["teardown"]
+    if td["kind"].startswith("reset"):
+        case.fail(f"{who} ended the connection with a reset (RST) instead of a FIN",
+                  expected=f"a four-way FIN teardown, {'client' if first_closer == 'orig' else 'server'} first",
+                  saw=f"conn_state {c['conn_state']}, history {c['history']}, teardown {td['kind']}",
+                  hint="an RST comes from SO_LINGER 0, or from closing with unread data")
+    if c["conn_state"] != "SF" or td["kind"] != "four-way-fin" or td["first_closer"] != first_closer:
+        case.fail(f"the connection did not end with a four-way FIN started by the "
+                  f"{'client' if first_closer == 'orig' else 'server'}",
+                  expected=f"conn_state SF, teardown four-way-fin, first closer {first_closer}",
+                  saw=f"conn_state {c['conn_state']}, history {c['history']}, teardown {td['kind']}, "
+                      f"first closer {td['first_closer']}")

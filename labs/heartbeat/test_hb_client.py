@@ -1,0 +1,109 @@
+"""hbclient against a scripted heartbeat server."""
+
+import time
+
+from hblib import INTERVAL_MS, expect_clean_close, expect_interval, only_connection
+
+HEARTBEATS = 6
+
+
+def _connect(case, stdin=None):
+    listener = case.tcp_listener()
+    client = case.start("hbclient", "127.0.0.1", case.port, stdin=stdin)
+    conn = listener.accept(timeout=5, while_true=client.running)
+    if conn is None:
+        case.fail("hbclient never connected to the scripted server",
+                  expected=f"a TCP connection to 127.0.0.1:{case.port}", saw=f"hbclient {client.status_text()}",
+                  hint="connect to the HOST and PORT given as arguments")
+    return client, conn
+
+
+def _heartbeats(case, conn, count, first=1):
+    """Send COUNT heartbeats at the lab's interval; each must be answered."""
+    for n in range(first, first + count):
+        sent = time.monotonic()
+        conn.send(f"HB {n}\n".encode())
+        got = conn.recv_until(b"\n", timeout=1.0, what=f"the reply to HB {n}")
+        if got.data != f"HBACK {n}\n".encode():
+            case.fail(f"hbclient did not answer heartbeat {n}",
+                      expected=f"'HBACK {n}\\n' at once", saw=f"{got.data!r}, then {got.how}",
+                      hint="answer heartbeats in a thread of their own: the main thread is blocked "
+                           "waiting for keyboard input")
+        pause = INTERVAL_MS / 1000 - (time.monotonic() - sent)
+        if pause > 0:
+            time.sleep(pause)   # the scripted server's pace: one heartbeat per interval
+
+
+def test_hb_client_answers_heartbeats(case):
+    # stdin stays open and silent: the client must answer while it waits for input.
+    client, conn = _connect(case)
+    _heartbeats(case, conn, HEARTBEATS)
+    client.feed(b"", close=True)
+    conn.recv_to_eof(timeout=3, what="hbclient's close")
+    conn.close()
+    case.wait_exit(client, timeout=3)
+    c = only_connection(case)
+    hb = c.get("heartbeats") or {}
+    if hb.get("pairs") != HEARTBEATS or hb.get("requester") != "resp":
+        case.fail("the capture does not show every heartbeat answered",
+                  expected=f"{HEARTBEATS} heartbeat/reply pairs, requests from the server",
+                  saw=f"{hb.get('pairs')} pairs, {hb.get('unanswered')} unanswered")
+    delay = hb["reply_delay_ms"]["max"]
+    if delay > INTERVAL_MS:
+        case.fail("hbclient answered heartbeats late",
+                  expected=f"each reply before the next heartbeat (< {INTERVAL_MS} ms)",
+                  saw=f"a reply delay of up to {delay:.0f} ms in the capture",
+                  hint="reply as soon as the heartbeat line is read; no sleep, no waiting for stdin")
+    expect_interval(case, c)
+
+
+def test_hb_client_sends_messages(case):
+    lines = [b"hello from the keyboard", "grüße, 你好".encode(), b"third line"]
+    client, conn = _connect(case, stdin=b"".join(l + b"\n" for l in lines))
+    for i, line in enumerate(lines, 1):
+        got = conn.recv_until(b"\n", timeout=3, what=f"message {i}")
+        case.expect_bytes(f"message {i} sent by hbclient", b"MSG " + line + b"\n", got.data,
+                          hint="send each typed line as 'MSG <line>\\n'")
+    conn.recv_to_eof(timeout=3, what="hbclient's close after its input ended")
+    conn.close()
+    case.wait_exit(client, timeout=3)
+
+
+def test_hb_client_prints_broadcasts(case):
+    client, conn = _connect(case)
+    # A broadcast split over two segments, then two coalesced with a heartbeat between them.
+    conn.send(b"BCAST first news\nBCAST sec")
+    time.sleep(0.05)   # the split: the rest of the line comes in a later segment
+    conn.send(b"ond news\nHB 1\nBCAST third news\n")
+    got = conn.recv_until(b"\n", timeout=2, what="the reply to HB 1")
+    if got.data != b"HBACK 1\n":
+        case.fail("hbclient did not answer a heartbeat that came between broadcasts",
+                  expected="'HBACK 1\\n'", saw=f"{got.data!r}, then {got.how}")
+    expected = b"first news\nsecond news\nthird news\n"
+    ok = client.wait_output(rb"first news\nsecond news\nthird news\n", timeout=3)
+    if not ok:
+        case.expect_bytes("hbclient's standard output", expected, client.stdout.bytes(),
+                          hint="print the text of each 'BCAST <text>' line, whole, once the line is complete")
+    client.feed(b"", close=True)
+    conn.recv_to_eof(timeout=3, what="hbclient's close")
+    conn.close()
+    case.wait_exit(client, timeout=3)
+
+
+def test_hb_client_fin_teardown(case):
+    client, conn = _connect(case)
+    _heartbeats(case, conn, 2)
+    client.feed(b"bye now\n:q\n")
+    got = conn.recv_until(b"\n", timeout=3, what="the message before :q")
+    case.expect_bytes("the message before :q", b"MSG bye now\n", got.data)
+    rest = conn.recv_to_eof(timeout=3, what="hbclient's close after :q")
+    if rest.how != "eof":
+        case.fail("hbclient did not close the connection after ':q'",
+                  expected="end of stream (the client's FIN)", saw=rest.how,
+                  hint="on ':q' or end of input: shutdown(fd, SHUT_WR), wait for the server's FIN, close()")
+    conn.close()
+    case.wait_exit(client, timeout=3, why="after ':q' and the server's FIN")
+    if client.returncode != 0:
+        case.fail("hbclient did not exit with status 0 after ':q'", saw=client.status_text())
+    c = only_connection(case)
+    expect_clean_close(case, c, "orig", "hbclient")

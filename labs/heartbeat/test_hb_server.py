@@ -1,0 +1,122 @@
+"""hbserver against scripted heartbeat clients."""
+
+import re
+
+from hblib import (INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
+                   expect_clean_close, expect_consecutive, expect_interval, start_server)
+
+
+def test_hb_server_sends_heartbeats(case):
+    start_server(case)
+    conn = case.tcp_connect(label="client")
+    r = Responder(case, conn)
+    enough = r.wait(lambda s: len(s.heartbeats) >= 6, timeout=3)
+    r.stop()
+    if not enough:
+        case.fail("hbserver did not send heartbeats at the interval asked for",
+                  expected=f"6 heartbeats within 3 s (-i {INTERVAL_MS})",
+                  saw=f"{len(r.heartbeats)} heartbeat(s)"
+                      f"{', then the server closed the connection' if r.ended else ''}",
+                  hint="every interval, send 'HB <n>\\n' to every client in the table")
+    expect_consecutive(case, [s for s, _ in r.heartbeats], "the client")
+    conn.close()
+    expect_interval(case, connection_from(case, conn.local))
+
+
+def test_hb_server_drops_silent_client(case):
+    start_server(case)
+    good = case.tcp_connect(label="client A (answers)")
+    r_good = Responder(case, good)
+    silent = case.tcp_connect(label="client B (silent)")
+    r_silent = Responder(case, silent, silent=True)
+    limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
+    dropped = r_silent.wait(lambda s: s.ended is not None, timeout=limit)
+    if not dropped:
+        case.fail(f"hbserver did not drop a client that never answered ({MISSES} misses allowed)",
+                  expected=f"the server closes client B's connection after {MISSES} unanswered heartbeats",
+                  saw=f"client B got {len(r_silent.heartbeats)} heartbeats and the connection stayed open "
+                      f"for {limit:.1f} s",
+                  hint="count unanswered heartbeats per client; at the limit, remove the client and close "
+                       "its socket (that sends the FIN)")
+    count = len(r_silent.heartbeats)
+    if count != MISSES:
+        case.fail("hbserver dropped the silent client after the wrong number of heartbeats",
+                  expected=f"exactly {MISSES} heartbeats, then the server's FIN (-m {MISSES})",
+                  saw=f"{count} heartbeats before the close")
+    before = len(r_good.heartbeats)
+    still = r_good.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=2)
+    r_good.stop()
+    r_silent.stop()
+    if not still:
+        case.fail("client A stopped getting heartbeats after client B was dropped",
+                  expected="heartbeats to client A go on", saw=f"{len(r_good.heartbeats) - before} more",
+                  hint="removing one client must leave the others in the table")
+    silent.close()
+    good.close()
+    expect_clean_close(case, connection_from(case, silent.local), "resp", "hbserver")
+
+
+def test_hb_server_prints_messages(case):
+    server = start_server(case, interval=QUIET_INTERVAL_MS)
+    conn = case.tcp_connect()
+    # One message whole, one split over two segments, two coalesced in one segment.
+    conn.send(b"MSG hello server\n")
+    conn.send(b"MSG split ", chunk=4, pace=0.01)
+    conn.send(b"in pieces\nMSG two in\nMSG one segment\n")
+    who = re.escape(conn.local.encode())
+    expected = [b"hello server", b"split in pieces", b"two in", b"one segment"]
+    pattern = b"".join(who + b": " + re.escape(m) + b"\n" for m in expected)
+    if not server.wait_output(pattern, timeout=3):
+        case.fail("hbserver's standard output does not show the client's messages",
+                  expected="\n".join(f"{conn.local}: {m.decode()}" for m in expected),
+                  saw=server.stdout.tail(8) or "nothing",
+                  hint="read whole lines (a message may come in pieces, or several in one recv) and "
+                       "print 'ADDR:PORT: text' for each 'MSG text'")
+    conn.close()
+
+
+def test_hb_server_broadcasts(case):
+    server = start_server(case, interval=QUIET_INTERVAL_MS)
+    clients = []
+    for name in "ABC":
+        conn = case.tcp_connect(label=f"client {name}")
+        conn.send(f"MSG {name} is here\n".encode())
+        clients.append(conn)
+    # Each client is in the server's table once its first message was printed.
+    for conn in clients:
+        mark = re.escape(f"{conn.local}: ".encode())
+        if not server.wait_output(mark, timeout=3):
+            case.fail(f"hbserver never printed the first message of {conn.label}",
+                      saw=server.stdout.tail(8) or "nothing")
+    server.feed(b"hello everyone\n")
+    for conn in clients:
+        got = conn.recv_until(b"\n", timeout=3, what="the broadcast")
+        if got.data != b"BCAST hello everyone\n":
+            case.fail(f"{conn.label} did not get the broadcast",
+                      expected="'BCAST hello everyone\\n' to every connected client",
+                      saw=f"{got.data!r}, then {got.how}",
+                      hint="send each line of the server's stdin to every client in the table, "
+                           "under the table's lock")
+    for conn in clients:
+        conn.close()
+
+
+def test_hb_server_survives_reset_client(case):
+    server = start_server(case)
+    steady = case.tcp_connect(label="steady client")
+    r = Responder(case, steady)
+    rude = case.tcp_connect(label="client killed mid-line")
+    rude.send(b"MSG half a mess")
+    rude.reset()
+    before = len(r.heartbeats)
+    going = r.wait(lambda s: len(s.heartbeats) >= before + 4, timeout=3)
+    r.stop()
+    if not server.running():
+        case.fail("hbserver ended when a client vanished with a reset",
+                  saw=server.status_text(),
+                  hint="ignore SIGPIPE (or send with MSG_NOSIGNAL) and treat ECONNRESET as "
+                       "'this client left'")
+    if not going:
+        case.fail("the steady client stopped getting heartbeats after another client reset",
+                  expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
+    steady.close()

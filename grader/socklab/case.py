@@ -122,6 +122,17 @@ class Case:
                           saw=saw, hint=hint)
             time.sleep(0.01)  # polling /proc for the condition, with a deadline
 
+    def accept_client(self, listener, prog, timeout=5.0):
+        """Accept the connection of the student's client PROG, or fail saying it never came."""
+        conn = listener.accept(timeout=timeout, while_true=prog.running)
+        if conn is None:
+            self.fail(f"{prog.name} never connected to the scripted {listener.label}",
+                      expected=f"a TCP connection to 127.0.0.1:{listener.port} "
+                               f"(HOST and PORT from the command line)",
+                      saw=f"no connection; {prog.name} {prog.status_text()}",
+                      hint="connect to the HOST and PORT given as arguments, before reading stdin")
+        return conn
+
     def wait_exit(self, prog, timeout=5.0, why="after its input ended"):
         """Wait for PROG to end; fail if it does not within TIMEOUT s."""
         rc = prog.wait_exit(timeout)
@@ -160,6 +171,23 @@ class Case:
         """Captured TCP connections to PORT (the responder's port)."""
         port = self.port if port is None else port
         return [c for c in self.verdict()["tcp"] if c["resp"]["port"] == port]
+
+    def expect_fin_teardown(self, c, first_closer, who):
+        """Captured connection C must end SF with a four-way FIN that FIRST_CLOSER
+        ("orig" or "resp") started, and no RST."""
+        td = c["teardown"]
+        starter = "client" if first_closer == "orig" else "server"
+        if td["kind"].startswith("reset"):
+            self.fail(f"{who} ended the connection with a reset (RST) instead of a FIN",
+                      expected=f"conn_state SF with a four-way FIN teardown started by the {starter}",
+                      saw=f"conn_state {c['conn_state']}, history {c['history']}, teardown {td['kind']}",
+                      hint="an RST is sent when a socket is closed with SO_LINGER set to 0 or with "
+                           "unread data: drop the SO_LINGER option and read everything before close()")
+        if c["conn_state"] != "SF" or td["kind"] != "four-way-fin" or td["first_closer"] != first_closer:
+            self.fail(f"the connection did not end with a four-way FIN teardown started by the {starter}",
+                      expected=f"conn_state SF, teardown four-way-fin, first closer {first_closer}",
+                      saw=f"conn_state {c['conn_state']}, history {c['history']}, teardown {td['kind']}, "
+                          f"first closer {td['first_closer']}")
 
     # --- the end of the case -----------------------------------------------
     def finish(self):

@@ -15,17 +15,6 @@ def upper(data):
     return data.translate(_TABLE)
 
 
-def accept_client(case, listener, client):
-    """Accept the student's client or fail saying it never connected."""
-    conn = listener.accept(timeout=5, while_true=client.running)
-    if conn is None:
-        case.fail("tcpclient never connected to the scripted server",
-                  expected=f"a TCP connection to 127.0.0.1:{case.port} (HOST and PORT from the command line)",
-                  saw=f"no connection; tcpclient {client.status_text()}",
-                  hint="connect to the HOST and PORT given as arguments, before reading stdin")
-    return conn
-
-
 def answer_lines(case, conn, lines, chunk=None, pace=0.0):
     """Play the server: receive each request line, send its uppercased reply."""
     for i, line in enumerate(lines, 1):
@@ -53,7 +42,7 @@ def client_session(case, lines, chunk=None, pace=0.0):
     """Run tcpclient over LINES against a scripted server; return the client."""
     listener = case.tcp_listener()
     client = case.start("tcpclient", "127.0.0.1", case.port, stdin=b"".join(l + b"\n" for l in lines))
-    conn = accept_client(case, listener, client)
+    conn = case.accept_client(listener, client)
     answer_lines(case, conn, lines, chunk, pace)
     expect_client_fin(case, conn)
     case.wait_exit(client)

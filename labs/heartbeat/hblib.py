@@ -123,19 +123,3 @@ def expect_interval(case, conn_verdict, interval_ms=INTERVAL_MS):
                   saw=f"mean {iv['mean']:.1f} ms (min {iv['min']:.1f}, max {iv['max']:.1f})",
                   hint="time heartbeats with a monotonic clock and the -i option, not a fixed sleep "
                        "after some other work")
-
-
-def expect_clean_close(case, c, first_closer, who):
-    """One connection of the capture: SF, four-way FIN, FIRST_CLOSER first, no RST."""
-    td = c["teardown"]
-    if td["kind"].startswith("reset"):
-        case.fail(f"{who} ended the connection with a reset (RST) instead of a FIN",
-                  expected=f"a four-way FIN teardown, {'client' if first_closer == 'orig' else 'server'} first",
-                  saw=f"conn_state {c['conn_state']}, history {c['history']}, teardown {td['kind']}",
-                  hint="an RST comes from SO_LINGER 0, or from closing with unread data")
-    if c["conn_state"] != "SF" or td["kind"] != "four-way-fin" or td["first_closer"] != first_closer:
-        case.fail(f"the connection did not end with a four-way FIN started by the "
-                  f"{'client' if first_closer == 'orig' else 'server'}",
-                  expected=f"conn_state SF, teardown four-way-fin, first closer {first_closer}",
-                  saw=f"conn_state {c['conn_state']}, history {c['history']}, teardown {td['kind']}, "
-                      f"first closer {td['first_closer']}")

@@ -2,7 +2,7 @@
 
 import time
 
-from hblib import INTERVAL_MS, expect_clean_close, expect_interval, only_connection
+from hblib import INTERVAL_MS, expect_interval, only_connection
 
 HEARTBEATS = 6
 
@@ -10,12 +10,7 @@ HEARTBEATS = 6
 def _connect(case, stdin=None):
     listener = case.tcp_listener()
     client = case.start("hbclient", "127.0.0.1", case.port, stdin=stdin)
-    conn = listener.accept(timeout=5, while_true=client.running)
-    if conn is None:
-        case.fail("hbclient never connected to the scripted server",
-                  expected=f"a TCP connection to 127.0.0.1:{case.port}", saw=f"hbclient {client.status_text()}",
-                  hint="connect to the HOST and PORT given as arguments")
-    return client, conn
+    return client, case.accept_client(listener, client)
 
 
 def _heartbeats(case, conn, count, first=1):
@@ -106,4 +101,4 @@ def test_hb_client_fin_teardown(case):
     if client.returncode != 0:
         case.fail("hbclient did not exit with status 0 after ':q'", saw=client.status_text())
     c = only_connection(case)
-    expect_clean_close(case, c, "orig", "hbclient")
+    case.expect_fin_teardown(c, "orig", "hbclient")

@@ -4,9 +4,7 @@
 def test_hb_client_exits_when_server_closes(case):
     listener = case.tcp_listener()
     client = case.start("hbclient", "127.0.0.1", case.port)
-    conn = listener.accept(timeout=5, while_true=client.running)
-    if conn is None:
-        case.fail("hbclient never connected to the scripted server", saw=client.status_text())
+    conn = case.accept_client(listener, client)
     conn.send(b"HB 1\n")
     conn.recv_until(b"\n", timeout=2, what="the reply to HB 1")
     conn.close()

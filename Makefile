@@ -7,7 +7,7 @@ PYTHON := /usr/bin/python3
 JOBS ?= 2
 LABS := $(sort $(notdir $(patsubst %/lab.toml,%,$(wildcard labs/*/lab.toml))))
 
-.PHONY: all deps tools grade test test-c test-py skeletons check-skeletons clean help
+.PHONY: all deps tools grade test test-c test-py skeletons check-skeletons bench clean help
 
 all: tools
 
@@ -15,6 +15,7 @@ help:
 	@echo "make grade       grade the reference solutions of: $(LABS)"
 	@echo "make test        run all of the kit's tests"
 	@echo "make skeletons   regenerate skeletons/ from solutions/"
+	@echo "make bench       run every benchmark in bench/ (installs nginx and wrk)"
 	@echo "make deps        install missing Debian packages (root)"
 	@echo "make clean       remove build products and results"
 
@@ -31,10 +32,20 @@ grade: tools
 	done; \
 	$(PYTHON) tools/scoretable.py $(addprefix results/,$(LABS)); exit $$status
 
+# Each bench/<name>/bench.py prints its ratios against a named peer.
+bench: tools
+	@tools/deps.sh bench
+	@for b in bench/*/bench.py; do echo "== $$b"; $(PYTHON) $$b || exit 1; done
+
 skeletons:
 	@$(PYTHON) tools/mkskeleton.py
 
-check-skeletons:
+check-# Each bench/<name>/bench.py prints its ratios against a named peer.
+bench: tools
+	@tools/deps.sh bench
+	@for b in bench/*/bench.py; do echo "== $$b"; $(PYTHON) $$b || exit 1; done
+
+skeletons:
 	@$(PYTHON) tools/mkskeleton.py --check
 
 test-c: tools

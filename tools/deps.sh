@@ -1,11 +1,21 @@
 #!/bin/sh
 # deps.sh - install the Debian packages socklab needs, when some are missing.
 # Quick when everything is present (one dpkg-query); needs root to install.
+#   tools/deps.sh         what grading and the kit's tests need
+#   tools/deps.sh bench   that, plus the named peers the benchmarks measure against
 set -eu
 
 PACKAGES="gcc make libc6-dev libcunit1-dev libssl-dev libpcap-dev
 python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
-iproute2 util-linux tshark chromium"
+iproute2 util-linux tshark chromium curl"
+# nginx is the web server the webserver lab is measured against; wrk puts the load.
+BENCH_PACKAGES="nginx wrk"
+
+case "${1:-}" in
+"") ;;
+bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+*) echo "usage: tools/deps.sh [bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

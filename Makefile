@@ -40,12 +40,7 @@ bench: tools
 skeletons:
 	@$(PYTHON) tools/mkskeleton.py
 
-check-# Each bench/<name>/bench.py prints its ratios against a named peer.
-bench: tools
-	@tools/deps.sh bench
-	@for b in bench/*/bench.py; do echo "== $$b"; $(PYTHON) $$b || exit 1; done
-
-skeletons:
+check-skeletons:
 	@$(PYTHON) tools/mkskeleton.py --check
 
 test-c: tools

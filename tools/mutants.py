@@ -62,9 +62,14 @@ def grade(lab, submission, results, jobs=2):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("lab")
+    p.add_argument("names", nargs="*", metavar="MUTANT", help="only these mutants (default: all)")
     args = p.parse_args(argv)
+    mutants = [m for m in load(args.lab) if not args.names or m["name"] in args.names]
+    unknown = set(args.names) - {m["name"] for m in mutants}
+    if unknown:
+        p.error(f"no such mutant in tests/mutants/{args.lab}.toml: {', '.join(sorted(unknown))}")
     print(f"{'mutant':32} {'score':>5}  named case caught it?  cases that failed")
-    for m in load(args.lab):
+    for m in mutants:
         with tempfile.TemporaryDirectory() as tmp:
             sub = make_copy(args.lab, m, tmp)
             _, data = grade(args.lab, sub, os.path.join(tmp, "r"))

@@ -13,6 +13,8 @@ import time
 from .proc import Limits, chown_tree, describe_status
 
 SANITIZE_CC = "gcc -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g"
+# The compilers of the build variants a case may ask for (labspec.BUILD_VARIANTS).
+VARIANT_CC = {"thread": "gcc -fsanitize=thread -fno-omit-frame-pointer -g -O1"}
 MAX_SUBMISSION_BYTES = 50 << 20
 LOG_CAP = 256 << 10
 IGNORED = shutil.ignore_patterns(".git", "*.o", "*.pcap", "__pycache__")
@@ -55,13 +57,30 @@ def build(lab, src, dest, limits, sanitize=False):
         return BuildResult(False, b"", 0.0, f"cannot copy the submission: {e}")
     if not os.path.isfile(os.path.join(dest, "Makefile")):
         return BuildResult(False, b"", 0.0, "the submission has no Makefile (it must build with plain 'make')")
+    return _make(lab, dest, limits, SANITIZE_CC if sanitize else None, t0)
+
+
+def build_variant(lab, built, dest, limits, variant):
+    """Build the submission already copied to BUILT again in DEST, as VARIANT
+    (a key of VARIANT_CC); return a BuildResult."""
+    t0 = time.monotonic()
+    leftovers = shutil.ignore_patterns(".git", "*.o", "*.pcap", "__pycache__", *lab.binaries)
+    try:
+        shutil.copytree(built, dest, ignore=leftovers, symlinks=False)
+    except OSError as e:
+        return BuildResult(False, b"", 0.0, f"cannot copy the submission: {e}")
+    return _make(lab, dest, limits, VARIANT_CC[variant], t0)
+
+
+def _make(lab, dest, limits, cc, t0):
+    """Run make in DEST (CC=cc when given) in the sandbox; return a BuildResult."""
     if limits.uid is not None:
         chown_tree(dest, limits.uid)
     build_limits = Limits(uid=limits.uid, pidns=limits.pidns, sanitize=True,
                           cpu=int(lab.build_timeout), nproc=128, fsize="256M", nofile=512)
     cmd = build_limits.slrun_args(dest, wall=lab.build_timeout) + ["--env-clear", "--", "/usr/bin/make"]
-    if sanitize:
-        cmd.append(f"CC={SANITIZE_CC}")
+    if cc:
+        cmd.append(f"CC={cc}")
     try:
         out = subprocess.run(cmd, cwd=dest, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, timeout=lab.build_timeout + 10,
@@ -72,14 +91,14 @@ def build(lab, src, dest, limits, sanitize=False):
                            f"make did not finish within {lab.build_timeout:.0f} s")
     seconds = time.monotonic() - t0
     warnings = len(re.findall(rb"warning:", log))
+    how = f"make CC='{cc}'" if cc else "make"
     if rc != 0:
-        return BuildResult(False, log, seconds, f"make failed ({describe_status(rc)}): the submission does not compile",
-                           warnings)
+        return BuildResult(False, log, seconds,
+                           f"{how} failed ({describe_status(rc)}): the submission does not compile", warnings)
     missing = [b for b in lab.binaries if not os.access(os.path.join(dest, b), os.X_OK)]
     if missing:
         return BuildResult(False, log, seconds,
-                           f"make succeeded but did not produce: {', '.join(missing)} "
+                           f"{how} succeeded but did not produce: {', '.join(missing)} "
                            f"(the lab needs {', '.join(lab.binaries)} in the submission's top folder)",
                            warnings)
     return BuildResult(True, log, seconds, None, warnings)
-

@@ -14,6 +14,7 @@ import time
 from . import capture as capmod
 from . import isolation, peers
 from .feedback import CaseFailure, NotChecked, Trace, first_difference, indent, show_bytes
+from .labspec import BUILD_VARIANTS
 from .proc import Program, chown_tree, sanitizer_report
 
 
@@ -25,8 +26,9 @@ def unrun_record(name, title, visibility, max_points, status, summary, feedback)
 
 
 class Case:
-    def __init__(self, spec, lab, build_dir, iso, results_dir, limits):
+    def __init__(self, spec, lab, build_dir, iso, results_dir, limits, build_problem=None):
         self.spec = spec
+        self.build_problem = build_problem   # the case's build variant failed: why
         self.lab = lab
         self.iso = iso
         self.limits = limits
@@ -60,6 +62,11 @@ class Case:
     # --- programs and peers --------------------------------------------
     def start(self, binary, *args, stdin=None, wall=None):
         """Start the student's BINARY with ARGS (strings) in the case's sandbox."""
+        if self.build_problem:
+            self.fail(f"this case runs the programs built for {BUILD_VARIANTS[self.spec.build]}, "
+                      "and that build failed",
+                      saw=self.build_problem,
+                      hint="the Makefile must take the compiler from CC (make CC=...)")
         prog = Program(self.trace, binary, [binary, *map(str, args)], self.workdir, self.limits,
                        stdin=stdin, wall=wall or self.lab.case_timeout)
         self.programs.append(prog)
@@ -198,6 +205,12 @@ class Case:
             self.step(f"capture problem: {e}")
         for prog in self.programs:
             report = sanitizer_report(prog.stderr.bytes())
+            if report and "ThreadSanitizer" in report:
+                return CaseFailure(f"{prog.name}: ThreadSanitizer found a data race (two threads used the "
+                                   "same memory, at least one writing, with no lock between them)",
+                                   saw=report.splitlines()[0],
+                                   hint="read the report below: it names both accesses and the locks each "
+                                        "thread held; guard the shared data with one mutex everywhere")
             if report:
                 return CaseFailure(f"{prog.name}: the sanitizer found a memory or undefined-behaviour error",
                                    saw=report.splitlines()[0],

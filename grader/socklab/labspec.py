@@ -13,6 +13,8 @@ import tomllib
 from .paths import LABS
 
 VISIBILITIES = ("visible", "hidden", "after_due_date")
+# Build variants a case may ask for with `build = "..."`, and what they are for.
+BUILD_VARIANTS = {"thread": "ThreadSanitizer: reports data races, such as a shared table used without its lock"}
 
 
 class SpecError(Exception):
@@ -31,6 +33,11 @@ class CaseSpec:
         if self.visibility not in VISIBILITIES:
             raise SpecError(f"{source}: case {name}: visibility must be one of {VISIBILITIES}")
         self.bugs = list(table.get("bugs", []))   # typical student bugs this case catches
+        # A case may run the programs built another way (say with ThreadSanitizer,
+        # to see a missing lock every time rather than when the timing is unlucky).
+        self.build = table.get("build")
+        if self.build is not None and self.build not in BUILD_VARIANTS:
+            raise SpecError(f"{source}: case {name}: build must be one of {sorted(BUILD_VARIANTS)}")
 
 
 class Lab:

@@ -92,6 +92,22 @@ class _Env:
             self.builds[lab.name] = dest
         return self.builds[lab.name]
 
+    def variant_build(self, lab, variant):
+        """The submission built as VARIANT (say "thread"), built on first use by
+        this worker: (folder, None), or (None, the build's feedback) when it failed."""
+        key = (lab.name, variant)
+        if key not in self.builds:
+            dest = os.path.join(self.tmp, f"build-{lab.name}-{variant}")
+            result = buildmod.build_variant(lab, self.build_dir(lab), dest, self.limits, variant)
+            self.builds[key] = (dest, None) if result.ok else (None, result.feedback())
+        return self.builds[key]
+
+    def limits_for(self, variant):
+        """Limits for programs of a build VARIANT: sanitizers need no address-space cap."""
+        if variant is None:
+            return self.limits
+        return Limits(uid=self.limits.uid, pidns=self.limits.pidns, sanitize=True)
+
 
 @pytest.fixture(scope="session")
 def socklab_env(request):
@@ -106,8 +122,12 @@ def case(request, socklab_env):
     item = request.node
     env = socklab_env
     env.iso.enter_case()
-    c = Case(item.socklab_spec, item.socklab_lab, env.build_dir(item.socklab_lab), env.iso,
-             env.results, env.limits)
+    spec, lab = item.socklab_spec, item.socklab_lab
+    build_dir, build_problem = env.build_dir(lab), None
+    if spec.build is not None:
+        build_dir, build_problem = env.variant_build(lab, spec.build)
+    c = Case(spec, lab, build_dir or env.build_dir(lab), env.iso, env.results, env.limits_for(spec.build),
+             build_problem=build_problem)
     item.socklab_case = c
     yield c
     late = c.finish()

@@ -171,14 +171,16 @@ class Program:
     def pid(self):
         return self.proc.pid
 
-    def feed(self, data, close=False):
-        """Write DATA to the program's stdin (and close it when asked)."""
+    def feed(self, data, close=False, quiet=False):
+        """Write DATA to the program's stdin (and close it when asked); QUIET
+        leaves it out of the trace (the case says what it typed in bulk)."""
         try:
             if data:
                 self.proc.stdin.write(data)
                 self.proc.stdin.flush()
-                self.trace.step(f"{self.name}: typed on stdin {len(data)} bytes: "
-                                f"{repr(data[:60])[1:]}{' …' if len(data) > 60 else ''}")
+                if not quiet:
+                    self.trace.step(f"{self.name}: typed on stdin {len(data)} bytes: "
+                                    f"{repr(data[:60])[1:]}{' …' if len(data) > 60 else ''}")
             if close:
                 self.proc.stdin.close()
                 self.trace.step(f"{self.name}: stdin closed (end of input)")
@@ -261,7 +263,12 @@ def _shell_word(arg):
     return arg if re.fullmatch(r"[\w./:@=+-]+", arg) else repr(arg)
 
 
-SANITIZER_RE = re.compile(rb"(ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:)")
+SANITIZER_RE = re.compile(rb"((ERROR|WARNING): (Address|Leak|Memory|Thread)Sanitizer|runtime error:)")
+
+
+# Where the grader built the submission: the frames of a report are clearer
+# as "hbserver.c:209" than with the build folder in front.
+BUILD_PREFIX_RE = re.compile(r"/\S*?/socklab-[^/\s]+/(?:build-[^/\s]+|src)/")
 
 
 def sanitizer_report(stderr_bytes, lines=25):
@@ -271,4 +278,4 @@ def sanitizer_report(stderr_bytes, lines=25):
         return None
     start = stderr_bytes.rfind(b"\n", 0, m.start()) + 1
     text = stderr_bytes[start:].decode("utf-8", "replace").splitlines()
-    return "\n".join(text[:lines])
+    return "\n".join(BUILD_PREFIX_RE.sub("", line) for line in text[:lines])

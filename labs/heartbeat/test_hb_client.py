@@ -92,6 +92,12 @@ def test_hb_client_fin_teardown(case):
     got = conn.recv_until(b"\n", timeout=3, what="the message before :q")
     case.expect_bytes("the message before :q", b"MSG bye now\n", got.data)
     rest = conn.recv_to_eof(timeout=3, what="hbclient's close after :q")
+    if rest.how == "reset":
+        case.fail("hbclient ended the connection with a reset (RST) instead of a FIN",
+                  expected="the client's FIN, then the server's FIN (a four-way teardown)",
+                  saw="a reset: the server's next read failed with 'connection reset by peer'",
+                  hint="close() sends RST when SO_LINGER is 0 or unread data is left; send the FIN "
+                       "with shutdown(fd, SHUT_WR) and close() only after the server's FIN")
     if rest.how != "eof":
         case.fail("hbclient did not close the connection after ':q'",
                   expected="end of stream (the client's FIN)", saw=rest.how,

@@ -1,6 +1,8 @@
 """hbserver against scripted heartbeat clients."""
 
 import re
+import socket
+import struct
 
 from hblib import (INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
                    expect_consecutive, expect_interval, start_server)
@@ -120,3 +122,60 @@ def test_hb_server_survives_reset_client(case):
         case.fail("the steady client stopped getting heartbeats after another client reset",
                   expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
     steady.close()
+
+
+CHURN = 30              # clients that come and go in the lock case
+FAST_INTERVAL_MS = 20   # heartbeats walk the table often while they do
+
+
+def _come_and_go(case, k):
+    """One short-lived client: connect, then leave with a FIN (even k) or a reset (odd k)."""
+    try:
+        s = socket.create_connection(("127.0.0.1", case.port), timeout=3)
+    except OSError as e:
+        case.fail(f"client {k} of {CHURN} could not connect while clients came and went",
+                  saw=f"connect failed: {e}", hint="the server must keep accepting while others leave")
+    if k % 2:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def test_hb_server_table_is_locked(case):
+    # lab.toml builds this case's programs with ThreadSanitizer: a table used
+    # without its lock is then reported every time, not only when unlucky.
+    server = start_server(case, interval=FAST_INTERVAL_MS)
+    steady = case.tcp_connect(label="steady client")
+    r = Responder(case, steady)
+    if not r.wait(lambda s: s.heartbeats, timeout=3):
+        case.fail("the steady client got no heartbeat", expected=f"HB 1 within 3 s (-i {FAST_INTERVAL_MS})")
+    case.step(f"{CHURN} clients connect and leave (FIN and reset in turn), "
+              "a line typed on the server's stdin with each")
+    for k in range(CHURN):
+        _come_and_go(case, k)
+        server.feed(b"round %d\n" % k, quiet=True)
+    expected = [b"BCAST round %d\n" % k for k in range(CHURN)]
+    r.wait(lambda s: len(s.lines) >= CHURN, timeout=5)
+    before = len(r.heartbeats)
+    going = r.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=3)
+    r.stop()
+    if not server.running():
+        case.fail("hbserver ended while clients came and went during broadcasts",
+                  saw=server.status_text(),
+                  hint="every thread that reads or changes the client table must hold its lock")
+    if r.lines != expected:
+        case.fail("the steady client did not get every broadcast, whole and in order",
+                  expected=f"BCAST round 0 … BCAST round {CHURN - 1}, one line each",
+                  saw=f"{len(r.lines)} line(s); first difference: " + _first_wrong(r.lines, expected),
+                  hint="walk the table under its lock; a client added or removed meanwhile must not "
+                       "cut the walk short")
+    if not going:
+        case.fail("the steady client stopped getting heartbeats while clients came and went",
+                  expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
+    steady.close()
+
+
+def _first_wrong(lines, expected):
+    for i, (got, want) in enumerate(zip(lines, expected)):
+        if got != want:
+            return f"line {i + 1} is {got!r}, not {want!r}"
+    return "lines missing at the end" if len(lines) < len(expected) else f"extra line {lines[len(expected)]!r}"

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from socklab.labspec import Lab
+from socklab.labspec import Lab, SpecError
 from socklab.paths import LABS
 
 LAB_NAMES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(LABS, "*", "lab.toml")))
@@ -45,3 +45,14 @@ def test_hidden_cases_live_only_in_hidden(name):
     with open(os.path.join(lab.dir, "lab.toml")) as f:
         toml_text = f.read()
     assert not any(h in toml_text for h in hidden), "lab.toml must not name hidden cases"
+
+
+def test_a_case_may_ask_for_a_known_build_variant_only(tmp_path):
+    lab_dir = tmp_path / "toy"
+    lab_dir.mkdir()
+    toml = 'binaries = ["toy"]\n[cases.races]\npoints = 100\ntitle = "t"\nbuild = "{}"\n'
+    (lab_dir / "lab.toml").write_text(toml.format("thread"))
+    assert Lab("toy", root=str(tmp_path)).cases["races"].build == "thread"
+    (lab_dir / "lab.toml").write_text(toml.format("threads"))
+    with pytest.raises(SpecError, match="case races: build must be one of"):
+        Lab("toy", root=str(tmp_path))

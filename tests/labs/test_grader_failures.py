@@ -3,6 +3,7 @@ itself fails: a failing case with the sanitizer's report, and a results file
 that blames the grader, never the student."""
 import json
 import os
+import shutil
 import subprocess
 
 import mutants as mutmod
@@ -73,3 +74,24 @@ def test_student_copy_without_hidden_cases_says_what_it_did_not_run(tmp_path):
                "hidden": {"count": lab.hidden_count, "points": lab.hidden_points, "present": False}}
     line = report.headline(results)
     assert f"{lab.hidden_count} hidden case(s) worth {lab.hidden_points} points were not run" in line
+
+
+def test_a_failed_thread_sanitizer_build_fails_its_case_and_says_why(tmp_path):
+    # A Makefile that breaks when CC is not plain gcc: the normal build works,
+    # the ThreadSanitizer build of hb_server_table_is_locked does not.
+    sub = tmp_path / "heartbeat"
+    shutil.copytree(os.path.join(ROOT, "solutions", "heartbeat"), sub)
+    shutil.copytree(os.path.join(ROOT, "solutions", "common"), tmp_path / "common")
+    makefile = sub / "Makefile"
+    makefile.write_text(makefile.read_text().replace(
+        "CFLAGS ?= -O2 -g\n", "CFLAGS ?= -O2 -g\nifneq ($(CC),gcc)\n$(error only gcc, please)\nendif\n", 1))
+    out = subprocess.run([GRADE, "heartbeat", "--submission", str(sub), "--results", str(tmp_path / "r"),
+                          "-q", "-k", "hb_server_table_is_locked", "-k", "hb_server_prints_messages"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    cases = {c["name"]: c for c in data["cases"]}
+    assert cases["hb_server_prints_messages"]["status"] == "passed", out.stdout
+    locked = cases["hb_server_table_is_locked"]
+    assert locked["status"] == "failed", locked
+    assert "ThreadSanitizer" in locked["summary"] and "build failed" in locked["summary"], locked["summary"]
+    assert "only gcc, please" in locked["feedback"], locked["feedback"]

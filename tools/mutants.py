@@ -6,15 +6,15 @@ A mutant is the reference solution with one typical student bug
 """
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "grader"))
+from socklab import gradecmd  # noqa: E402
 MUTANTS_DIR = os.path.join(ROOT, "tests", "mutants")
 BUILD_PRODUCTS = ("*.o", "*.d")
 
@@ -50,15 +50,6 @@ def make_copy(lab, mutant, dest, binaries=()):
     return sub
 
 
-def grade(lab, submission, results, jobs=2):
-    """Run grader/grade; return (CompletedProcess, results dict)."""
-    out = subprocess.run([os.path.join(ROOT, "grader", "grade"), lab, "--submission", submission,
-                          "--results", results, "-q", "-j", str(jobs)],
-                         capture_output=True, text=True, timeout=900, cwd=ROOT)
-    with open(os.path.join(results, "results.json")) as f:
-        return out, json.load(f)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("lab")
@@ -72,7 +63,7 @@ def main(argv=None):
     for m in mutants:
         with tempfile.TemporaryDirectory() as tmp:
             sub = make_copy(args.lab, m, tmp)
-            _, data = grade(args.lab, sub, os.path.join(tmp, "r"))
+            _, data = gradecmd.run(args.lab, sub, os.path.join(tmp, "r"), "-j", "2")
         failed = [c["name"] for c in data["cases"] if c["status"] != "passed"]
         caught = "yes" if m["caught_by"] in failed else "NO"
         print(f"{m['name']:32} {data['score']:>5}  {caught:21}  {', '.join(failed)}")

@@ -13,14 +13,15 @@ compares exactly these fields).  A lab's pcapcheck options (lab.toml
 import argparse
 import json
 import os
+import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "grader"))
 import mutants  # noqa: E402
+from socklab import gradecmd  # noqa: E402
 from socklab.capture import analyze  # noqa: E402
 from socklab.labspec import Lab  # noqa: E402
 
@@ -55,6 +56,9 @@ def main(argv=None):
     p.add_argument("--mutant", help="record from this mutant instead of the reference")
     p.add_argument("--prefix", default="", help="prefix of the recorded file names (e.g. broken-)")
     args = p.parse_args(argv)
+    if not re.fullmatch(r"[\w.-]*", args.prefix):
+        p.error(f"--prefix {args.prefix!r}: only letters, digits, '.', '-' and '_' (it starts file names "
+                f"in pcaps/{args.lab}/)")
     lab = Lab(args.lab)
     out_dir = os.path.join(ROOT, "pcaps", args.lab)
     os.makedirs(out_dir, exist_ok=True)
@@ -66,11 +70,8 @@ def main(argv=None):
                 print(f"record_pcaps: no mutant {args.mutant!r} in tests/mutants/{args.lab}.toml", file=sys.stderr)
                 return 2
             submission = mutants.make_copy(args.lab, chosen[0], os.path.join(tmp, "sub"), lab.binaries)
-        cmd = [os.path.join(ROOT, "grader", "grade"), args.lab, "--submission", submission,
-               "--results", os.path.join(tmp, "r"), "-q"]
-        for case in args.cases:
-            cmd += ["-k", case]
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        done, _ = gradecmd.run(args.lab, submission, os.path.join(tmp, "r"),
+                               *[opt for case in args.cases for opt in ("-k", case)])
         if done.returncode not in (0, 1) or (not args.mutant and done.returncode != 0):
             print(done.stdout + done.stderr, file=sys.stderr)
             print("record_pcaps: the grading run did not do what was asked; nothing recorded", file=sys.stderr)

@@ -1,18 +1,15 @@
 """The grader outside the root + network-namespace path: as an unprivileged
 user (user namespace) and with no namespaces at all (host loopback), where
 capture checks must be reported as not checked, never as passed."""
-import json
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from socklab.paths import ROOT
+from socklab import gradecmd
 
-GRADE = os.path.join(ROOT, "grader", "grade")
 FAKE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_echo")
 CAPTURE_CASES = {"tcp_client_fin_teardown", "tcp_server_closes_connection"}
 
@@ -24,11 +21,8 @@ def _grade(tmp_path, prefix=(), env=None):
         for name in dirs + files:
             os.chmod(os.path.join(base, name), 0o777)
     os.chmod(tmp_path, 0o777)
-    out = subprocess.run([*prefix, GRADE, "echo", "--submission", str(sub), "--results",
-                          str(tmp_path / "r"), "-q", "-j", "2"], capture_output=True, text=True,
-                         timeout=300, env=dict(os.environ, **(env or {}), HOME=str(tmp_path)))
-    with open(tmp_path / "r" / "results.json") as f:
-        return out, json.load(f)
+    return gradecmd.run("echo", sub, tmp_path / "r", "-j", "2", prefix=prefix, timeout=300,
+                        env=dict(env or {}, HOME=str(tmp_path)))
 
 
 def test_host_mode_reports_capture_checks_as_not_checked(tmp_path):

@@ -4,13 +4,12 @@ that blames the grader, never the student."""
 import json
 import os
 import shutil
-import subprocess
 
 import mutants as mutmod
+from socklab import gradecmd
 from socklab.labspec import Lab
 from socklab.paths import ROOT
 
-GRADE = os.path.join(ROOT, "grader", "grade")
 
 # A heap overflow on every datagram: harmless-looking without sanitizers.
 HEAP_OVERFLOW = {
@@ -24,11 +23,7 @@ HEAP_OVERFLOW = {
 
 
 def _grade(sub, results, *extra, env=None):
-    out = subprocess.run([GRADE, "echo", "--submission", sub, "--results", results, "-q", *extra],
-                         capture_output=True, text=True, timeout=300, cwd=ROOT,
-                         env=dict(os.environ, **(env or {})))
-    with open(os.path.join(results, "results.json")) as f:
-        return out, json.load(f)
+    return gradecmd.run("echo", sub, results, *extra, env=env, timeout=300)
 
 
 def test_sanitizer_report_fails_the_case_and_is_shown(tmp_path):
@@ -85,10 +80,8 @@ def test_a_failed_thread_sanitizer_build_fails_its_case_and_says_why(tmp_path):
     makefile = sub / "Makefile"
     makefile.write_text(makefile.read_text().replace(
         "CFLAGS ?= -O2 -g\n", "CFLAGS ?= -O2 -g\nifneq ($(CC),gcc)\n$(error only gcc, please)\nendif\n", 1))
-    out = subprocess.run([GRADE, "heartbeat", "--submission", str(sub), "--results", str(tmp_path / "r"),
-                          "-q", "-k", "hb_server_table_is_locked", "-k", "hb_server_prints_messages"],
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
-    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    out, data = gradecmd.run("heartbeat", sub, tmp_path / "r", "-k", "hb_server_table_is_locked",
+                             "-k", "hb_server_prints_messages", timeout=300)
     cases = {c["name"]: c for c in data["cases"]}
     assert cases["hb_server_prints_messages"]["status"] == "passed", out.stdout
     locked = cases["hb_server_table_is_locked"]

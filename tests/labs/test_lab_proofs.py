@@ -3,7 +3,6 @@ the generated skeleton scores at most 10, and every mutant (the solution with
 one typical student bug, tests/mutants/<lab>.toml) loses points in the case
 named for that bug."""
 import glob
-import json
 import os
 import re
 import shutil
@@ -12,21 +11,16 @@ import subprocess
 import pytest
 
 import mutants as mutmod
+from socklab import gradecmd
 from socklab.labspec import Lab
 from socklab.paths import LABS, ROOT, SKELETONS, SOLUTIONS
 
-GRADE = os.path.join(ROOT, "grader", "grade")
 LAB_NAMES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(LABS, "*", "lab.toml")))
 MUTANTS = [(lab, m) for lab in LAB_NAMES for m in mutmod.load(lab)]
 
 
 def run_grade(lab, submission, results, *extra):
-    out = subprocess.run([GRADE, lab, "--submission", submission, "--results", results, "-q", *extra],
-                         capture_output=True, text=True, timeout=600, cwd=ROOT)
-    path = os.path.join(results, "results.json")
-    assert os.path.exists(path), f"grade wrote no results.json:\n{out.stdout}\n{out.stderr}"
-    with open(path) as f:
-        return out, json.load(f)
+    return gradecmd.run(lab, submission, results, *extra, timeout=600)
 
 
 def _failed(data):

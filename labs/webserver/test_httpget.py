@@ -1,0 +1,107 @@
+"""httpget against a scripted HTTP server."""
+
+import hashlib
+import random
+
+from socklab import http
+from socklab.feedback import show_bytes
+from weblib import expect_crlf_request
+
+PATH = "/docs/page.txt"
+
+
+def start_httpget(case, listener, path=PATH):
+    """Start httpget for PATH on the scripted server; accept it and read its request."""
+    client = case.start("httpget", "127.0.0.1", case.port, path)
+    conn = case.accept_client(listener, client)
+    req = http.read_request(conn, timeout=5, what="httpget's request")
+    return client, conn, req
+
+
+def expect_request(case, req, path=PATH):
+    """httpget's request: 'GET PATH HTTP/1.1', a Host header, CRLF lines, an empty line."""
+    if req.method != "GET" or req.target != path or req.version not in ("HTTP/1.1", "HTTP/1.0"):
+        case.fail("httpget's request line is not 'GET PATH HTTP/1.1'",
+                  expected=f"GET {path} HTTP/1.1", saw=show_bytes(req.request_line) if req.lines
+                  else f"no request ({req.how})",
+                  hint="send 'GET <PATH> HTTP/1.1\\r\\n', the headers, then an empty line '\\r\\n'")
+    expect_crlf_request(case, req)
+    if req.version == "HTTP/1.1" and req.header("Host") is None:
+        case.fail("httpget's HTTP/1.1 request has no Host header",
+                  expected="Host: 127.0.0.1:PORT", saw="headers: " + ", ".join(n for n, _ in req.headers),
+                  hint="HTTP/1.1 requires 'Host: HOST:PORT' (servers answer 400 without it)")
+
+
+def expect_exit(case, client, status, why):
+    rc = case.wait_exit(client, timeout=5, why="after the server's response")
+    if rc != status:
+        case.fail(f"httpget's exit status is wrong for {why}",
+                  expected=f"exit status {status}", saw=client.status_text(),
+                  hint="exit 0 for 2xx, 3 for 3xx, 4 for 4xx, 5 for 5xx; 1 when there is no usable response")
+
+
+def expect_stdout(case, client, body, what):
+    out = client.stdout.bytes()
+    if out == body:
+        return
+    if len(body) > 4096:
+        case.fail(f"httpget's standard output is not the body of {what}",
+                  expected=f"{len(body)} bytes, SHA-256 {hashlib.sha256(body).hexdigest()[:16]}…",
+                  saw=f"{len(out)} bytes, SHA-256 {hashlib.sha256(out).hexdigest()[:16]}…",
+                  hint="keep reading until Content-Length bytes have arrived (or the server closes): "
+                       "the body may be larger than any buffer and come in many pieces")
+    case.expect_bytes(f"httpget's standard output (the body of {what})", body, out,
+                      hint="print the body, byte for byte, and nothing else on stdout; "
+                           "status line and headers go to stderr")
+
+
+def test_hg_get_body(case):
+    listener = case.tcp_listener()
+    body = "Grüße, 你好 — a page with UTF-8 text\nand two lines\n".encode()
+    client, conn, req = start_httpget(case, listener)
+    expect_request(case, req)
+    conn.send(http.response(200, "OK", [("Content-Type", "text/plain; charset=utf-8")], body))
+    expect_exit(case, client, 0, "a 200 response")
+    expect_stdout(case, client, body, "a 200 response with Content-Length")
+    err = client.stderr.bytes()
+    for line in (b"HTTP/1.1 200 OK", b"Content-Type: text/plain; charset=utf-8"):
+        if line not in err:
+            case.fail("httpget does not print the status line and headers on standard error",
+                      expected=f"a line {line.decode()!r} on stderr", saw=client.stderr.tail(8) or "nothing")
+    conn.close()
+    # An HTTP/1.0-style response: no Content-Length, the body ends when the server closes.
+    client, conn, req = start_httpget(case, listener, "/old/style")
+    expect_request(case, req, "/old/style")
+    conn.send(http.response(200, "OK", [("Content-Type", "text/plain")], b"until the server closes\n",
+                            length=False, version="HTTP/1.0"))
+    conn.close()
+    expect_exit(case, client, 0, "a 200 response whose body ends when the server closes")
+    expect_stdout(case, client, b"until the server closes\n", "a response without Content-Length")
+
+
+def test_hg_large_body_in_pieces(case):
+    listener = case.tcp_listener()
+    body = random.Random(7).randbytes(900_000)
+    client, conn, req = start_httpget(case, listener, "/big.bin")
+    expect_request(case, req, "/big.bin")
+    head = http.response(200, "OK", [("Content-Type", "application/octet-stream")], body)[:-len(body)]
+    conn.send(head, chunk=7, pace=0.005, note="the response head, 7 bytes at a time")
+    conn.send(body[:150_000], chunk=1500, pace=0.001, note="150000 body bytes in pieces of 1500")
+    conn.send(body[150_000:], note=f"the other {len(body) - 150_000} body bytes at once")
+    expect_exit(case, client, 0, "a 200 response of 900000 bytes")
+    expect_stdout(case, client, body, "a 900000-byte response sent in pieces")
+    conn.close()
+
+
+def test_hg_exit_status(case):
+    listener = case.tcp_listener()
+    page = b"<!DOCTYPE html>\n<h1>404 Not Found</h1>\n"
+    for status, reason, exit_status in ((404, "Not Found", 4), (500, "Internal Server Error", 5),
+                                        (301, "Moved Permanently", 3), (200, "OK", 0)):
+        body = page if status == 404 else f"{status} {reason}\n".encode()
+        client, conn, req = start_httpget(case, listener, f"/status/{status}")
+        extra = [("Location", "/elsewhere")] if status == 301 else []
+        conn.send(http.response(status, reason, [("Content-Type", "text/html")] + extra, body))
+        expect_exit(case, client, exit_status, f"a {status} response")
+        expect_stdout(case, client, body, f"a {status} response")
+        conn.close()

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sl_log.h"
+#include "sl_log.h" /* SL_TODO() in the skeleton's blanks */
 
 /* A status code and its reason phrase. */
 struct reason {
@@ -329,7 +329,8 @@ int http_parse_status_line(const char *line, size_t len, int *status)
 {
 	/* "HTTP/1.1 200 OK": version, one space, three digits, then a
 	 * space and a reason phrase (which may be empty) or nothing. */
-	if (len < 12 || memcmp(line, "HTTP/", 5) != 0 || line[6] != '.' ||
+	if (len < 12 || memcmp(line, "HTTP/", 5) != 0 || line[5] < '0' ||
+	    line[5] > '9' || line[6] != '.' || line[7] < '0' || line[7] > '9' ||
 	    line[8] != ' ')
 		return -1;
 	for (int i = 9; i < 12; i++) {

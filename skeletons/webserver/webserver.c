@@ -68,9 +68,9 @@ static const char usage[] =
 	"Usage: webserver [-h] [-d DOCROOT] [-t MAX_THREADS] [PORT]\n"
 	"\n"
 	"Serves the files under DOCROOT over HTTP/1.1: GET and HEAD, 200,\n"
-	"400, 403, 404, 405, 414, 431. A request for a directory gets its\n"
-	"index.html. One thread per connection, at most MAX_THREADS at a\n"
-	"time. Runs until killed; one log line per request on standard\n"
+	"400, 403, 404, 405, 414, 431, 505. A request for a directory gets\n"
+	"its index.html. One thread per connection, at most MAX_THREADS at\n"
+	"a time. Runs until killed; one log line per request on standard\n"
 	"error.\n"
 	"\n"
 	"Arguments:\n"
@@ -378,7 +378,8 @@ static bool serve_request(struct conn *c)
 	return serve_file(c, &req);
 }
 
-/* Sets the receive and send timeouts of socket fd to seconds. */
+/* Sets the receive and send timeouts of c's socket to seconds: a read or
+ * send that waits longer fails with EAGAIN. */
 static void set_timeouts(const struct conn *c, int seconds)
 {
 	struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};

@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="gcc make libc6-dev libcunit1-dev libssl-dev libpcap-dev
 python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
-iproute2 util-linux tshark chromium curl
+iproute2 util-linux tshark chromium curl similarity-tester
 python3-aiosmtpd openssl"
 # nginx is the web server the webserver lab is measured against; wrk puts the load.
 BENCH_PACKAGES="nginx wrk"

@@ -42,7 +42,9 @@ def copy_submission(src, dest):
                if os.path.isfile(os.path.join(b, f)))
     if size > MAX_SUBMISSION_BYTES:
         raise OSError(f"submission is {size >> 20} MiB; the limit is {MAX_SUBMISSION_BYTES >> 20} MiB")
-    shutil.copytree(src, dest, ignore=IGNORED, symlinks=False)
+    # Links are copied as links: following them, the grader (root) would copy
+    # whatever they point at into a folder the student's programs can read.
+    shutil.copytree(src, dest, ignore=IGNORED, symlinks=True)
     common = os.path.join(os.path.dirname(os.path.abspath(src)), "common")
     if not os.path.exists(os.path.join(dest, "common")) and os.path.isdir(common):
         shutil.copytree(common, os.path.join(dest, "common"), ignore=IGNORED)

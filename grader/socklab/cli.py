@@ -10,8 +10,8 @@ import sys
 import tempfile
 import time
 
+from . import batch, classreport, isolation, report, similarity
 from . import build as buildmod
-from . import isolation, report
 from .case import unrun_record
 from .labspec import Lab, SpecError
 from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
@@ -35,9 +35,23 @@ examples:
   grader/grade echo --submission skeletons/echo   grade a student's copy
   grader/grade echo --submission mywork --sanitize -j 2
 
+  grader/grade echo --class submissions/ -j 4      grade a whole class (see below)
+
+a whole class (--class DIR):
+  DIR holds one entry per student, named after the student: a folder, a
+  .tar.gz/.tgz or a .zip (an archive may wrap its files in one folder).
+  Each submission is graded in its own process, sandbox and namespaces,
+  -j N at a time, each with a deadline. Results go to results/LAB-class/
+  (or --results): gradebook.csv, class.json, index.html (the class report)
+  and students/NAME/ with what that student would see. A re-run skips the
+  submissions graded before and unchanged since (--force regrades all), so
+  an interrupted run resumes where it stopped.
+
 exit status:
   0  graded, full marks          1  graded, points lost (or build failed)
   2  bad usage or unknown lab    3  the grader itself failed (see the message)
+  with --class: 0 when every submission was graded (whatever its score),
+  3 when the grader failed on some of them (their cases say so)
 """
 
 
@@ -48,8 +62,15 @@ def parse_args(argv):
     p.add_argument("lab", help=f"the lab to grade: {', '.join(labs) or '(none found)'}")
     p.add_argument("--submission", metavar="DIR",
                    help="the submission folder (default: the reference solution solutions/LAB)")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="cases run in parallel (default 1)")
-    p.add_argument("--results", metavar="DIR", help="where reports go (default: results/LAB)")
+    p.add_argument("--class", dest="class_dir", metavar="DIR",
+                   help="grade every submission in DIR (one per student) and write a class report")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="cases run in parallel; with --class, submissions graded in parallel (default 1)")
+    p.add_argument("--results", metavar="DIR", help="where reports go (default: results/LAB, "
+                                                    "or results/LAB-class with --class)")
+    p.add_argument("--force", action="store_true", help="with --class: regrade unchanged submissions too")
+    p.add_argument("--similarity", action="store_true",
+                   help="with --class: list pairs of similar submissions (Debian similarity-tester)")
     p.add_argument("--sanitize", action="store_true",
                    help="build with AddressSanitizer and UndefinedBehaviorSanitizer; their reports fail the case")
     p.add_argument("-k", "--case", metavar="NAME", action="append",
@@ -61,6 +82,13 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.jobs < 1:
         p.error("-j must be at least 1")
+    if args.class_dir:
+        if args.submission or args.case or args.autolab:
+            p.error("--class grades whole submissions: it does not go with --submission, -k or --autolab")
+        if args.jobs > batch.MAX_CLASS_JOBS:
+            p.error(f"--class: -j at most {batch.MAX_CLASS_JOBS}")
+    elif args.force or args.similarity:
+        p.error("--force and --similarity go with --class")
     return args
 
 
@@ -85,7 +113,11 @@ def ensure_tools(args):
 
 def student_uid_base():
     """A block of uids of our own, so that concurrent grading runs do not share
-    RLIMIT_NPROC (counted per uid) and their leftovers can be told apart."""
+    RLIMIT_NPROC (counted per uid) and their leftovers can be told apart. A
+    class run hands each of its children a block (SOCKLAB_UID_BLOCK)."""
+    given = os.environ.get("SOCKLAB_UID_BLOCK")
+    if given:
+        return int(given)
     return STUDENT_UID_BASE + (os.getpid() % 500) * MAX_WORKERS_PER_UID_BLOCK
 
 
@@ -248,12 +280,46 @@ def grade(args):
     return EXIT_FULL if results["score"] == results["max_score"] else EXIT_PARTIAL
 
 
+def grade_class(args):
+    """--class: grade every submission of DIR; print where the reports are."""
+    lab = Lab(args.lab)
+    if not os.path.isdir(args.class_dir):
+        raise SpecError(f"no class folder {args.class_dir}")
+    out_dir = os.path.abspath(args.results or os.path.join("results", f"{lab.name}-class"))
+    ensure_tools(args)
+    run = batch.Batch(lab, args.class_dir, out_dir, jobs=args.jobs, force=args.force,
+                      sanitize=args.sanitize, quiet=args.quiet or args.json)
+    progress(args, f"grading the class in {args.class_dir} with -j {args.jobs} into {os.path.relpath(out_dir)}")
+    outcomes, skipped, seconds = run.run()
+    similar = None
+    if args.similarity:
+        progress(args, "comparing submissions with sim_c")
+        try:
+            similar = similarity.similar_pairs(lab, out_dir, [o.student for o in outcomes])
+        except similarity.SimilarityError as e:
+            print(f"grade: {e}; the class report has no similarity section", file=sys.stderr)
+    data = classreport.write_all(out_dir, lab, outcomes, skipped, seconds, similar)
+    if args.json:
+        print(json.dumps(data, indent=1, ensure_ascii=False))
+    else:
+        statuses = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(data["statuses"].items()))
+        print(f"{lab.name}: {data['students']} submissions ({statuses or 'none'}) in {seconds:.1f} s; "
+              f"mean {data['mean']}, median {data['median']} of {data['max_score']}")
+        for name, why in skipped:
+            print(f"  not graded: {name}: {why}")
+        print(f"reports: {os.path.relpath(os.path.join(out_dir, 'index.html'))} "
+              f"(also gradebook.csv, class.json, students/NAME/)")
+    return EXIT_GRADER if data["statuses"].get("grader_error") else EXIT_FULL
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     problem = isolation.enter_user_namespace_early()
     if problem:
         progress(args, f"{problem}; capture checks will be reported as not checked")
     try:
+        if args.class_dir:
+            return grade_class(args)
         return grade(args)
     except SpecError as e:
         print(f"grade: {e}", file=sys.stderr)
@@ -264,6 +330,9 @@ def main(argv=None):
     except Exception as e:  # the result file must exist whatever happened
         import traceback
         traceback.print_exc()
+        if args.class_dir:  # each student's results are written as they are graded
+            print(f"grade: the class run failed: {e}", file=sys.stderr)
+            return EXIT_GRADER
         write_crash_report(args, e)
         return EXIT_GRADER
 

@@ -102,6 +102,11 @@ class Origin:
         with self.cond:
             return [(head, body) for p, head, body in self.requests if p == path]
 
+    def all_heads(self):
+        """Every request head the origin got, in order of arrival."""
+        with self.cond:
+            return [head for _, head, _ in self.requests]
+
     def release(self):
         """Let held responses go on."""
         self.released.set()

@@ -7,7 +7,7 @@ PYTHON := /usr/bin/python3
 JOBS ?= 2
 LABS := $(sort $(notdir $(patsubst %/lab.toml,%,$(wildcard labs/*/lab.toml))))
 
-.PHONY: all deps tools grade test test-c test-py skeletons check-skeletons bench clean help
+.PHONY: all deps tools grade test test-c test-py skeletons check-skeletons bench dist gradescope clean help
 
 all: tools
 
@@ -16,6 +16,8 @@ help:
 	@echo "make test        run all of the kit's tests"
 	@echo "make skeletons   regenerate skeletons/ from solutions/"
 	@echo "make bench       run every benchmark in bench/ (installs nginx and wrk)"
+	@echo "make dist        the student tarball: build/socklab-student-VERSION.tar.gz"
+	@echo "make gradescope LAB=x   a Gradescope autograder: build/gradescope-x.zip"
 	@echo "make deps        install missing Debian packages (root)"
 	@echo "make clean       remove build products and results"
 
@@ -39,6 +41,15 @@ bench: tools
 
 skeletons:
 	@$(PYTHON) tools/mkskeleton.py
+
+# Student copy: skeletons, handouts, the grader with visible cases only (tools/mkdist.py).
+dist:
+	@$(PYTHON) tools/mkdist.py
+
+# Gradescope autograder of one lab, hidden cases included (tools/mkgradescope.py).
+gradescope:
+	@if [ -z "$(LAB)" ]; then echo "make gradescope: say which lab, e.g. make gradescope LAB=echo (labs: $(LABS))" >&2; exit 2; fi
+	@$(PYTHON) tools/mkgradescope.py $(LAB)
 
 check-skeletons:
 	@$(PYTHON) tools/mkskeleton.py --check

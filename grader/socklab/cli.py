@@ -225,6 +225,9 @@ def prepare_results(path):
 def grade(args):
     t0 = time.monotonic()
     lab = Lab(args.lab)
+    if args.submission is None and not os.path.isdir(SOLUTIONS):
+        raise SpecError(f"no solutions/ in a student copy: pass your folder, e.g. "
+                        f"--submission skeletons/{lab.name}")
     submission = os.path.abspath(args.submission or os.path.join(SOLUTIONS, lab.name))
     if not os.path.isdir(submission):
         raise SpecError(f"no submission folder {submission}")

@@ -71,6 +71,7 @@ class Origin:
         self.sock.listen(32)
         self.port = self.sock.getsockname()[1]
         self.threads = []
+        self.open_conns = 0     # connections accepted and not closed yet
         case.step(f"scripted {label} (HTTP/1.0) listening on 127.0.0.1:{self.port}")
         self._start(self._accept_loop, "accept")
 
@@ -107,6 +108,18 @@ class Origin:
         with self.cond:
             return [head for _, head, _ in self.requests]
 
+    def wait_idle(self, timeout):
+        """Wait until the origin has closed every connection it accepted (its
+        FINs are on the wire before a capture stops); return whether it has."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.open_conns:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+            return True
+
     def release(self):
         """Let held responses go on."""
         self.released.set()
@@ -129,6 +142,8 @@ class Origin:
             ready, _, _ = select.select([self.sock], [], [], 0.05)
             if ready:
                 conn, _ = self.sock.accept()
+                with self.cond:
+                    self.open_conns += 1
                 self._start(self._serve, "conn", conn)
 
     def _serve(self, conn):
@@ -139,6 +154,9 @@ class Origin:
             self.case.step(f"{self.label}: its connection failed: {e.strerror or e}")
         finally:
             conn.close()
+            with self.cond:
+                self.open_conns -= 1
+                self.cond.notify_all()
 
     def _note(self, problem):
         with self.cond:

@@ -207,6 +207,10 @@ def test_proxy_fin_teardown(case, origin):
             case.fail(f"client {n} ({what}) did not get the whole response followed by the proxy's FIN",
                       expected=f"status 200, {len(body)} body bytes, then end of stream",
                       saw=resp.describe(), hint="after the response, close the client's socket")
+    if not origin.wait_idle(3):
+        case.fail("the origin still waited for the proxy 3 s after the responses",
+                  expected="the origin's connection done: a whole request head, the response, the closes",
+                  hint="send the request head to its end, the empty line included")
     clients = case.tcp_connections(port=case.port)
     legs = case.tcp_connections(port=origin.port)
     if len(clients) != 2:

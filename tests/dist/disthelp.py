@@ -84,9 +84,10 @@ def secrets(given_texts):
             for m in tomllib.load(f).get("mutant", []):
                 what = f"{os.path.relpath(path, ROOT)} mutant {m['name']}"
                 text = squeeze(m["replace"])
-                if text:
+                kept = {squeeze(line) for line in m["find"].splitlines()}
+                if any(squeeze(line) not in kept for line in m["replace"].splitlines()):
                     found.append((what, text))
-                else:
+                else:  # its replace text is what the solution has, less some lines
                     skipped.append((what, "removes code: nothing to look for"))
     for path in sorted(glob.glob(os.path.join(ROOT, "labs", "*", "hidden", "hidden.toml"))):
         with open(path, "rb") as f:

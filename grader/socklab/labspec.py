@@ -15,6 +15,9 @@ from .paths import LABS
 VISIBILITIES = ("visible", "hidden", "after_due_date")
 # Build variants a case may ask for with `build = "..."`, and what they are for.
 BUILD_VARIANTS = {"thread": "ThreadSanitizer: reports data races, such as a shared table used without its lock"}
+# Resource limits a lab may raise for its programs in a `[limits]` table (a
+# server with a thread per client needs more than the default 64 processes).
+LIMIT_NAMES = ("cpu", "mem", "nproc", "fsize", "nofile")
 
 
 class SpecError(Exception):
@@ -57,6 +60,7 @@ class Lab:
         self.case_timeout = float(spec.get("case_timeout", 30))
         # Extra `pcapcheck analyze` options, e.g. the heartbeat matcher of the lab.
         self.pcapcheck_options = [str(o) for o in spec.get("pcapcheck", {}).get("options", [])]
+        self.limits = self._limits(spec.get("limits", {}), path)
         self.cases = {name: CaseSpec(name, t, "visible", path)
                       for name, t in spec.get("cases", {}).items()}
         hidden = spec.get("hidden", {})
@@ -64,6 +68,14 @@ class Lab:
         self.hidden_points = int(hidden.get("points", 0))
         self.hidden_dir = os.path.join(self.dir, "hidden")
         self.hidden_present = self._load_hidden()
+
+    @staticmethod
+    def _limits(table, source):
+        """The `[limits]` overrides of the sandbox defaults (socklab.proc.DEFAULT_LIMITS)."""
+        unknown = sorted(set(table) - set(LIMIT_NAMES))
+        if unknown:
+            raise SpecError(f"{source}: [limits] knows {', '.join(LIMIT_NAMES)}, not {', '.join(unknown)}")
+        return {name: str(value) for name, value in table.items()}
 
     def _load_hidden(self):
         """Add the hidden cases when their folder is here; return whether it is."""

@@ -102,11 +102,13 @@ class _Env:
             self.builds[key] = (dest, None) if result.ok else (None, result.feedback())
         return self.builds[key]
 
-    def limits_for(self, variant):
-        """Limits for programs of a build VARIANT: sanitizers need no address-space cap."""
-        if variant is None:
+    def limits_for(self, variant, overrides=None):
+        """Limits for programs of a build VARIANT (sanitizers need no address-space
+        cap), with the lab's own OVERRIDES of the defaults ([limits] in lab.toml)."""
+        if variant is None and not overrides:
             return self.limits
-        return Limits(uid=self.limits.uid, pidns=self.limits.pidns, sanitize=True)
+        return Limits(uid=self.limits.uid, pidns=self.limits.pidns,
+                      sanitize=self.sanitize or variant is not None, **(overrides or {}))
 
 
 @pytest.fixture(scope="session")
@@ -126,8 +128,8 @@ def case(request, socklab_env):
     build_dir, build_problem = env.build_dir(lab), None
     if spec.build is not None:
         build_dir, build_problem = env.variant_build(lab, spec.build)
-    c = Case(spec, lab, build_dir or env.build_dir(lab), env.iso, env.results, env.limits_for(spec.build),
-             build_problem=build_problem)
+    c = Case(spec, lab, build_dir or env.build_dir(lab), env.iso, env.results,
+             env.limits_for(spec.build, lab.limits), build_problem=build_problem)
     item.socklab_case = c
     yield c
     late = c.finish()

@@ -7,6 +7,7 @@ import pytest
 
 from socklab.labspec import Lab, SpecError
 from socklab.paths import LABS
+from socklab.proc import Limits
 
 LAB_NAMES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(LABS, "*", "lab.toml")))
 
@@ -56,3 +57,19 @@ def test_a_case_may_ask_for_a_known_build_variant_only(tmp_path):
     (lab_dir / "lab.toml").write_text(toml.format("threads"))
     with pytest.raises(SpecError, match="case races: build must be one of"):
         Lab("toy", root=str(tmp_path))
+
+
+def test_a_lab_may_raise_known_limits_only(tmp_path):
+    lab_dir = tmp_path / "toy"
+    lab_dir.mkdir()
+    toml = 'binaries = ["toy"]\n[cases.many]\npoints = 100\ntitle = "t"\n[limits]\n{}\n'
+    (lab_dir / "lab.toml").write_text(toml.format("nproc = 512\nnofile = 1024"))
+    limits = Lab("toy", root=str(tmp_path)).limits
+    assert limits == {"nproc": "512", "nofile": "1024"}
+    applied = Limits(uid=61000, **limits).values
+    assert applied["nproc"] == "512" and applied["nofile"] == "1024" and applied["cpu"] == 10
+    (lab_dir / "lab.toml").write_text(toml.format("threads = 512"))
+    with pytest.raises(SpecError, match=r"\[limits\] knows .* not threads"):
+        Lab("toy", root=str(tmp_path))
+    (lab_dir / "lab.toml").write_text(toml.format("").replace("[limits]\n", ""))
+    assert Lab("toy", root=str(tmp_path)).limits == {}

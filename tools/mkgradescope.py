@@ -33,11 +33,11 @@ class ZipError(Exception):
 
 
 def deps_packages(path=DEPS):
-    """The package list of tools/deps.sh (its PACKAGES="..." assignment)."""
+    """What grading needs: tools/deps.sh's GRADE_PACKAGES="..." list."""
     with open(path, encoding="utf-8") as f:
-        m = re.search(r'^PACKAGES="([^"$`]*)"', f.read(), re.M)
+        m = re.search(r'^GRADE_PACKAGES="([^"$`]*)"', f.read(), re.M)
     if not m or not m.group(1).split():
-        raise ZipError(f"{path}: no PACKAGES=\"...\" list found")
+        raise ZipError(f"{path}: no GRADE_PACKAGES=\"...\" list found")
     return m.group(1).split()
 
 

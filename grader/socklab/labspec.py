@@ -12,7 +12,7 @@ import tomllib
 
 from .paths import LABS
 
-VISIBILITIES = ("visible", "hidden", "after_due_date")
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
 # Build variants a case may ask for with `build = "..."`, and what they are for.
 BUILD_VARIANTS = {"thread": "ThreadSanitizer: reports data races, such as a shared table used without its lock"}
 # Resource limits a lab may raise for its programs in a `[limits]` table (a

@@ -146,7 +146,7 @@ def test_setup_sh_installs_the_packages_of_deps_sh(autograder, tmp_path):
     for name, body in (("dpkg-query", "exit 1"), ("id", "echo 1000")):
         (fakebin / name).write_text(f"#!/bin/sh\n{body}\n")
         (fakebin / name).chmod(0o755)
-    deps = run(["sh", os.path.join(ROOT, "tools", "deps.sh")], timeout=30,
+    deps = run(["sh", os.path.join(ROOT, "tools", "deps.sh"), "grade"], timeout=30,
                env=dict(os.environ, PATH=f"{fakebin}:{os.environ['PATH']}"))
     line = next(l for l in deps.stderr.splitlines() if "missing Debian packages:" in l)
     wanted = line.split("packages:", 1)[1].split()

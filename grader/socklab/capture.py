@@ -76,6 +76,23 @@ def analyze(path, options=(), timeout=30):
     return json.loads(out.stdout)
 
 
+def search(path, strings, timeout=30):
+    """Run pcapcheck search --json on PATH for STRINGS (bytes or str, taken
+    literally) and return the parsed result: per TCP connection and
+    direction, where TLS starts and where each string occurs."""
+    args = [s.decode("latin-1") if isinstance(s, bytes) else s for s in strings]
+    # Raw bytes go through pcapcheck's \xHH escapes: argv cannot carry NUL.
+    args = ["".join(c if " " <= c <= "~" and c != "\\" else f"\\x{ord(c):02x}" for c in a) for a in args]
+    try:
+        out = subprocess.run([PCAPCHECK, "search", path, "--json", "--", *args], capture_output=True,
+                             timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise CaptureError(f"pcapcheck search {path} took more than {timeout} s") from e
+    if out.returncode != 0:
+        raise CaptureError(f"pcapcheck search {path} failed: {out.stderr.decode(errors='replace').strip()}")
+    return json.loads(out.stdout)
+
+
 def endpoint(e):
     addr = e["addr"]
     return f"[{addr}]:{e['port']}" if ":" in addr else f"{addr}:{e['port']}"

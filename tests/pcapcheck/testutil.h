@@ -86,5 +86,6 @@ int add_tcp_suite(void);
 int add_verdict_suite(void);
 int add_misc_suite(void);
 int add_heartbeat_suite(void);
+int add_search_suite(void);
 
 #endif

@@ -6,6 +6,7 @@ in chunks or byte by byte, close with FIN or with RST, and (UDP) drop or delay
 datagrams from a seeded random generator so that a run can be replayed.
 """
 
+import heapq
 import random
 import select
 import socket
@@ -251,10 +252,20 @@ class UdpPeer:
 
 class UdpServerPeer:
     """A UDP server in a thread that answers with reply(data), dropping or
-    delaying datagrams as a seeded generator decides; it logs every decision."""
+    delaying datagrams as a seeded generator decides; it logs every decision.
+
+    With PLAN, a schedule decides instead: plan(n, data) for the n-th datagram
+    received (from 1) returns the datagrams to send back to its sender, as a
+    list of (delay in s, payload), payload None meaning reply(data).  An empty
+    list drops the datagram, two entries duplicate the reply, a payload of
+    one's own corrupts it, and a delay longer than the client waits makes it
+    late.  Delayed replies wait in a queue, so the server keeps receiving
+    meanwhile, and replies due at the same time leave in the plan's order.
+    Then `received` holds (monotonic time, data, addr) of every datagram that
+    came and `sent` the same of every datagram sent back."""
 
     def __init__(self, trace, port, reply, host="127.0.0.1", seed=1, drop=0.0,
-                 delay=0.0, drop_first=0, label="scripted UDP server"):
+                 delay=0.0, drop_first=0, label="scripted UDP server", plan=None):
         self.peer = UdpPeer(trace, port, host, label)
         self.trace = trace
         self.reply = reply
@@ -262,10 +273,46 @@ class UdpServerPeer:
         self.drop = drop
         self.delay = delay
         self.drop_first = drop_first
+        self.plan = plan
         self.log = []               # (data, addr, "answered"|"dropped")
+        self.received = []          # with a plan: (monotonic time, data, addr)
+        self.sent = []              # with a plan: (monotonic time, payload, addr)
+        self._due = []              # with a plan: heap of (time, order, payload, addr)
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True, name="socklab-udp-peer")
+        target = self._serve if plan is None else self._serve_plan
+        self.thread = threading.Thread(target=target, daemon=True, name="socklab-udp-peer")
         self.thread.start()
+
+    def _serve_plan(self):
+        order = 0
+        while not self.stopping.is_set():
+            wait = 0.05 if not self._due else min(0.05, max(0.0, self._due[0][0] - time.monotonic()))
+            ready, _, _ = select.select([self.peer.sock], [], [], wait)
+            if ready:
+                data, addr = self.peer.sock.recvfrom(1 << 16)
+                now = time.monotonic()
+                self.received.append((now, data, addr))
+                n = len(self.received)
+                answers = self.plan(n, data)
+                self.log.append((data, addr, "answered" if answers else "dropped"))
+                self.trace.step(f"{self.peer.label} received datagram {n} from {_addr_text(addr)}: "
+                                f"{show_bytes(data)}{'' if answers else ', and dropped it'}")
+                for delay, payload in answers:
+                    heapq.heappush(self._due, (now + delay, order,
+                                               self.reply(data) if payload is None else payload, addr))
+                    order += 1
+            self._send_due()
+
+    def _send_due(self):
+        while self._due and self._due[0][0] <= time.monotonic():
+            _, _, payload, addr = heapq.heappop(self._due)
+            try:
+                self.peer.sock.sendto(payload, addr)
+            except OSError as e:
+                self.trace.step(f"{self.peer.label}: sending to {_addr_text(addr)} failed: {e.strerror}")
+                continue
+            self.sent.append((time.monotonic(), payload, addr))
+            self.trace.step(f"{self.peer.label} sent {show_bytes(payload)} to {_addr_text(addr)}")
 
     def _serve(self):
         while not self.stopping.is_set():

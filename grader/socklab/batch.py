@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from . import report, similarity
 from .case import unrun_record
 from .paths import ROOT
-from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE
+from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, interrupt_group
 from .submissions import SubmissionError, find
 
 GRADE = os.path.join(ROOT, "grader", "grade")
@@ -238,7 +237,7 @@ class Batch:
                 try:
                     proc.wait(self.timeout)
                 except subprocess.TimeoutExpired:
-                    _stop(proc)
+                    interrupt_group(proc, grace=15)
                     return self._grader_failed(entry, d, f"grading did not finish within {self.timeout:.0f} s "
                                                          "and was stopped")
                 finally:
@@ -299,25 +298,9 @@ class Batch:
         except KeyboardInterrupt:
             self.stopping.set()
             for proc in list(self.children):
-                _stop(proc)
+                interrupt_group(proc, grace=15)
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
         return outcomes, skipped, time.monotonic() - t0
 
-
-def _stop(proc, grace=15):
-    """SIGINT to the child's group (it then stops its cases cleanly); SIGKILL after GRACE s."""
-    try:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(grace)
-        return
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()

@@ -4,7 +4,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from . import build as buildmod
 from .case import unrun_record
 from .labspec import Lab, SpecError
 from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
-from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits
+from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits, interrupt_group
 
 EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
@@ -152,10 +151,10 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
             proc.wait(deadline)
             problem = None if proc.returncode in (0, 1) else f"pytest exited with status {proc.returncode}"
         except subprocess.TimeoutExpired:
-            stop_run(proc)
+            interrupt_group(proc)
             problem = f"the grading run did not finish within {deadline:.0f} s and was stopped"
         except KeyboardInterrupt:
-            stop_run(proc)
+            interrupt_group(proc)
             raise
     if args.verbose:
         with open(log_path, encoding="utf-8", errors="replace") as f:
@@ -166,23 +165,6 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         with open(path) as f:
             records = json.load(f)["cases"]
     return records, problem
-
-
-def stop_run(proc, grace=10):
-    """Interrupt the pytest run so its cases tear down (stopping student programs
-    and captures); kill its whole process group if that takes too long."""
-    try:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def complete(lab, records, problem, selected):

@@ -279,3 +279,22 @@ def sanitizer_report(stderr_bytes, lines=25):
     start = stderr_bytes.rfind(b"\n", 0, m.start()) + 1
     text = stderr_bytes[start:].decode("utf-8", "replace").splitlines()
     return "\n".join(BUILD_PREFIX_RE.sub("", line) for line in text[:lines])
+
+
+def interrupt_group(proc, grace=10):
+    """Stop PROC, the leader of its own process group (a grading run): SIGINT
+    first, so that its cases tear down (student programs, captures), then,
+    once it has ended or after GRACE seconds, SIGKILL to whatever of its
+    group is left (pytest's workers, say)."""
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()

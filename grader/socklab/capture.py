@@ -80,9 +80,9 @@ def search(path, strings, timeout=30):
     """Run pcapcheck search --json on PATH for STRINGS (bytes or str, taken
     literally) and return the parsed result: per TCP connection and
     direction, where TLS starts and where each string occurs."""
-    args = [s.decode("latin-1") if isinstance(s, bytes) else s for s in strings]
-    # Raw bytes go through pcapcheck's \xHH escapes: argv cannot carry NUL.
-    args = ["".join(c if " " <= c <= "~" and c != "\\" else f"\\x{ord(c):02x}" for c in a) for a in args]
+    raw = [s.encode() if isinstance(s, str) else s for s in strings]
+    # Bytes go through pcapcheck's \xHH escapes: argv cannot carry NUL.
+    args = ["".join(chr(b) if 0x20 <= b <= 0x7e and b != 0x5c else f"\\x{b:02x}" for b in r) for r in raw]
     try:
         out = subprocess.run([PCAPCHECK, "search", path, "--json", "--", *args], capture_output=True,
                              timeout=timeout, check=False)

@@ -1,0 +1,216 @@
+"""smtpclient against a real SMTP server (aiosmtpd) in plaintext, and
+against a scripted one that sends its replies in small pieces."""
+
+import random
+import re
+
+from maillib import (FROM, TO, MailServer, ScriptedServer, client_connection, expect_body,
+                     expect_clean_close, expect_delivery, expect_exit, expect_header, expect_quit,
+                     parse, put_file, run_client, search)
+
+END_HINT = ("if smtpclient is still waiting, the server is too: the message ends with a line holding "
+            "only '.', i.e. the bytes CRLF . CRLF after the last line")
+
+
+def test_smtp_plain_send(case):
+    server = MailServer(case)
+    body = b"Hello Bob,\n\nthe SMTP lab works.\n-- \nAlice\n"
+    client = run_client(case, subject="Lab report, week 6", body=body)
+    got = expect_delivery(case, server, client, hint=END_HINT)
+    if got["mail_from"] != FROM or got["rcpt_tos"] != [TO]:
+        case.fail("the envelope is not the one asked for",
+                  expected=f"MAIL FROM:<{FROM}>, RCPT TO:<{TO}>",
+                  saw=f"MAIL FROM {got['mail_from']!r}, RCPT TO {got['rcpt_tos']!r}")
+    msg = parse(got["content"])
+    expect_header(case, msg, "From", FROM)
+    expect_header(case, msg, "To", TO)
+    expect_header(case, msg, "Subject", "Lab report, week 6")
+    expect_body(case, msg, body)
+    expect_exit(case, client, 0, "after the server accepted the mail")
+    expect_quit(case, server, client)
+    # The capture: QUIT is the last thing the client sent, then a FIN each way.
+    expect_clean_close(case)
+    (c,) = search(case, [b"QUIT\r\n"])
+    quit_hits = c["orig_stream"]["matches"][0]
+    sent = c["orig_stream"]["bytes"]
+    if not quit_hits["count"] or quit_hits["offsets"][-1]["offset"] + 6 != sent:
+        case.fail("in the capture, the client's last bytes are not 'QUIT' CRLF",
+                  expected="QUIT\\r\\n at the end of the client's stream, then its FIN",
+                  saw=f"{quit_hits['count']} QUIT line(s) in {sent} bytes")
+
+
+def test_smtp_several_recipients(case):
+    server = MailServer(case)
+    rcpts = [TO, "carol@socklab.test", "dave@example.net"]
+    client = run_client(case, to=rcpts, subject="To three")
+    got = expect_delivery(case, server, client, hint=END_HINT)
+    if got["rcpt_tos"] != rcpts:
+        case.fail("the envelope does not hold every recipient, in order",
+                  expected=", ".join(f"RCPT TO:<{r}>" for r in rcpts), saw=f"{got['rcpt_tos']!r}",
+                  hint="send one RCPT TO per --to, each answered by 250, before DATA")
+    to = [a.addr_spec for a in parse(got["content"])["To"].addresses]
+    if to != rcpts:
+        case.fail("the To header does not list every recipient",
+                  expected=f"To: {', '.join(rcpts)}", saw=f"addresses {to}")
+    expect_exit(case, client, 0, "after the server accepted the mail")
+    expect_quit(case, server, client)
+
+
+def test_smtp_dot_stuffing(case):
+    server = MailServer(case)
+    body = (b".hidden line that starts with a dot\n..two dots\n.\nthe line above is a lone dot\n"
+            b". and a space\nlast line without a newline")
+    client = run_client(case, subject="Dots", body=body)
+    got = expect_delivery(case, server, client, hint=END_HINT)
+    expect_body(case, parse(got["content"]), body)
+    expect_exit(case, client, 0, "after the server accepted the mail")
+    expect_quit(case, server, client)
+
+
+GREETING = (b"220-mail.socklab.test ESMTP scripted\r\n"
+            b"220-this greeting has three lines\r\n"
+            b"220 and arrives three bytes at a time\r\n")
+EHLO_REPLY = (b"250-mail.socklab.test greets you\r\n"
+              b"250-PIPELINING\r\n"
+              b"250-SIZE 10240000\r\n"
+              b"250-8BITMIME\r\n"
+              b"250-ENHANCEDSTATUSCODES\r\n"
+              b"250 HELP\r\n")
+MAIL_REPLY = b"250-2.1.0 sender ok\r\n250 2.1.0 and a second line\r\n"
+
+
+def test_smtp_multiline_reply_in_pieces(case):
+    server = ScriptedServer(case, {"EHLO": EHLO_REPLY, "MAIL": MAIL_REPLY}, chunk=3, pace=0.002,
+                            greeting=GREETING)
+    client = run_client(case, subject="Pieces", body=b"Read every line of every reply.\n")
+    server.serve(client)
+    server.wait()
+    words = [c.split(" ")[0].split(":")[0].upper() for c in server.commands]
+    if words[:6] != ["EHLO", "MAIL", "RCPT", "DATA", "QUIT"][:len(words[:6])] or server.message is None:
+        case.fail("smtpclient lost its place in the dialogue",
+                  expected="EHLO, MAIL FROM, RCPT TO, DATA, the message, QUIT, each after the whole "
+                           "previous reply",
+                  saw=f"commands {server.commands!r}; message {'received' if server.message else 'never came'}",
+                  hint="a reply ends with the line whose code is followed by a space: '250-' means more "
+                       "lines follow. Read until that last line, however the bytes are split")
+    if b"Read every line of every reply." not in server.message:
+        case.fail("the message's text did not arrive", saw=server.message[:200].decode(errors="replace"))
+    expect_exit(case, client, 0, "after the server accepted the mail")
+    if not server.quit:
+        case.fail("smtpclient did not end the session with QUIT", saw=f"commands {server.commands!r}")
+
+
+def test_smtp_rcpt_rejected(case):
+    nobody = "nobody@socklab.test"
+    server = MailServer(case, reject={nobody})
+    client = run_client(case, to=[TO, nobody, "carol@socklab.test"], subject="Refused")
+    expect_exit(case, client, 1, "after the server refused a recipient")
+    if server.seen("message"):
+        case.fail("smtpclient went on after the server refused a recipient",
+                  expected="no DATA after '550' to RCPT TO; QUIT instead",
+                  saw="the server received a message",
+                  hint="check every reply's code; stop at the first one that is not what the command needs")
+    errors = [line for line in client.stderr.bytes().splitlines() if b"ERROR" in line]
+    if not any(b"RCPT" in line and b"550" in line for line in errors):
+        case.fail("smtpclient's error does not name the refused command and the server's reply",
+                  expected=f"an ERROR line naming RCPT TO:<{nobody}> and the reply '550 ...'",
+                  saw=b"\n".join(errors[-3:]).decode(errors="replace") or "no ERROR line",
+                  hint="log 'COMMAND: the server replied REPLY (expected CODE)'")
+    expect_quit(case, server, client)
+    expect_clean_close(case)
+    (c,) = search(case, [b"DATA\r\n"])
+    if c["orig_stream"]["matches"][0]["count"]:
+        case.fail("the capture shows DATA after a refused recipient",
+                  expected="MAIL, RCPT, RCPT (refused), QUIT", saw="a DATA command")
+
+
+def _png_like(size, seed):
+    rng = random.Random(seed)
+    return b"\x89PNG\r\n\x1a\n" + bytes(rng.getrandbits(8) for _ in range(size - 8))
+
+
+def expect_attachments(case, msg, files):
+    """Each of FILES {name: (content type, bytes)} is an attachment of MSG, byte for byte."""
+    if not msg.is_multipart() or msg.get_content_type() != "multipart/mixed":
+        case.fail("a message with attachments is not multipart/mixed",
+                  expected="Content-Type: multipart/mixed; boundary=\"...\"",
+                  saw=f"Content-Type: {msg.get_content_type()}")
+    defects = [d for part in msg.walk() for d in part.defects]
+    if defects:
+        case.fail("Python's email parser found the MIME structure broken",
+                  saw=", ".join(type(d).__name__ for d in defects[:4]),
+                  hint="each part starts after a line '--BOUNDARY', the last part is followed by "
+                       "'--BOUNDARY--'; the boundary in the header must be the same string")
+    got = {p.get_filename(): p for p in msg.iter_attachments()}
+    for name, (ctype, data) in files.items():
+        part = got.get(name)
+        if part is None:
+            case.fail(f"the attachment {name} is missing",
+                      expected=f"a part with Content-Disposition: attachment; filename=\"{name}\"",
+                      saw=f"attachments {sorted(k for k in got if k)}")
+        if part.get_content_type() != ctype:
+            case.fail(f"the attachment {name} has the wrong Content-Type",
+                      expected=ctype, saw=part.get_content_type())
+        content = part.get_payload(decode=True)
+        if content != data:
+            case.fail(f"the attachment {name} did not arrive byte-identical",
+                      expected=f"{len(data)} bytes", saw=f"{len(content or b'')} bytes, "
+                      f"first difference at byte "
+                      f"{next((i for i, (a, b) in enumerate(zip(data, content or b'')) if a != b), min(len(data), len(content or b'')))}",
+                      hint="read the file in binary, encode all of it in base64 (3 bytes -> 4 characters, "
+                           "'=' padding only at the very end)")
+
+
+def expect_short_base64_lines(case, raw):
+    """Every base64 line of the raw message is at most 76 characters (RFC 2045)."""
+    longest = max((len(line) for line in raw.split(b"\r\n") if re.fullmatch(rb"[A-Za-z0-9+/]+=*", line)),
+                  default=0)
+    if longest > 76:
+        case.fail("the base64 text has lines longer than 76 characters",
+                  expected="lines of at most 76 characters (57 bytes each), each ended by CRLF",
+                  saw=f"a line of {longest} characters",
+                  hint="RFC 2045 limits encoded lines to 76 characters: encode 57 bytes at a time")
+
+
+def test_smtp_attachment(case):
+    server = MailServer(case)
+    photo = _png_like(300_000, seed=6)
+    notes = ("Notes on the lab — UTF-8 inside a text file.\n" * 22).encode()[:1000]
+    paths = [put_file(case, "photo.png", photo), put_file(case, "notes.txt", notes)]
+    client = run_client(case, "--attach", paths[0], "--attach", paths[1], subject="Two files",
+                        body=b"See the two attached files.\n")
+    got = expect_delivery(case, server, client, hint=END_HINT)
+    expect_short_base64_lines(case, got["content"])
+    msg = parse(got["content"])
+    expect_attachments(case, msg, {"photo.png": ("image/png", photo), "notes.txt": ("text/plain", notes)})
+    expect_body(case, msg, b"See the two attached files.\n")
+    expect_exit(case, client, 0, "after the server accepted the mail")
+
+
+SUBJECT = "Grüße aus 北京 — ein Betreff, der länger ist als ein encoded word, mit Ümläuten ✓"
+
+
+def test_smtp_utf8_subject(case):
+    server = MailServer(case)
+    client = run_client(case, subject=SUBJECT, body="Der Text: schön.\n".encode())
+    got = expect_delivery(case, server, client, hint=END_HINT)
+    head = got["content"].split(b"\r\n\r\n", 1)[0]
+    lines = head.split(b"\r\n")
+    if any(max(lines, key=len)) and not all(line.isascii() for line in lines):
+        bad = next(line for line in lines if not line.isascii())
+        case.fail("a header line holds bytes that are not ASCII",
+                  expected="Subject: =?UTF-8?B?...?= (RFC 2047 encoded words: ASCII only)",
+                  saw=bad.decode(errors="replace")[:100],
+                  hint="headers are ASCII: encode a UTF-8 subject as =?UTF-8?B?<base64>?= words")
+    words = re.findall(rb"=\?[^?]+\?[BbQq]\?[^?]*\?=", head)
+    if not words or max(len(w) for w in words) > 75:
+        case.fail("the subject is not made of RFC 2047 encoded words of at most 75 characters",
+                  expected="=?UTF-8?B?...?= words, each at most 75 characters, on folded lines",
+                  saw=f"{len(words)} encoded word(s), the longest {max((len(w) for w in words), default=0)}",
+                  hint="cut the UTF-8 text into pieces of at most 45 bytes (60 base64 characters), "
+                       "never inside a character, one word per line")
+    subject = str(parse(got["content"])["Subject"])
+    if subject != SUBJECT:
+        case.fail("the subject does not decode to the text asked for", expected=SUBJECT, saw=subject,
+                  hint="a character's bytes must stay in one word (do not cut a UTF-8 sequence)")
+    expect_exit(case, client, 0, "after the server accepted the mail")

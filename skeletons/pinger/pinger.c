@@ -164,7 +164,6 @@ static int send_ping(struct pinger *p, uint64_t seq)
 	(void)send_datagram; // yours to call
 	SL_TODO(4);
 	return -1;
-	return 0;
 }
 
 /* The reply to the waiting ping seq, n bytes, came at now_us: print it and

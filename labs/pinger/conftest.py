@@ -1,0 +1,5 @@
+"""Lets the pinger cases (visible and hidden) import pinglib."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

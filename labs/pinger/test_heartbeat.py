@@ -1,0 +1,86 @@
+"""The UDP heartbeat: hbclient against a scripted server, hbserver against
+scripted clients that skip numbers, repeat one, and stop."""
+
+from pinglib import HEARTBEAT_RE, HbScript, collect, requests_in_capture, start_hbserver
+
+INTERVAL_MS = 50
+SPAN_SLACK_MS = 15
+
+
+def test_hbclient_sends_heartbeats(case):
+    peer = case.udp_peer(case.port, label="scripted hbserver")
+    client = case.start("hbclient", "127.0.0.1", case.port, "-i", INTERVAL_MS, "-c", 8)
+    got = collect(peer, lambda g: len(g) >= 8, timeout=3, what="heartbeats")
+    for i, (_, data) in enumerate(got, 1):
+        m = HEARTBEAT_RE.match(data)
+        if not m or int(m.group(1)) != i:
+            case.fail(f"datagram {i} from hbclient is not 'Heartbeat {i} <time>'",
+                      expected=f"b'Heartbeat {i} <microseconds of the wall clock>' (no newline)",
+                      saw=repr(data[:72]), hint="format it with pw_format(buf, size, PW_HEARTBEAT, &msg)")
+    if len(got) != 8:
+        case.fail("hbclient did not send its heartbeats", expected=f"8 heartbeats (-c 8), {INTERVAL_MS} ms apart",
+                  saw=f"{len(got)} within 3 s")
+    rc = case.wait_exit(client, timeout=2, why="after its 8 heartbeats (-c 8)")
+    if rc != 0:
+        case.fail("hbclient's exit status is wrong", expected="0 after COUNT heartbeats",
+                  saw=client.status_text())
+    # The rhythm, from the capture's timestamps.
+    beats = [(t, HEARTBEAT_RE.match(p)) for t, p in requests_in_capture(case, case.port)]
+    for i, (t, m) in enumerate(beats, 1):
+        cap_us = t * 1e6
+        if m and not cap_us - 50_000 <= int(m.group(2)) <= cap_us + 1_000:
+            case.fail(f"the time in heartbeat {i} is not when it was sent",
+                      expected="microseconds since 1970 on the wall clock, taken just before sending "
+                               f"(the capture saw it leave at {cap_us:.0f})",
+                      saw=f"{m.group(2).decode()} ({(int(m.group(2)) - cap_us) / 1000:+.1f} ms from the capture)",
+                      hint="take the time with wall_now_us() (CLOCK_REALTIME) for each heartbeat")
+    sent = [t for t, m in beats if m]
+    gaps = [(b - a) * 1000 for a, b in zip(sent, sent[1:])]
+    case.step("capture: intervals " + ", ".join(f"{g:.1f}" for g in gaps) + " ms")
+    span = (sent[-1] - sent[0]) * 1000
+    # One heartbeat may leave a few ms late on a busy machine; the next one
+    # is on time again when the schedule is absolute.
+    if any(not 0.5 * INTERVAL_MS <= g <= 1.5 * INTERVAL_MS for g in gaps) or \
+            not 7 * INTERVAL_MS - SPAN_SLACK_MS <= span <= 7 * INTERVAL_MS + SPAN_SLACK_MS:
+        case.fail("hbclient's heartbeats do not keep the interval asked for",
+                  expected=f"one every {INTERVAL_MS} ms (-i {INTERVAL_MS}), each within 50%; 8 heartbeats "
+                           f"in {7 * INTERVAL_MS} ms ± {SPAN_SLACK_MS} ms",
+                  saw=f"intervals {', '.join(f'{g:.1f}' for g in gaps)} ms; 8 in {span:.1f} ms",
+                  hint="sleep until an absolute time on the monotonic clock (clock_nanosleep with "
+                       "TIMER_ABSTIME) and move it on by the interval each time")
+
+
+TIMEOUT_MS = 300
+
+
+def test_hbserver_reports_lost_and_delay(case):
+    server = start_hbserver(case, TIMEOUT_MS)
+    hb = HbScript(case, server, TIMEOUT_MS)
+    a = hb.client("client A")
+    # 3 and 7-9 never sent, 4 sent again after 6, heartbeat 5 carries a
+    # time 250 ms in the past, and one datagram that is no heartbeat.
+    hb.play([(a, 1), (a, 2), (a, b"garbage, not a heartbeat"), (a, 4), (a, 5, 250), (a, 6), (a, 4),
+              (a, 10), (a, 11)])
+    hb.expect_stop(a)
+    hb.expect_report(a, [hb.new(), hb.beat(1), hb.beat(2), hb.lost(3), hb.beat(4), hb.beat(5, 250),
+                         hb.beat(6), hb.late(4), hb.lost(7, 9), hb.beat(10), hb.beat(11),
+                         hb.stopped(11, 7, 4)])
+
+
+def test_hbserver_two_clients(case):
+    server = start_hbserver(case, TIMEOUT_MS)
+    hb = HbScript(case, server, TIMEOUT_MS)
+    a, b = hb.client("client A"), hb.client("client B")
+    # A and B at once; A stops, B goes on; C comes after A was declared stopped.
+    hb.play([(a, 1), (b, 1), (a, 2), (a, 3), (b, 4), (a, 5), (b, 5), (a, 6), (b, 6)])
+    b_next = hb.keep_beating_until_stopped(b, 7, a)
+    c = hb.client("client C")
+    hb.play([(c, 1), (b, b_next), (c, 2), (b, b_next + 1), (c, 3), (b, b_next + 2)])
+    hb.expect_stop(b)
+    hb.expect_stop(c)
+    last_b = b_next + 2
+    hb.expect_report(a, [hb.new(), hb.beat(1), hb.beat(2), hb.beat(3), hb.lost(4), hb.beat(5), hb.beat(6),
+                         hb.stopped(6, 5, 1)])
+    hb.expect_report(b, [hb.new(), hb.beat(1), hb.lost(2, 3)] + [hb.beat(s) for s in range(4, last_b + 1)]
+                     + [hb.stopped(last_b, last_b - 2, 2)])
+    hb.expect_report(c, [hb.new(), hb.beat(1), hb.beat(2), hb.beat(3), hb.stopped(3, 3, 0)])

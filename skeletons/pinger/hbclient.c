@@ -34,7 +34,8 @@
 static const char usage[] =
 	"Usage: hbclient [-h] HOST PORT [-i INTERVAL_MS] [-c COUNT]\n"
 	"\n"
-	"UDP heartbeat client: sends \"Heartbeat <seq> <time>\" to an hbserver\n"
+	"UDP heartbeat client: sends \"Heartbeat <seq> <time>\" to an "
+	"hbserver\n"
 	"every INTERVAL_MS, seq counting from 1, time in microseconds of the\n"
 	"wall clock.\n"
 	"\n"
@@ -63,10 +64,10 @@ struct sl_logger sl_prog_log;
 
 /* The heartbeat sender. */
 struct beater {
-	int fd;			    /* UDP socket connected to the server */
-	const char *server;	    /* "HOST:PORT", for messages */
-	int64_t interval_us;	    /* between two heartbeats */
-	uint64_t count;		    /* heartbeats to send, 0: no end */
+	int fd;		     /* UDP socket connected to the server */
+	const char *server;  /* "HOST:PORT", for messages */
+	int64_t interval_us; /* between two heartbeats */
+	uint64_t count;	     /* heartbeats to send, 0: no end */
 };
 
 /* Sleeps until monotonic time due_us. An absolute wake-up time keeps the
@@ -98,8 +99,7 @@ static int send_heartbeat(const struct beater *b, uint64_t seq)
 		 * server right now: say so and send anyway (one may come). */
 		if (n < 0 && errno == ECONNREFUSED)
 			sl_log(&sl_prog_log, SL_WARN,
-			       "no server at %s (port unreachable)",
-			       b->server);
+			       "no server at %s (port unreachable)", b->server);
 	} while (n < 0 && (errno == EINTR || errno == ECONNREFUSED));
 	if (n < 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "send to %s: %s", b->server,
@@ -182,9 +182,8 @@ int main(int argc, char *argv[])
 		    sl_parse_long(optarg, "INTERVAL_MS", 10, 3600000,
 				  &interval_ms, err, sizeof err) < 0)
 			return sl_usage_error(&sl_prog_log, usage, "%s", err);
-		if (opt == 'c' &&
-		    sl_parse_long(optarg, "COUNT", 1, 1000000000, &count, err,
-				  sizeof err) < 0)
+		if (opt == 'c' && sl_parse_long(optarg, "COUNT", 1, 1000000000,
+						&count, err, sizeof err) < 0)
 			return sl_usage_error(&sl_prog_log, usage, "%s", err);
 	}
 	if (argc - optind != 2)

@@ -151,8 +151,8 @@ static int queue_push(struct reply_queue *q, int64_t due_us, const char *data,
 static void send_reply(int fd, const struct pending *r)
 {
 	/* One datagram out: sendto() sends all of it or fails. */
-	if (sendto(fd, r->data, r->len, 0,
-		   (const struct sockaddr *)&r->to, r->tolen) < 0)
+	if (sendto(fd, r->data, r->len, 0, (const struct sockaddr *)&r->to,
+		   r->tolen) < 0)
 		sl_log(&sl_prog_log, SL_ERROR, "send to %s: %s", r->who,
 		       strerror(errno));
 }

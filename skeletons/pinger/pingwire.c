@@ -42,8 +42,7 @@ static int parse_number(const char *buf, size_t len, size_t *pos,
 	return 0;
 }
 
-int pw_parse(const char *buf, size_t len, const char *word,
-	     struct pw_msg *msg)
+int pw_parse(const char *buf, size_t len, const char *word, struct pw_msg *msg)
 {
 	size_t wlen = strlen(word), pos = wlen + 1;
 

@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 /* The words. */
-#define PW_PING "Ping"
-#define PW_REPLY "PING"
+#define PW_PING	     "Ping"
+#define PW_REPLY     "PING"
 #define PW_HEARTBEAT "Heartbeat"
 
 /* Longest datagram of the lab ("Heartbeat", two 20-digit numbers, two
@@ -42,8 +42,7 @@ size_t pw_format(char *buf, size_t size, const char *word,
 
 /* Parses the len bytes of a datagram as "WORD SEQ TIME" exactly (no other
  * byte before, between or after); returns 0 and fills msg, or -1. */
-int pw_parse(const char *buf, size_t len, const char *word,
-	     struct pw_msg *msg);
+int pw_parse(const char *buf, size_t len, const char *word, struct pw_msg *msg);
 
 /* Turns ASCII a-z into A-Z in the len bytes of buf (a ping into its
  * reply). */

@@ -34,7 +34,7 @@
 #include "sl_log.h"
 #include "sl_net.h"
 
-#define DEFAULT_PORT 12001
+#define DEFAULT_PORT	   12001
 #define DEFAULT_TIMEOUT_MS 3000
 
 /* Clients followed at once; heartbeats from more are logged and ignored. */

@@ -293,19 +293,22 @@ def expect_eof(conn, timeout=DEFAULT_TIMEOUT):
 CurlResult = namedtuple("CurlResult", "returncode stdout stderr seconds timed_out")
 
 
-def curl(case, *args, timeout=10.0, cwd=None):
+def curl(case, *args, timeout=10.0, cwd=None, proxy=None, stdin=None):
     """Run curl ARGS in the case's network namespace (the calling thread's),
-    as a user would type it: no ~/.curlrc (-q), no proxy, at most TIMEOUT s
-    (curl's --max-time, and a kill of its process group a little later).
-    Returns a CurlResult; adds one step to the trace."""
-    cmd = [CURL, "-q", "--noproxy", "*", "--max-time", f"{timeout:g}", *map(str, args)]
+    as a user would type it: no ~/.curlrc (-q), through PROXY (a URL, curl's
+    -x) or no proxy at all, STDIN (bytes) on its standard input, at most
+    TIMEOUT s (curl's --max-time, and a kill of its process group a little
+    later). Returns a CurlResult; adds one step to the trace."""
+    via = ["-x", proxy] if proxy else ["--noproxy", "*"]
+    cmd = [CURL, "-q", *via, "--max-time", f"{timeout:g}", *map(str, args)]
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, env=env, cwd=cwd)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env=env, cwd=cwd)
     timed_out = False
     try:
-        out, err = proc.communicate(timeout=timeout + 3)
+        out, err = proc.communicate(stdin, timeout=timeout + 3)
     except subprocess.TimeoutExpired:
         timed_out = True
         try:
@@ -315,7 +318,8 @@ def curl(case, *args, timeout=10.0, cwd=None):
         out, err = proc.communicate(timeout=5)
     seconds = time.monotonic() - t0
     shown = " ".join(a if re.fullmatch(r"[\w./:@=%,+-]+", a) else repr(a) for a in map(str, args))
-    text = f"ran: curl {shown} → exit {proc.returncode} after {seconds:.2f} s, {len(out)} bytes on stdout"
+    text = (f"ran: curl {'-x ' + proxy + ' ' if proxy else ''}{shown} → exit {proc.returncode} "
+            f"after {seconds:.2f} s, {len(out)} bytes on stdout")
     if proc.returncode != 0 and err:
         text += f"; stderr: {show_bytes(err.strip(), 160)}"
     case.step(text)

@@ -5,15 +5,12 @@ import hashlib
 import os
 import random
 import re
-import signal
-import subprocess
 import tempfile
 import time
 
-from socklab import isolation
+from socklab import http, isolation
 from socklab.feedback import first_difference, show_bytes
 
-CURL = "/usr/bin/curl"
 CURL_TIMEOUT = 8.0      # curl's own --max-time; the process is killed 5 s later
 STATUS_RE = re.compile(rb"^HTTP/1\.[01] (\d{3}) [^\r\n]*\r\n")
 
@@ -111,35 +108,21 @@ class CurlResult:
 
 def curl(case, url, *options, via_proxy=True, timeout=CURL_TIMEOUT, stdin=None):
     """Run curl as a user would (through the proxy with -x unless told not
-    to; STDIN: bytes for curl's standard input), with a deadline, in a
-    process group of its own that is killed at the end; return a CurlResult."""
+    to; STDIN: bytes for curl's standard input), with a deadline
+    (socklab.http.curl); return a CurlResult with the HTTP status and body."""
     fd, body_path = tempfile.mkstemp(prefix="socklab-curl-")
     os.close(fd)
-    proxy = ["-x", f"http://127.0.0.1:{case.port}"] if via_proxy else []
-    cmd = [CURL, "-sS", "--max-time", str(timeout), *proxy, *options, "-o", body_path,
-           "-w", "%{http_code}", url]
-    shown = " ".join(c if re.fullmatch(r"[\w./:@=%-]+", c) else repr(c) for c in cmd[1:]
-                     if c not in (body_path, "-o", "-w", "%{http_code}"))
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
     try:
-        out, err = proc.communicate(stdin, timeout=timeout + 5)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        ran = http.curl(case, "-sS", *options, "-o", body_path, "-w", "%{http_code}", url, timeout=timeout,
+                        proxy=f"http://127.0.0.1:{case.port}" if via_proxy else None, stdin=stdin)
+        with open(body_path, "rb") as f:
+            body = f.read()
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    with open(body_path, "rb") as f:
-        body = f.read()
-    os.unlink(body_path)
-    code = out.decode(errors="replace").strip()
-    result = CurlResult(proc.returncode, int(code) if code.isdigit() and code != "000" else None, body,
-                        err.decode(errors="replace").strip().splitlines()[-1] if err.strip() else "")
-    case.step(f"curl {shown}: {result.describe()}")
-    return result
+        os.unlink(body_path)
+    code = ran.stdout.decode(errors="replace").strip()
+    err = ran.stderr.decode(errors="replace").strip()
+    return CurlResult(ran.returncode, int(code) if code.isdigit() and code != "000" else None, body,
+                      err.splitlines()[-1] if err else "")
 
 
 def expect_body(case, what, expected, seen, hint=None):

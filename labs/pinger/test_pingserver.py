@@ -35,6 +35,7 @@ def test_pingserver_echoes(case):
 
 REPLY_RE = re.compile(rb"^PING ([1-9][0-9]*) ([1-9][0-9]*)\Z")
 SEED, LOSS = 2026, 30
+PACE_MS = 2
 COUNT = next(n for n in range(40, 80) if n not in dropped_pings(SEED, LOSS, n))
 
 
@@ -42,12 +43,15 @@ def test_pingserver_seeded_loss(case):
     start_pingserver(case, "--loss", LOSS, "--seed", SEED)
     peer = case.udp_peer(label="scripted client")
     dest = ("127.0.0.1", case.port)
+    start = time.monotonic()
     for seq in range(1, COUNT + 1):
+        # 2 ms apart: a burst of many datagrams at once would overrun the capture's buffer.
+        pace_until(start + seq * PACE_MS / 1000)
         peer.sock.sendto(ping_datagram(seq), dest)
         if seq == COUNT // 2:
             peer.sock.sendto(b"not a ping: takes no draw", dest)
-    case.step(f"scripted client sent pings 1..{COUNT} at once, and one datagram that is no ping "
-              f"after ping {COUNT // 2}")
+    case.step(f"scripted client sent pings 1..{COUNT}, {PACE_MS} ms apart, and one datagram that is no "
+              f"ping after ping {COUNT // 2}")
     last = b"PING %d " % COUNT
     got = collect(peer, lambda g: any(d.startswith(last) for _, d in g), timeout=3)
     answered = []

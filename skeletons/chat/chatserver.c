@@ -1,0 +1,912 @@
+/*
+ * chatserver - a chat room over TCP with logins, presence and private
+ * messages.
+ *
+ * Serves many clients at once, one thread per client. A client first logs
+ * in with a user name and password (checked against the users file's
+ * salted PBKDF2 hashes); then every message it sends goes to everyone else
+ * online with its sender and time, or to one user ("@bob hi" on the
+ * client: a PRIVATE frame). Everyone is told when a user comes online or
+ * goes offline, however the user left: with CTL "quit", by closing, by a
+ * reset, or by a crash in the middle of a frame.
+ *
+ * Threads:
+ *   main           accepts clients and starts a thread for each (at most
+ *                  --max-clients at once)
+ *   one per client logs its client in, then reads its frames until it
+ *                  leaves
+ *
+ * The client threads share one table of the users online. Its lock (struct
+ * server's `lock`) is held by whoever reads or changes the table, and
+ * around every send to a client in it: so a client is never freed while
+ * another thread sends to it, two threads never write into one socket at
+ * once (their frames would mix), and everyone sees the messages of one
+ * sender in the order they were sent.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chatwire.h"
+#include "secret.h"
+#include "sl_args.h"
+#include "sl_frame.h"
+#include "sl_io.h"
+#include "sl_line.h"
+#include "sl_log.h"
+#include "sl_net.h"
+#include "users.h"
+
+#define DEFAULT_PORT 12002
+#define DEFAULT_MAX_CLIENTS 100
+#define MAX_CLIENTS_LIMIT 10000
+
+/* Connections the kernel may complete before we accept them. A burst of
+ * clients connects faster than we accept and start a thread for each:
+ * when the queue is full the kernel drops their SYN, and they try again
+ * only a second later. (Linux caps it at net.core.somaxconn.) */
+#define BACKLOG 1024
+
+/* A connection must log in within this time, or it is closed: otherwise
+ * idle connections could hold every slot. */
+#define LOGIN_TIMEOUT_MS 10000
+
+/* A send to a client blocks at most this long (its buffers are full:
+ * it stopped reading); then the client is dropped, so that one stuck
+ * client cannot stall the room for longer. */
+#define SEND_TIMEOUT_MS 1000
+
+/* After CTL "quit", how long we wait for the client's FIN. */
+#define QUIT_WAIT_MS 2000
+
+/* Stack of each thread: its largest frame holds two payloads and a line
+ * reader. The default 8 MiB per thread would make a memory limit of 1 GiB
+ * refuse the 128th client. */
+#define THREAD_STACK (256 * 1024)
+
+static const char usage[] =
+	"Usage: chatserver [-h] [-v] --users FILE [--port PORT]\n"
+	"                  [--max-clients N]\n"
+	"       chatserver --users FILE --add-user NAME [--iterations N]\n"
+	"\n"
+	"Chat room over TCP. Each client logs in with a user name and password\n"
+	"from FILE; then each message it sends goes to everyone else online\n"
+	"(or, as a PRIVATE frame, to one user), with its sender and time.\n"
+	"Everyone is told when a user comes online or goes offline. A user\n"
+	"may be logged in once at a time. Runs until killed; every event is\n"
+	"logged on standard error.\n"
+	"\n"
+	"With --add-user, adds user NAME to FILE (created if missing) with a\n"
+	"salted PBKDF2-SHA256 hash of the password read from standard input\n"
+	"(typed without echo on a terminal), then exits.\n"
+	"\n"
+	"Options:\n"
+	"  --users FILE       the users file: name:pbkdf2-sha256:iterations:\n"
+	"                     salt_hex:hash_hex, one user per line (required)\n"
+	"  --port PORT        TCP port to listen on, on every IPv6 and IPv4\n"
+	"                     address, 1-65535 (default: 12002)\n"
+	"  --max-clients N    connections served at once, 1-10000 (default:\n"
+	"                     100); one more is told the room is full\n"
+	"  --add-user NAME    add a user and exit\n"
+	"  --iterations N     PBKDF2 iterations for --add-user, 1-10000000\n"
+	"                     (default: 100000)\n"
+	"  -v, --verbose      log debugging details too\n"
+	"  -h, --help         print this help to standard output and exit\n"
+	"\n"
+	"A message is 1 to 1000 bytes of UTF-8 text without control\n"
+	"characters; a longer one is refused with an ERROR frame, never cut.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  help printed, or the user added\n"
+	"  1  the users file or the port could not be used\n"
+	"  2  bad usage\n";
+
+/* The program's logger (see sl_log.h). */
+struct sl_logger sl_prog_log;
+
+/* The settings from the command line. */
+struct options {
+	uint16_t port;
+	const char *users_path;
+	long max_clients;
+	const char *add_user; /* NULL: serve */
+	long iterations;
+	bool verbose;
+};
+
+/* One connected client. fd, who and srv are set before its thread starts
+ * and never change; name and joined belong to its own thread (name is set
+ * before the client enters the table); next and listed are guarded by the
+ * table lock. */
+struct client {
+	int fd;			 /* closed only by the client's own thread */
+	char who[SL_ADDRSTRLEN]; /* "ADDR:PORT", for messages */
+	struct server *srv;
+	char name[CHAT_NAME_MAX + 1]; /* the user, once logged in */
+	bool joined;		      /* was in the table: say offline */
+	struct client *next;	      /* the next client in the table */
+	bool listed;		      /* in the table now */
+};
+
+/* What every thread shares. */
+struct server {
+	pthread_mutex_t lock;	 /* guards the table, count, and every send
+				    to a client of the table */
+	struct client *online;	 /* the table: users logged in */
+	size_t count;		 /* client threads running */
+	size_t max_clients;	 /* at most that many at once */
+	const struct user_table *users; /* read only once serving */
+};
+
+/* Starts fn(arg) as a detached thread with a small stack; returns 0 or an
+ * error number. */
+static int start_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc = pthread_attr_init(&attr);
+
+	if (rc != 0)
+		return rc;
+	rc = pthread_attr_setstacksize(&attr, THREAD_STACK);
+	if (rc == 0)
+		rc = pthread_attr_setdetachstate(&attr,
+						 PTHREAD_CREATE_DETACHED);
+	if (rc == 0)
+		rc = pthread_create(&tid, &attr, fn, arg);
+	(void)pthread_attr_destroy(&attr);
+	return rc;
+}
+
+/* Sets a socket's receive (SO_RCVTIMEO) or send (SO_SNDTIMEO) timeout in
+ * milliseconds, 0 for none; returns 0, or -1 with errno set. */
+static int set_timeout(int fd, int option, long ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000,
+			     .tv_usec = (ms % 1000) * 1000};
+
+	return setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
+/* Builds a payload "time, a, b" of type, stamped with the current time;
+ * returns its length (buf holds CHAT_PAYLOAD_MAX bytes). */
+static size_t stamp(char *buf, char type, struct chat_field a,
+		    struct chat_field b)
+{
+	char now[CHAT_TIME_MAX + 1];
+	struct chat_field f[3];
+
+	chat_time_field(now, time(NULL));
+	f[0] = chat_str(now);
+	f[1] = a;
+	f[2] = b;
+	return chat_build(buf, CHAT_PAYLOAD_MAX, type, f, 3);
+}
+
+/* Takes c out of the table; caller holds the lock. */
+static void unlink_locked(struct server *srv, struct client *c)
+{
+	struct client **pp = &srv->online;
+
+	while (*pp != NULL && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp == c)
+		*pp = c->next;
+	c->next = NULL;
+	c->listed = false;
+}
+
+/* Drops c: out of the table, and its thread woken; caller holds the lock.
+ * The client's own thread then sees the end of its stream, says c is
+ * offline and closes fd. */
+static void drop_locked(struct server *srv, struct client *c, const char *why)
+{
+	sl_log(&sl_prog_log, SL_WARN, "dropping %s (%s): %s", c->name, c->who,
+	       why);
+	/* Not close(): the client's thread may be inside recv() on this fd,
+	 * and a closed number can be reused at once by the next accept().
+	 * ENOTCONN: the client reset the connection, nothing left to shut. */
+	if (shutdown(c->fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+		sl_log(&sl_prog_log, SL_ERROR, "shutdown connection of %s: %s",
+		       c->who, strerror(errno));
+	unlink_locked(srv, c);
+}
+
+/* Sends one frame to c, or drops c when that fails; caller holds the
+ * lock. Returns 0, or -1 when c was dropped. */
+static int send_or_drop_locked(struct server *srv, struct client *c,
+			       const char *payload, size_t len)
+{
+	char why[64];
+
+	if (sl_frame_send(c->fd, payload, len, CHAT_PAYLOAD_MAX) == 0)
+		return 0;
+	(void)snprintf(why, sizeof why, "send: %s",
+		       errno == EAGAIN ? "it stopped reading" : strerror(errno));
+	drop_locked(srv, c, why);
+	return -1;
+}
+
+/* Returns the client of the table logged in as name (len bytes), or NULL;
+ * caller holds the lock. */
+static struct client *find_online_locked(struct server *srv, const char *name,
+					 size_t len)
+{
+	for (struct client *c = srv->online; c != NULL; c = c->next)
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
+			return c;
+	return NULL;
+}
+
+/* Sends a payload to every client of the table but except (which may be
+ * NULL); drops those whose send fails. Caller holds the lock. */
+static void send_others_locked(struct server *srv, const struct client *except,
+			       const char *payload, size_t len)
+{
+	/* TODO 5: Send the payload to every client of the table except `except`, with send_or_drop_locked() (which may take a client out of the table while you walk it). */
+	(void)srv;
+	(void)except;
+	(void)payload;
+	(void)len;
+	(void)send_or_drop_locked;
+	SL_TODO(5);
+}
+
+/* Tells everyone in the table but c that c's user is now `event` (online
+ * or offline); caller holds the lock. */
+static void announce_locked(struct server *srv, const struct client *c,
+			    const char *event)
+{
+	char payload[CHAT_PAYLOAD_MAX];
+	size_t len = stamp(payload, CHAT_CTL, chat_str(event),
+			   chat_str(c->name));
+
+	send_others_locked(srv, c, payload, len);
+}
+
+/* Sends c an ERROR frame: code, then the text made from fmt. Takes the
+ * lock, since c may be in the table, where other threads send to it. */
+static void reply_error(struct server *srv, struct client *c,
+			const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void reply_error(struct server *srv, struct client *c,
+			const char *code, const char *fmt, ...)
+{
+	char text[CHAT_TEXT_MAX + 1];
+	struct chat_field f[2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	f[0] = chat_str(code);
+	f[1] = chat_str(text);
+	pthread_mutex_lock(&srv->lock);
+	/* A client dropped meanwhile has a shut socket: the send just fails. */
+	if (chat_send(c->fd, CHAT_ERROR, f, 2) < 0)
+		sl_log(&sl_prog_log, SL_DEBUG, "send ERROR to %s: %s", c->who,
+		       strerror(errno));
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Puts c into the table as user c->name, unless that user is online
+ * already; welcomes c and tells the others. Returns 0, or -1 for a
+ * duplicate login (nothing sent). */
+static int join(struct server *srv, struct client *c)
+{
+	char welcome[CHAT_PAYLOAD_MAX];
+	size_t len = stamp(welcome, CHAT_CTL, chat_str("welcome"),
+			   chat_str(c->name));
+	int rc = 0;
+
+	/* TODO 6: Under the lock: refuse (rc = -1) if c->name is online already; otherwise put c at the head of the table (c->listed = true), send it the welcome frame, and announce it "online" to the others. */
+	(void)srv;
+	(void)len;
+	(void)find_online_locked;
+	(void)announce_locked;
+	SL_TODO(6);
+	rc = -1;
+	c->joined = rc == 0;
+	return rc;
+}
+
+/* Takes c out of the table (unless a failed send did already) and tells
+ * everyone left that its user is offline. */
+static void leave(struct server *srv, struct client *c)
+{
+	/* TODO 7: Under the lock, take c out of the table if it is still listed (unlink_locked()), then announce it "offline" to everyone left. */
+	(void)srv;
+	SL_TODO(7);
+	sl_log(&sl_prog_log, SL_INFO, "%s is now offline", c->name);
+}
+
+/* Sends text from `from` to everyone else online. */
+static void relay(struct server *srv, struct client *from,
+		  struct chat_field text)
+{
+	char payload[CHAT_PAYLOAD_MAX];
+	size_t len = stamp(payload, CHAT_MSG, chat_str(from->name), text);
+
+	pthread_mutex_lock(&srv->lock);
+	send_others_locked(srv, from, payload, len);
+	pthread_mutex_unlock(&srv->lock);
+	sl_log(&sl_prog_log, SL_INFO, "%s to everyone: %zu bytes", from->name,
+	       text.len);
+}
+
+/* Sends text from `from` to user `to` only, or tells `from` that this user
+ * is not online. */
+static void deliver_private(struct server *srv, struct client *from,
+			    struct chat_field to, struct chat_field text)
+{
+	char payload[CHAT_PAYLOAD_MAX];
+	size_t len = stamp(payload, CHAT_PRIVATE, chat_str(from->name), text);
+	bool delivered = false;
+
+	/* TODO 8: Under the lock, find the user `to` in the table and send it the payload (set delivered); the client found must not be used after the unlock. */
+	(void)len;
+	SL_TODO(8);
+	if (!delivered) {
+		reply_error(srv, from, "offline",
+			    "%.*s is not online: message not delivered",
+			    (int)to.len, to.p);
+		return;
+	}
+	sl_log(&sl_prog_log, SL_INFO, "%s to %.*s (private): %zu bytes",
+	       from->name, (int)to.len, to.p, text.len);
+}
+
+/* Receives c's next frame into buf (CHAT_PAYLOAD_MAX bytes) and splits it
+ * into m; *len receives the payload length (the announced one when it is
+ * too large). A malformed payload counts as SL_FRAME_ERROR with errno
+ * EPROTO. */
+static enum sl_frame_status read_frame(struct client *c, char *buf,
+				       struct chat_msg *m, size_t *len)
+{
+	enum sl_frame_status st;
+
+	/* TODO 9: Receive one whole frame into buf with sl_frame_recv() (at most CHAT_PAYLOAD_MAX bytes), then split a received payload with chat_parse() (EPROTO when that fails). */
+	(void)c;
+	(void)buf;
+	(void)m;
+	*len = 0;
+	SL_TODO(9);
+	st = SL_FRAME_EOF;
+	return st;
+}
+
+/* Logs why c's stream of frames ended (st is not SL_FRAME_OK). */
+static void log_end(const struct client *c, enum sl_frame_status st,
+		    size_t len)
+{
+	const char *who = c->name[0] != '\0' ? c->name : c->who;
+
+	switch (st) {
+	case SL_FRAME_EOF:
+		sl_log(&sl_prog_log, SL_INFO, "%s closed the connection", who);
+		return;
+	case SL_FRAME_TRUNCATED:
+		sl_log(&sl_prog_log, SL_WARN,
+		       "%s vanished in the middle of a frame", who);
+		return;
+	case SL_FRAME_TOO_LARGE:
+		sl_log(&sl_prog_log, SL_WARN,
+		       "%s announced a frame of %zu bytes (at most %d): "
+		       "closing",
+		       who, len, CHAT_PAYLOAD_MAX);
+		return;
+	case SL_FRAME_ERROR:
+	case SL_FRAME_OK:
+		break;
+	}
+	if (errno == ECONNRESET)
+		sl_log(&sl_prog_log, SL_WARN, "%s reset the connection", who);
+	else if (errno == EAGAIN || errno == EWOULDBLOCK)
+		sl_log(&sl_prog_log, SL_WARN, "%s did not log in within %d ms",
+		       who, LOGIN_TIMEOUT_MS);
+	else if (errno == EPROTO)
+		sl_log(&sl_prog_log, SL_WARN, "%s sent a malformed frame", who);
+	else
+		sl_log(&sl_prog_log, SL_ERROR, "receive from %s: %s", who,
+		       strerror(errno));
+}
+
+/* Tells whether a text may be sent on; if not, says why to c. */
+static bool text_ok(struct server *srv, struct client *c,
+		    struct chat_field text)
+{
+	if (text.len > CHAT_TEXT_MAX) {
+		reply_error(srv, c, "toolong",
+			    "message too long: %zu bytes, the maximum is %d: "
+			    "not sent",
+			    text.len, CHAT_TEXT_MAX);
+		return false;
+	}
+	if (text.len == 0 || !chat_utf8_ok(text.p, text.len)) {
+		reply_error(srv, c, "badtext",
+			    "a message must be 1 to %d bytes of UTF-8 text "
+			    "without control characters: not sent",
+			    CHAT_TEXT_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* What a frame asks of the client's thread. */
+enum next_step {
+	STEP_GO_ON,
+	STEP_QUIT,  /* CTL "quit": the client is leaving */
+	STEP_CLOSE, /* a protocol error, already answered and logged */
+};
+
+/* Acts on one frame from c. */
+static enum next_step handle_frame(struct server *srv, struct client *c,
+				   const struct chat_msg *m)
+{
+	if (m->type == CHAT_MSG && m->nfields == 1) {
+		if (text_ok(srv, c, m->f[0]))
+			relay(srv, c, m->f[0]);
+		return STEP_GO_ON;
+	}
+	if (m->type == CHAT_PRIVATE && m->nfields == 2) {
+		if (text_ok(srv, c, m->f[1]))
+			deliver_private(srv, c, m->f[0], m->f[1]);
+		return STEP_GO_ON;
+	}
+	if (m->type == CHAT_CTL && m->nfields == 1 &&
+	    chat_field_is(m->f[0], "quit")) {
+		sl_log(&sl_prog_log, SL_INFO, "%s quits", c->name);
+		return STEP_QUIT;
+	}
+	reply_error(srv, c, "protocol", "unexpected frame of type 0x%02x",
+		    (unsigned char)m->type);
+	sl_log(&sl_prog_log, SL_WARN,
+	       "%s sent an unexpected frame (type 0x%02x, %zu fields): closing",
+	       c->name, (unsigned char)m->type, m->nfields);
+	return STEP_CLOSE;
+}
+
+/* Serves c's frames until it quits, leaves or breaks the protocol;
+ * returns true when it quit with CTL "quit". */
+static bool serve_client(struct server *srv, struct client *c)
+{
+	char buf[CHAT_PAYLOAD_MAX];
+	struct chat_msg m;
+	size_t len;
+
+	for (;;) {
+		enum sl_frame_status st = read_frame(c, buf, &m, &len);
+		enum next_step step;
+
+		if (st != SL_FRAME_OK) {
+			log_end(c, st, len);
+			if (st == SL_FRAME_TOO_LARGE)
+				reply_error(srv, c, "toolong",
+					    "frame of %zu bytes: the maximum "
+					    "is %d",
+					    len, CHAT_PAYLOAD_MAX);
+			return false;
+		}
+		step = handle_frame(srv, c, &m);
+		if (step != STEP_GO_ON)
+			return step == STEP_QUIT;
+	}
+}
+
+/* Refuses c before it is in the table: an ERROR frame, a log line. */
+static void refuse(const struct client *c, const char *code, const char *text)
+{
+	struct chat_field f[2] = {chat_str(code), chat_str(text)};
+
+	sl_log(&sl_prog_log, SL_WARN, "refused %s: %s", c->who, text);
+	if (chat_send(c->fd, CHAT_ERROR, f, 2) < 0)
+		sl_log(&sl_prog_log, SL_DEBUG, "send ERROR to %s: %s", c->who,
+		       strerror(errno));
+}
+
+/* Checks a LOGIN frame's name and password; on success copies the name
+ * into c->name and returns 0, otherwise refuses c and returns -1. */
+static int check_login(struct server *srv, struct client *c,
+		       const struct chat_msg *m)
+{
+	char text[CHAT_NAME_MAX + 64];
+
+	if (m->type != CHAT_LOGIN || m->nfields != 2 ||
+	    !chat_name_ok(m->f[0].p, m->f[0].len)) {
+		refuse(c, "protocol", "expected LOGIN with a valid user name");
+		return -1;
+	}
+	if (!users_login(srv->users, m->f[0].p, m->f[0].len, m->f[1].p,
+			 m->f[1].len)) {
+		/* The same answer for both: which names exist is not for
+		 * strangers to find out. */
+		(void)snprintf(text, sizeof text,
+			       "wrong user name or password (user %.*s)",
+			       (int)m->f[0].len, m->f[0].p);
+		refuse(c, "login", text);
+		return -1;
+	}
+	return chat_field_copy(m->f[0], c->name, sizeof c->name);
+}
+
+/* Logs c in: reads its LOGIN frame (within LOGIN_TIMEOUT_MS), checks it,
+ * and puts c into the table. Returns 0, or -1 after refusing c. */
+static int log_in(struct server *srv, struct client *c)
+{
+	char buf[CHAT_PAYLOAD_MAX];
+	char text[CHAT_NAME_MAX + 64];
+	struct chat_msg m;
+	size_t len;
+	enum sl_frame_status st;
+
+	if (set_timeout(c->fd, SO_RCVTIMEO, LOGIN_TIMEOUT_MS) < 0)
+		sl_log(&sl_prog_log, SL_ERROR, "set a login timeout for %s: %s",
+		       c->who, strerror(errno));
+	st = read_frame(c, buf, &m, &len);
+	if (st != SL_FRAME_OK) {
+		log_end(c, st, len);
+		return -1;
+	}
+	if (check_login(srv, c, &m) < 0)
+		return -1;
+	/* Logged in: a user may stay silent as long as they like. */
+	if (set_timeout(c->fd, SO_RCVTIMEO, 0) < 0)
+		sl_log(&sl_prog_log, SL_ERROR, "clear the login timeout of %s: %s",
+		       c->who, strerror(errno));
+	if (join(srv, c) < 0) {
+		(void)snprintf(text, sizeof text, "%s is logged in already",
+			       c->name);
+		refuse(c, "duplicate", text);
+		return -1;
+	}
+	sl_log(&sl_prog_log, SL_INFO, "%s logged in from %s: now online",
+	       c->name, c->who);
+	return 0;
+}
+
+/* After CTL "quit": waits (QUIT_WAIT_MS at most) for the client's FIN, so
+ * that the client, not we, closes first. */
+static void wait_for_fin(struct client *c)
+{
+	char junk[256];
+	ssize_t n;
+
+	if (set_timeout(c->fd, SO_RCVTIMEO, QUIT_WAIT_MS) < 0)
+		return; /* closing now is fine too */
+	do {
+		n = sl_read_some(c->fd, junk, sizeof junk);
+	} while (n > 0);
+	if (n < 0 && errno != ECONNRESET && errno != ENOTCONN)
+		sl_log(&sl_prog_log, SL_WARN, "%s did not close after quitting: %s",
+		       c->name, strerror(errno));
+}
+
+/* Gives back c's slot of --max-clients. */
+static void give_slot(struct server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->count--;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* The thread of one client: logs it in, serves it, says it is offline,
+ * closes its socket (our FIN) and frees it. */
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+	struct server *srv = c->srv;
+
+	if (log_in(srv, c) == 0) {
+		bool quit = serve_client(srv, c);
+
+		leave(srv, c);
+		if (quit)
+			wait_for_fin(c);
+	}
+	/* Out of the table: no other thread can reach c any more. */
+	if (close(c->fd) < 0)
+		sl_log(&sl_prog_log, SL_ERROR, "close connection of %s: %s",
+		       c->who, strerror(errno));
+	free(c);
+	give_slot(srv);
+	return NULL;
+}
+
+/* Waits a little after a failed accept(): when the process is out of file
+ * descriptors, retrying at once would only spin. */
+static void back_off(void)
+{
+	struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+
+	while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+		;
+}
+
+/* Waits for the next client; returns its socket (its address in *peer),
+ * or -1 after logging a failure. */
+static int accept_client(int lfd, struct sockaddr_storage *peer)
+{
+	int fd;
+
+	do {
+		socklen_t len = sizeof *peer;
+
+		fd = accept(lfd, (struct sockaddr *)peer, &len);
+	} while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd < 0) {
+		sl_log(&sl_prog_log, SL_ERROR, "accept: %s", strerror(errno));
+		back_off();
+	}
+	return fd;
+}
+
+/* Returns a new client for socket fd from peer, not in the table yet, or
+ * NULL after logging why. */
+static struct client *new_client(struct server *srv, int fd,
+				 const struct sockaddr_storage *peer)
+{
+	struct client *c = calloc(1, sizeof *c);
+
+	if (c == NULL) {
+		sl_log(&sl_prog_log, SL_ERROR, "allocate a client: %s",
+		       strerror(errno));
+		return NULL;
+	}
+	c->fd = fd;
+	c->srv = srv;
+	if (sl_sockaddr_str((const struct sockaddr *)peer, c->who,
+			    sizeof c->who) < 0)
+		(void)snprintf(c->who, sizeof c->who, "(unknown address)");
+	if (set_timeout(fd, SO_SNDTIMEO, SEND_TIMEOUT_MS) < 0)
+		sl_log(&sl_prog_log, SL_ERROR, "set a send timeout for %s: %s",
+		       c->who, strerror(errno));
+	return c;
+}
+
+/* Takes one slot of --max-clients; returns false when all are taken. */
+static bool take_slot(struct server *srv)
+{
+	bool ok;
+
+	pthread_mutex_lock(&srv->lock);
+	ok = srv->count < srv->max_clients;
+	if (ok)
+		srv->count++;
+	pthread_mutex_unlock(&srv->lock);
+	return ok;
+}
+
+/* Accepts the next client and starts its thread, or tells it the room is
+ * full. */
+static void accept_and_spawn(struct server *srv, int lfd)
+{
+	struct sockaddr_storage peer;
+	struct client *c;
+	int fd = accept_client(lfd, &peer);
+
+	if (fd < 0)
+		return;
+	c = new_client(srv, fd, &peer);
+	if (c == NULL) {
+		(void)close(fd);
+		return;
+	}
+	sl_log(&sl_prog_log, SL_INFO, "connection from %s", c->who);
+	if (!take_slot(srv)) {
+		refuse(c, "full", "the room is full: try again later");
+		(void)close(fd);
+		free(c);
+		return;
+	}
+	/* TODO 10: Start client_main(c) in a thread of its own with start_thread(); if that fails, log it, close fd, free c and give its slot back. */
+	SL_TODO(10);
+	(void)start_thread;
+	(void)client_main(c); // serves one client at a time until then
+}
+
+/* Option codes of getopt_long() for the long-only options. */
+enum {
+	OPT_PORT = 256,
+	OPT_USERS,
+	OPT_MAX_CLIENTS,
+	OPT_ADD_USER,
+	OPT_ITERATIONS,
+};
+
+/* Reads one option's value into o; returns 0, or -1 with err set. */
+static int take_option(int opt, const char *arg, struct options *o, char *err,
+		       size_t errlen)
+{
+	switch (opt) {
+	case OPT_PORT:
+		return sl_parse_port(arg, &o->port, err, errlen);
+	case OPT_USERS:
+		o->users_path = arg;
+		return 0;
+	case OPT_MAX_CLIENTS:
+		return sl_parse_long(arg, "--max-clients", 1, MAX_CLIENTS_LIMIT,
+				     &o->max_clients, err, errlen);
+	case OPT_ADD_USER:
+		o->add_user = arg;
+		return 0;
+	case OPT_ITERATIONS:
+		return sl_parse_long(arg, "--iterations", 1,
+				     (long)USER_ITERATIONS_MAX, &o->iterations,
+				     err, errlen);
+	case 'v':
+		o->verbose = true;
+		return 0;
+	}
+	(void)snprintf(err, errlen, "unknown option %s", arg ? arg : "");
+	return -1;
+}
+
+/* Reads the command line into o; returns 0, or the exit status of bad
+ * usage (after reporting it). */
+static int parse_options(int argc, char *argv[], struct options *o)
+{
+	static const struct option longopts[] = {
+		{"port", required_argument, NULL, OPT_PORT},
+		{"users", required_argument, NULL, OPT_USERS},
+		{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+		{"add-user", required_argument, NULL, OPT_ADD_USER},
+		{"iterations", required_argument, NULL, OPT_ITERATIONS},
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0},
+	};
+	char err[SL_ERRLEN];
+	int opt;
+
+	opterr = 0; /* we report bad options ourselves */
+	while ((opt = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
+		if (opt == ':')
+			return sl_usage_error(&sl_prog_log, usage,
+					      "option %s needs a value",
+					      argv[optind - 1]);
+		if (opt == '?')
+			return sl_usage_error(&sl_prog_log, usage,
+					      "unknown option %s",
+					      argv[optind - 1]);
+		if (take_option(opt, optarg, o, err, sizeof err) < 0)
+			return sl_usage_error(&sl_prog_log, usage, "%s", err);
+	}
+	if (optind < argc)
+		return sl_usage_error(&sl_prog_log, usage,
+				      "unexpected argument %s", argv[optind]);
+	if (o->users_path == NULL)
+		return sl_usage_error(&sl_prog_log, usage,
+				      "--users FILE is required");
+	if (o->add_user != NULL &&
+	    !chat_name_ok(o->add_user, strlen(o->add_user)))
+		return sl_usage_error(&sl_prog_log, usage,
+				      "bad user name %s: 1 to %d letters, "
+				      "digits, '_', '-' or '.'",
+				      o->add_user, CHAT_NAME_MAX);
+	return 0;
+}
+
+/* Tells whether the users file at path holds user name already (a file
+ * that cannot be read holds nobody: appending will say what is wrong). */
+static bool user_exists(const char *path, const char *name)
+{
+	struct sl_logger quiet = sl_prog_log;
+	struct user_table t;
+	char err[SL_ERRLEN];
+	bool found;
+
+	quiet.level = SL_ERROR; /* skipped lines are not our business here */
+	if (users_load(path, &t, &quiet, err, sizeof err) < 0)
+		return false;
+	found = users_find(&t, name, strlen(name)) != NULL;
+	users_free(&t);
+	return found;
+}
+
+/* --add-user: reads a password and appends the new user to the users
+ * file; returns the exit status. */
+static int add_user(const struct options *o)
+{
+	char pw[CHAT_PASSWORD_MAX + 1], err[SL_ERRLEN];
+	struct user_entry e;
+	struct sl_reader in;
+	size_t len;
+
+	if (user_exists(o->users_path, o->add_user)) {
+		sl_log(&sl_prog_log, SL_ERROR, "%s already holds user %s",
+		       o->users_path, o->add_user);
+		return SL_EXIT_FAILURE;
+	}
+	sl_reader_init(&in, STDIN_FILENO);
+	if (secret_read(&in, "Password: ", pw, sizeof pw, &len, err,
+			sizeof err) < 0) {
+		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
+		return SL_EXIT_FAILURE;
+	}
+	if (!chat_password_ok(pw, len)) {
+		sl_log(&sl_prog_log, SL_ERROR, "a password is 1 to %d bytes "
+		       "without NUL: %s not added", CHAT_PASSWORD_MAX,
+		       o->add_user);
+		return SL_EXIT_FAILURE;
+	}
+	if (users_new_entry(o->add_user, pw, len, (unsigned long)o->iterations,
+			    &e, err, sizeof err) < 0 ||
+	    users_append(o->users_path, &e, err, sizeof err) < 0) {
+		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
+		return SL_EXIT_FAILURE;
+	}
+	sl_log(&sl_prog_log, SL_INFO, "added user %s to %s (%lu iterations)",
+	       e.name, o->users_path, e.iterations);
+	return SL_EXIT_OK;
+}
+
+/* Loads the users, listens and accepts clients forever; returns only on
+ * a failure to start. */
+static int serve(const struct options *o)
+{
+	struct user_table users;
+	struct server srv = {.online = NULL, .count = 0};
+	char err[SL_ERRLEN];
+	int lfd;
+
+	if (users_load(o->users_path, &users, &sl_prog_log, err,
+		       sizeof err) < 0) {
+		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
+		return SL_EXIT_FAILURE;
+	}
+	lfd = sl_tcp_listen(NULL, o->port, BACKLOG, err, sizeof err);
+	if (lfd < 0) {
+		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
+		users_free(&users);
+		return SL_EXIT_FAILURE;
+	}
+	srv.users = &users;
+	srv.max_clients = (size_t)o->max_clients;
+	pthread_mutex_init(&srv.lock, NULL);
+	sl_log(&sl_prog_log, SL_INFO,
+	       "listening on port %u: %zu users, at most %zu clients at once",
+	       (unsigned)o->port, users.count, srv.max_clients);
+	for (;;)
+		accept_and_spawn(&srv, lfd);
+}
+
+int main(int argc, char *argv[])
+{
+	struct options o = {.port = DEFAULT_PORT,
+			    .max_clients = DEFAULT_MAX_CLIENTS,
+			    .iterations = (long)USER_ITERATIONS_DEFAULT};
+	int status;
+
+	sl_log_init(&sl_prog_log, "chatserver", SL_INFO);
+	if (sl_help_requested(argc, argv)) {
+		fputs(usage, stdout);
+		return SL_EXIT_OK;
+	}
+	status = parse_options(argc, argv, &o);
+	if (status != 0)
+		return status;
+	if (o.verbose)
+		sl_prog_log.level = SL_DEBUG;
+	if (o.add_user != NULL)
+		return add_user(&o);
+	/* sl_frame_send() asks for no SIGPIPE; this covers standard error. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		sl_log(&sl_prog_log, SL_ERROR, "ignore SIGPIPE: %s",
+		       strerror(errno));
+		return SL_EXIT_FAILURE;
+	}
+	return serve(&o);
+}

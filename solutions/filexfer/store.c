@@ -208,6 +208,7 @@ int store_list(const struct store *s, struct store_entry **out, size_t *count)
 		*count = 0;
 		return -1;
 	}
-	qsort(*out, *count, sizeof **out, by_name);
+	if (*count > 1) /* qsort() must not get NULL, even for 0 entries */
+		qsort(*out, *count, sizeof **out, by_name);
 	return 0;
 }

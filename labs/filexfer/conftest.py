@@ -1,0 +1,5 @@
+"""Lets the filexfer cases (visible and hidden) import fxlib."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

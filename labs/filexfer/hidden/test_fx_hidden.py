@@ -1,0 +1,28 @@
+"""Hidden filexfer cases (not in the student distribution)."""
+
+from fxlib import Client, noise, start_server, visible_names
+
+# More than the lab's file size limit ([limits] fsize = 80M): a deterministic "disk full".
+TOO_BIG = 90 << 20
+
+
+def test_upload_over_size_limit(case):
+    server = start_server(case)
+    c = Client(case)
+    c.login()
+    chunk = noise(1 << 20, 60)
+    c.send("PUT", "huge.bin", str(TOO_BIG))
+    c.expect("PUT 'huge.bin'", "OK")
+    c.conn.send(chunk * (TOO_BIG // len(chunk)), note=f"{TOO_BIG} bytes")
+    c.send("HASH", "0" * 64)
+    got = c.recv_frame("the answer to an upload over the file size limit", timeout=15)
+    if got[0] != b"ERR":
+        case.fail("fileserver did not refuse an upload it could not write",
+                  expected="ERR io (the write failed with EFBIG)", saw=f"the frame {got}")
+    if not server.running():
+        case.fail("fileserver ended on a write over the file size limit", saw=server.status_text(),
+                  hint="ignore SIGXFSZ: write() then fails with EFBIG, and only that upload fails")
+    if visible_names(case):
+        case.fail("the failed upload left a file a client could see", saw=str(visible_names(case)))
+    c.list()
+    c.quit()

@@ -15,7 +15,7 @@ iproute2 util-linux curl python3-aiosmtpd openssl"
 # and the instructors' --similarity (sim_c).
 TEST_PACKAGES="libcunit1-dev tshark chromium similarity-tester"
 # nginx is the web server the webserver lab is measured against; wrk puts the load.
-BENCH_PACKAGES="nginx wrk"
+BENCH_PACKAGES="nginx wrk socat"
 
 case "${1:-}" in
 "") PACKAGES="$GRADE_PACKAGES $TEST_PACKAGES" ;;

@@ -79,8 +79,8 @@ static int parse_line(char *line, struct auth_user *u, const char **why)
 	}
 	errno = 0;
 	u->iterations = strtoul(f[2], &end, 10);
-	if (!name_ok(f[0]) || strcmp(f[1], AUTH_SCHEME) != 0 ||
-	    f[2][0] < '1' || f[2][0] > '9' || *end != '\0' || errno != 0 ||
+	if (!name_ok(f[0]) || strcmp(f[1], AUTH_SCHEME) != 0 || f[2][0] < '1' ||
+	    f[2][0] > '9' || *end != '\0' || errno != 0 ||
 	    u->iterations > AUTH_ITERATIONS_MAX ||
 	    unhex(f[3], u->salt, AUTH_SALT_LEN) < 0 ||
 	    unhex(f[4], u->hash, AUTH_HASH_LEN) < 0) {
@@ -138,8 +138,7 @@ static int read_users(FILE *f, const char *path, struct auth_table *t,
 	return 0;
 }
 
-int auth_load(const char *path, struct auth_table *t, char *err,
-	      size_t errlen)
+int auth_load(const char *path, struct auth_table *t, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	int rc;

@@ -19,10 +19,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AUTH_NAME_MAX 32
-#define AUTH_SALT_LEN 16
-#define AUTH_HASH_LEN 32
-#define AUTH_SCHEME "pbkdf2-sha256"
+#define AUTH_NAME_MAX	    32
+#define AUTH_SALT_LEN	    16
+#define AUTH_HASH_LEN	    32
+#define AUTH_SCHEME	    "pbkdf2-sha256"
 #define AUTH_ITERATIONS_MAX 10000000UL
 
 /* One user of the file. */
@@ -41,8 +41,7 @@ struct auth_table {
 
 /* Reads the users file at path into t; returns 0, or -1 with err set (it
  * cannot be read, or names nobody). */
-int auth_load(const char *path, struct auth_table *t, char *err,
-	      size_t errlen);
+int auth_load(const char *path, struct auth_table *t, char *err, size_t errlen);
 
 /* Frees what auth_load() allocated. */
 void auth_free(struct auth_table *t);

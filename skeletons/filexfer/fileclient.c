@@ -37,7 +37,7 @@
 
 /* Longest command line typed, and longest password. */
 #define LINE_MAX_BYTES 4096
-#define PASSWORD_MAX 128
+#define PASSWORD_MAX   128
 
 /* Transfers at least this big get a progress line on a terminal. */
 #define PROGRESS_MIN (1024 * 1024)
@@ -146,8 +146,9 @@ static enum outcome answer(int fd, const char *what, struct fx_msg *m)
 
 	if (st != SL_FRAME_OK) {
 		sl_log(&sl_prog_log, SL_ERROR, "%s: %s", what,
-		       st == SL_FRAME_ERROR ? strerror(errno)
-					    : "the server closed the connection");
+		       st == SL_FRAME_ERROR
+			       ? strerror(errno)
+			       : "the server closed the connection");
 		return LOST;
 	}
 	if (m->nfields >= 1 && strcmp(m->f[0], "OK") == 0)
@@ -163,8 +164,8 @@ static enum outcome answer(int fd, const char *what, struct fx_msg *m)
 }
 
 /* Sends a command of n fields; LOST (logged) when that fails. */
-static enum outcome send_command(int fd, const char *what,
-				 const char *const *f, size_t n)
+static enum outcome send_command(int fd, const char *what, const char *const *f,
+				 size_t n)
 {
 	if (fx_send(fd, f, n) == 0)
 		return DONE;
@@ -204,7 +205,8 @@ static enum outcome cmd_ls(int fd)
 	}
 	for (uint64_t i = 0; i < count; i++) {
 		if (fx_recv(fd, &m) != SL_FRAME_OK || !fx_is(&m, "FILE", 3)) {
-			sl_log(&sl_prog_log, SL_ERROR, "ls: bad or missing FILE");
+			sl_log(&sl_prog_log, SL_ERROR,
+			       "ls: bad or missing FILE");
 			return LOST;
 		}
 		printf("%s %s\n", m.f[1], m.f[2]);
@@ -227,12 +229,17 @@ static int open_upload(const char *path, uint64_t *size)
 	struct stat st;
 	int fd = open(path, O_RDONLY);
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "put %s: %s", path,
-		       fd < 0 || errno != 0 ? strerror(errno)
-					    : "not a regular file");
+		       strerror(errno));
 		if (fd >= 0)
 			(void)close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sl_log(&sl_prog_log, SL_ERROR, "put %s: not a regular file",
+		       path);
+		(void)close(fd);
 		return -1;
 	}
 	*size = (uint64_t)st.st_size;
@@ -279,8 +286,10 @@ static enum outcome cmd_put(int fd, const char *path)
 	int file;
 
 	if (!fx_name_ok(name)) {
-		sl_log(&sl_prog_log, SL_ERROR, "put %s: the server cannot keep "
-		       "a file named '%s'", path, name);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "put %s: the server cannot keep "
+		       "a file named '%s'",
+		       path, name);
 		return FAILED;
 	}
 	file = open_upload(path, &size);
@@ -405,8 +414,10 @@ static enum outcome cmd_get(int fd, const char *name)
 	int part;
 
 	if (!fx_name_ok(name)) {
-		sl_log(&sl_prog_log, SL_ERROR, "get: '%s' is not a valid file "
-		       "name", name);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "get: '%s' is not a valid file "
+		       "name",
+		       name);
 		return FAILED;
 	}
 	(void)snprintf(part_path, sizeof part_path, "%s.part", name);
@@ -428,8 +439,7 @@ static enum outcome cmd_get(int fd, const char *name)
 	o = finish_part(part, part_path, name, o);
 	if (o == DONE)
 		printf("got %s (%llu bytes%s)\n", name,
-		       (unsigned long long)size,
-		       offset > 0 ? ", resumed" : "");
+		       (unsigned long long)size, offset > 0 ? ", resumed" : "");
 	return o;
 }
 
@@ -522,10 +532,14 @@ static int interactive(int fd, struct sl_reader *in)
 			fputs("fileclient> ", stdout);
 			(void)fflush(stdout);
 		}
-		st = sl_reader_line(in, line, sizeof line, &len, SL_LINE_STRIP_CR);
+		st = sl_reader_line(in, line, sizeof line, &len,
+				    SL_LINE_STRIP_CR);
 		if (st == SL_LINE_TOO_LONG) {
-			sl_log(&sl_prog_log, SL_ERROR, "line too long: skipped");
-			all_ok = sl_reader_skip_line(in) == SL_LINE_OK && false;
+			sl_log(&sl_prog_log, SL_ERROR,
+			       "line too long: skipped");
+			all_ok = false;
+			if (sl_reader_skip_line(in) != SL_LINE_OK)
+				break;
 			continue;
 		}
 		if (st != SL_LINE_OK && st != SL_LINE_UNTERMINATED)
@@ -565,8 +579,10 @@ static int read_password_line(struct sl_reader *in, char *buf, size_t size)
 		fputc('\n', stderr); /* the Enter key was not echoed */
 	}
 	if ((st != SL_LINE_OK && st != SL_LINE_UNTERMINATED) || len == 0) {
-		sl_log(&sl_prog_log, SL_ERROR, "no password: expected it on the "
-		       "first line (1 to %d bytes)", PASSWORD_MAX);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "no password: expected it on the "
+		       "first line (1 to %d bytes)",
+		       PASSWORD_MAX);
 		return -1;
 	}
 	return 0;
@@ -613,8 +629,10 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		if (opt == 'H')
 			o->host = optarg;
 		if (opt == 'p') {
-			if (sl_parse_port(optarg, &o->port, err, sizeof err) < 0)
-				return sl_usage_error(&sl_prog_log, usage, "%s", err);
+			if (sl_parse_port(optarg, &o->port, err, sizeof err) <
+			    0)
+				return sl_usage_error(&sl_prog_log, usage, "%s",
+						      err);
 			o->port_set = true;
 		}
 		if (opt == 'u')
@@ -622,10 +640,11 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		if (opt == 'f')
 			o->password_file = optarg;
 		if (opt == ':' || opt == '?')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "unknown option or option without "
-					      "its value: %s",
-					      argv[optind - 1]);
+			return sl_usage_error(
+				&sl_prog_log, usage,
+				"unknown option or option without "
+				"its value: %s",
+				argv[optind - 1]);
 	}
 	if (o->host == NULL || !o->port_set || o->user == NULL)
 		return sl_usage_error(&sl_prog_log, usage,
@@ -633,7 +652,8 @@ static int parse_options(int argc, char *argv[], struct options *o)
 	if (argc - optind > 2)
 		return sl_usage_error(&sl_prog_log, usage,
 				      "one command and at most one argument, "
-				      "got %d words", argc - optind);
+				      "got %d words",
+				      argc - optind);
 	o->command = optind < argc ? argv + optind : NULL;
 	o->command_words = argc - optind;
 	return 0;
@@ -674,14 +694,14 @@ static int run(const struct options *o)
 int main(int argc, char *argv[])
 {
 	struct options o = {.host = NULL};
+	int status;
 
 	sl_log_init(&sl_prog_log, "fileclient", SL_INFO);
 	if (sl_help_requested(argc, argv)) {
 		fputs(usage, stdout);
 		return SL_EXIT_OK;
 	}
-	int status = parse_options(argc, argv, &o);
-
+	status = parse_options(argc, argv, &o);
 	if (status != 0)
 		return status;
 	return run(&o);

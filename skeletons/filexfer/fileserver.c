@@ -39,7 +39,7 @@
 #include "xfer.h"
 
 #define DEFAULT_PORT 12003
-#define MAX_CLIENTS 64
+#define MAX_CLIENTS  64
 
 /* Wrong passwords a connection may send before it is closed. */
 #define LOGIN_TRIES 3
@@ -58,7 +58,7 @@
 
 /* After our FIN, how long and how much we still read before close(). */
 #define LINGER_TIMEOUT_S 2
-#define LINGER_MAX (256 * 1024)
+#define LINGER_MAX	 (256 * 1024)
 
 static const char usage[] =
 	"Usage: fileserver [-h] [--port PORT] --root DIR --users FILE\n"
@@ -128,8 +128,7 @@ static int send_ok(const struct client *c, const char *text)
 }
 
 /* Sends "ERR code text", logs it; returns 0 or -1. */
-static int send_err(const struct client *c, const char *code,
-		    const char *text)
+static int send_err(const struct client *c, const char *code, const char *text)
 {
 	const char *f[] = {"ERR", code, text};
 
@@ -175,8 +174,8 @@ static bool login_ok(struct client *c, const struct fx_msg *m)
 	    !auth_check(&c->srv->auth, m->f[1], m->f[2]))
 		return false;
 	/* A known name has at most AUTH_NAME_MAX bytes. */
-	(void)snprintf(c->who, sizeof c->who, "%.*s@%s", AUTH_NAME_MAX,
-		       m->f[1], c->addr);
+	(void)snprintf(c->who, sizeof c->who, "%.*s@%s", AUTH_NAME_MAX, m->f[1],
+		       c->addr);
 	return true;
 }
 
@@ -231,8 +230,9 @@ static int recv_hash(struct client *c, char hex[FX_HASH_HEX + 1])
 		return -1;
 	}
 	if (!fx_is(&m, "HASH", 2) || strlen(m.f[1]) != FX_HASH_HEX) {
-		(void)send_err(c, "protocol", "expected HASH and 64 hex digits "
-					      "after the file's bytes");
+		(void)send_err(c, "protocol",
+			       "expected HASH and 64 hex digits "
+			       "after the file's bytes");
 		return -1;
 	}
 	memcpy(hex, m.f[1], FX_HASH_HEX + 1);
@@ -274,10 +274,11 @@ static bool do_put(struct client *c, const struct fx_msg *m)
 	uint64_t size;
 
 	if (!fx_name_ok(m->f[1]))
-		return send_err(c, "name", "a file name is 1 to 255 bytes "
-					   "without '/' or control "
-					   "characters, not starting with "
-					   "'.'") == 0;
+		return send_err(c, "name",
+				"a file name is 1 to 255 bytes "
+				"without '/' or control "
+				"characters, not starting with "
+				"'.'") == 0;
 	if (fx_parse_size(m->f[2], &size) < 0)
 		return send_err(c, "protocol", "bad size") == 0;
 	if (store_begin(&c->srv->store, m->f[1], &u) < 0)
@@ -334,14 +335,15 @@ static bool do_get(struct client *c, const struct fx_msg *m)
 				strerror(errno)) == 0;
 	if (offset > size) {
 		(void)close(fd);
-		return send_err(c, "offset", "offset past the end of the file") == 0;
+		return send_err(c, "offset",
+				"offset past the end of the file") == 0;
 	}
 	ok = send_download(c, fd, size, offset);
 	(void)close(fd); /* read only: nothing to lose */
 	if (ok)
-		sl_log(&sl_prog_log, SL_INFO, "%s: sent %s (%llu bytes from %llu)",
-		       c->who, m->f[1], (unsigned long long)size,
-		       (unsigned long long)offset);
+		sl_log(&sl_prog_log, SL_INFO,
+		       "%s: sent %s (%llu bytes from %llu)", c->who, m->f[1],
+		       (unsigned long long)size, (unsigned long long)offset);
 	return ok;
 }
 
@@ -368,8 +370,9 @@ static bool serve_command(struct client *c, const struct fx_msg *m)
 		return do_get(c, m);
 	if (fx_is(m, "DEL", 2))
 		return do_del(c, m);
-	return send_err(c, "protocol", "unknown command or wrong number of "
-				       "fields") == 0;
+	return send_err(c, "protocol",
+			"unknown command or wrong number of "
+			"fields") == 0;
 }
 
 /* Answers commands until the client quits (returns true) or leaves or
@@ -557,10 +560,11 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		if (opt == 'u')
 			o->users = optarg;
 		if (opt == ':' || opt == '?')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "unknown option or option without "
-					      "its value: %s",
-					      argv[optind - 1]);
+			return sl_usage_error(
+				&sl_prog_log, usage,
+				"unknown option or option without "
+				"its value: %s",
+				argv[optind - 1]);
 	}
 	if (optind < argc)
 		return sl_usage_error(&sl_prog_log, usage,

@@ -56,8 +56,8 @@ static void split_fields(struct fx_msg *m, size_t len)
 enum sl_frame_status fx_recv(int fd, struct fx_msg *m)
 {
 	size_t len;
-	enum sl_frame_status st = sl_frame_recv(fd, m->buf, FX_PAYLOAD_MAX,
-						&len);
+	enum sl_frame_status st =
+		sl_frame_recv(fd, m->buf, FX_PAYLOAD_MAX, &len);
 
 	m->nfields = 0;
 	if (st == SL_FRAME_OK) {

@@ -113,15 +113,19 @@ int store_open_file(const struct store *s, const char *name, uint64_t *size)
 
 	if (path_of(s, name, path, sizeof path) < 0)
 		return -1;
-	errno = 0;
 	fd = open(path, O_RDONLY | O_NOFOLLOW); /* no link out of the root */
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
 		int saved = errno;
 
 		(void)close(fd);
-		errno = saved != 0 ? saved : ENOENT; /* a folder: no file */
+		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		errno = ENOENT; /* a folder or a device: no file of ours */
 		return -1;
 	}
 	*size = (uint64_t)st.st_size;

@@ -28,8 +28,8 @@ struct store {
 
 /* An upload in progress. */
 struct store_upload {
-	int fd;			   /* the temporary file, open for writing */
-	char tmp[STORE_PATH_MAX];  /* its path */
+	int fd;			    /* the temporary file, open for writing */
+	char tmp[STORE_PATH_MAX];   /* its path */
 	char final[STORE_PATH_MAX]; /* the path it gets when committed */
 };
 
@@ -45,7 +45,8 @@ int store_open(struct store *s, const char *root, char *err, size_t errlen);
 
 /* Starts the upload of name into a new temporary file; returns 0, or -1
  * with errno set. */
-int store_begin(const struct store *s, const char *name, struct store_upload *u);
+int store_begin(const struct store *s, const char *name,
+		struct store_upload *u);
 
 /* Makes a complete upload visible under its name; returns 0, or -1 with
  * errno set (the temporary file is removed either way). */

@@ -30,7 +30,8 @@ int xfer_hash_hex(EVP_MD_CTX *md, char hex[FX_HASH_HEX + 1])
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	int ok = EVP_DigestFinal_ex(md, digest, &len) == 1 && len * 2 == FX_HASH_HEX;
+	int ok = EVP_DigestFinal_ex(md, digest, &len) == 1 &&
+		 len * 2 == FX_HASH_HEX;
 
 	EVP_MD_CTX_free(md);
 	for (unsigned int i = 0; ok && i < len; i++)
@@ -45,8 +46,7 @@ static size_t piece(uint64_t left)
 }
 
 /* Tells p (if it has a function) how far the transfer is. */
-static void report(const struct xfer_progress *p, uint64_t done,
-		   uint64_t total)
+static void report(const struct xfer_progress *p, uint64_t done, uint64_t total)
 {
 	if (p != NULL && p->fn != NULL)
 		p->fn(p->arg, done, total);
@@ -54,8 +54,7 @@ static void report(const struct xfer_progress *p, uint64_t done,
 
 /* Reads exactly len bytes of file into buf; returns 0, or -1 with err set
  * (a read error, or the file ended early: it shrank under us). */
-static int read_file(int file, char *buf, size_t len, char *err,
-		     size_t errlen)
+static int read_file(int file, char *buf, size_t len, char *err, size_t errlen)
 {
 	switch (sl_read_exact(file, buf, len, NULL)) {
 	case SL_READ_OK:
@@ -86,7 +85,8 @@ int xfer_hash_file(int file, uint64_t size, EVP_MD_CTX *md, char *err,
 
 		rc = read_file(file, buf, n, err, errlen);
 		if (rc == 0 && EVP_DigestUpdate(md, buf, n) != 1) {
-			(void)snprintf(err, errlen, "hash file: OpenSSL failed");
+			(void)snprintf(err, errlen,
+				       "hash file: OpenSSL failed");
 			rc = -1;
 		}
 		size -= n;

@@ -37,7 +37,7 @@
 
 /* Longest command line typed, and longest password. */
 #define LINE_MAX_BYTES 4096
-#define PASSWORD_MAX 128
+#define PASSWORD_MAX   128
 
 /* Transfers at least this big get a progress line on a terminal. */
 #define PROGRESS_MIN (1024 * 1024)
@@ -146,8 +146,9 @@ static enum outcome answer(int fd, const char *what, struct fx_msg *m)
 
 	if (st != SL_FRAME_OK) {
 		sl_log(&sl_prog_log, SL_ERROR, "%s: %s", what,
-		       st == SL_FRAME_ERROR ? strerror(errno)
-					    : "the server closed the connection");
+		       st == SL_FRAME_ERROR
+			       ? strerror(errno)
+			       : "the server closed the connection");
 		return LOST;
 	}
 	if (m->nfields >= 1 && strcmp(m->f[0], "OK") == 0)
@@ -163,8 +164,8 @@ static enum outcome answer(int fd, const char *what, struct fx_msg *m)
 }
 
 /* Sends a command of n fields; LOST (logged) when that fails. */
-static enum outcome send_command(int fd, const char *what,
-				 const char *const *f, size_t n)
+static enum outcome send_command(int fd, const char *what, const char *const *f,
+				 size_t n)
 {
 	if (fx_send(fd, f, n) == 0)
 		return DONE;
@@ -210,7 +211,8 @@ static enum outcome cmd_ls(int fd)
 	}
 	for (uint64_t i = 0; i < count; i++) {
 		if (fx_recv(fd, &m) != SL_FRAME_OK || !fx_is(&m, "FILE", 3)) {
-			sl_log(&sl_prog_log, SL_ERROR, "ls: bad or missing FILE");
+			sl_log(&sl_prog_log, SL_ERROR,
+			       "ls: bad or missing FILE");
 			return LOST;
 		}
 		printf("%s %s\n", m.f[1], m.f[2]);
@@ -233,12 +235,17 @@ static int open_upload(const char *path, uint64_t *size)
 	struct stat st;
 	int fd = open(path, O_RDONLY);
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "put %s: %s", path,
-		       fd < 0 || errno != 0 ? strerror(errno)
-					    : "not a regular file");
+		       strerror(errno));
 		if (fd >= 0)
 			(void)close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sl_log(&sl_prog_log, SL_ERROR, "put %s: not a regular file",
+		       path);
+		(void)close(fd);
 		return -1;
 	}
 	*size = (uint64_t)st.st_size;
@@ -299,8 +306,10 @@ static enum outcome cmd_put(int fd, const char *path)
 	int file;
 
 	if (!fx_name_ok(name)) {
-		sl_log(&sl_prog_log, SL_ERROR, "put %s: the server cannot keep "
-		       "a file named '%s'", path, name);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "put %s: the server cannot keep "
+		       "a file named '%s'",
+		       path, name);
 		return FAILED;
 	}
 	file = open_upload(path, &size);
@@ -362,14 +371,18 @@ static enum outcome receive_download(int fd, int part, const char *name,
 	st = xfer_recv(fd, part, size - offset, md, &xp, err, sizeof err);
 	end_progress(&p);
 	if (st == XFER_PEER) {
-		sl_log(&sl_prog_log, SL_ERROR, "get %s: %s; 'get %s' again "
-		       "resumes it", name, err, name);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "get %s: %s; 'get %s' again "
+		       "resumes it",
+		       name, err, name);
 		EVP_MD_CTX_free(md);
 		return LOST;
 	}
 	if (fx_recv(fd, &m) != SL_FRAME_OK || !fx_is(&m, "HASH", 2)) {
-		sl_log(&sl_prog_log, SL_ERROR, "get %s: no HASH after the "
-		       "bytes", name);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "get %s: no HASH after the "
+		       "bytes",
+		       name);
 		EVP_MD_CTX_free(md);
 		return LOST;
 	}
@@ -379,8 +392,10 @@ static enum outcome receive_download(int fd, int part, const char *name,
 		return FAILED;
 	}
 	if (strcmp(got, m.f[1]) != 0) {
-		sl_log(&sl_prog_log, SL_ERROR, "get %s: the SHA-256 of the "
-		       "bytes received is not the server's: dropped", name);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "get %s: the SHA-256 of the "
+		       "bytes received is not the server's: dropped",
+		       name);
 		return FAILED;
 	}
 	return DONE;
@@ -453,8 +468,10 @@ static enum outcome cmd_get(int fd, const char *name)
 	int part;
 
 	if (!fx_name_ok(name)) {
-		sl_log(&sl_prog_log, SL_ERROR, "get: '%s' is not a valid file "
-		       "name", name);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "get: '%s' is not a valid file "
+		       "name",
+		       name);
 		return FAILED;
 	}
 	(void)snprintf(part_path, sizeof part_path, "%s.part", name);
@@ -476,8 +493,7 @@ static enum outcome cmd_get(int fd, const char *name)
 	o = finish_part(part, part_path, name, o);
 	if (o == DONE)
 		printf("got %s (%llu bytes%s)\n", name,
-		       (unsigned long long)size,
-		       offset > 0 ? ", resumed" : "");
+		       (unsigned long long)size, offset > 0 ? ", resumed" : "");
 	return o;
 }
 
@@ -570,10 +586,14 @@ static int interactive(int fd, struct sl_reader *in)
 			fputs("fileclient> ", stdout);
 			(void)fflush(stdout);
 		}
-		st = sl_reader_line(in, line, sizeof line, &len, SL_LINE_STRIP_CR);
+		st = sl_reader_line(in, line, sizeof line, &len,
+				    SL_LINE_STRIP_CR);
 		if (st == SL_LINE_TOO_LONG) {
-			sl_log(&sl_prog_log, SL_ERROR, "line too long: skipped");
-			all_ok = sl_reader_skip_line(in) == SL_LINE_OK && false;
+			sl_log(&sl_prog_log, SL_ERROR,
+			       "line too long: skipped");
+			all_ok = false;
+			if (sl_reader_skip_line(in) != SL_LINE_OK)
+				break;
 			continue;
 		}
 		if (st != SL_LINE_OK && st != SL_LINE_UNTERMINATED)
@@ -613,8 +633,10 @@ static int read_password_line(struct sl_reader *in, char *buf, size_t size)
 		fputc('\n', stderr); /* the Enter key was not echoed */
 	}
 	if ((st != SL_LINE_OK && st != SL_LINE_UNTERMINATED) || len == 0) {
-		sl_log(&sl_prog_log, SL_ERROR, "no password: expected it on the "
-		       "first line (1 to %d bytes)", PASSWORD_MAX);
+		sl_log(&sl_prog_log, SL_ERROR,
+		       "no password: expected it on the "
+		       "first line (1 to %d bytes)",
+		       PASSWORD_MAX);
 		return -1;
 	}
 	return 0;
@@ -661,8 +683,10 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		if (opt == 'H')
 			o->host = optarg;
 		if (opt == 'p') {
-			if (sl_parse_port(optarg, &o->port, err, sizeof err) < 0)
-				return sl_usage_error(&sl_prog_log, usage, "%s", err);
+			if (sl_parse_port(optarg, &o->port, err, sizeof err) <
+			    0)
+				return sl_usage_error(&sl_prog_log, usage, "%s",
+						      err);
 			o->port_set = true;
 		}
 		if (opt == 'u')
@@ -670,10 +694,11 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		if (opt == 'f')
 			o->password_file = optarg;
 		if (opt == ':' || opt == '?')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "unknown option or option without "
-					      "its value: %s",
-					      argv[optind - 1]);
+			return sl_usage_error(
+				&sl_prog_log, usage,
+				"unknown option or option without "
+				"its value: %s",
+				argv[optind - 1]);
 	}
 	if (o->host == NULL || !o->port_set || o->user == NULL)
 		return sl_usage_error(&sl_prog_log, usage,
@@ -681,7 +706,8 @@ static int parse_options(int argc, char *argv[], struct options *o)
 	if (argc - optind > 2)
 		return sl_usage_error(&sl_prog_log, usage,
 				      "one command and at most one argument, "
-				      "got %d words", argc - optind);
+				      "got %d words",
+				      argc - optind);
 	o->command = optind < argc ? argv + optind : NULL;
 	o->command_words = argc - optind;
 	return 0;
@@ -722,14 +748,14 @@ static int run(const struct options *o)
 int main(int argc, char *argv[])
 {
 	struct options o = {.host = NULL};
+	int status;
 
 	sl_log_init(&sl_prog_log, "fileclient", SL_INFO);
 	if (sl_help_requested(argc, argv)) {
 		fputs(usage, stdout);
 		return SL_EXIT_OK;
 	}
-	int status = parse_options(argc, argv, &o);
-
+	status = parse_options(argc, argv, &o);
 	if (status != 0)
 		return status;
 	return run(&o);

@@ -10,9 +10,11 @@ grader knows, before pinger runs, exactly which line it must print for each
 ping and in which order, and checks them one by one.
 """
 
+import ipaddress
 import math
 import random
 import re
+import select
 import struct
 import time
 
@@ -534,7 +536,6 @@ def udp_datagrams(path):
 
 
 def _udp_of(pkt, linktype):
-    import ipaddress
     if linktype != 1 or len(pkt) < 14:
         return None
     etype, ip = struct.unpack("!H", pkt[12:14])[0], pkt[14:]
@@ -601,7 +602,6 @@ def start_pingserver(case, *options):
 def collect(peer, until, timeout, what="the replies"):
     """Receive datagrams on PEER until until(list) holds or TIMEOUT s pass;
     return [(monotonic time, data)] (quietly: the case traces a summary)."""
-    import select
     got, deadline = [], time.monotonic() + timeout
     while not until(got):
         left = deadline - time.monotonic()
@@ -628,8 +628,6 @@ def pace_until(when):
     if left > 0:
         time.sleep(left)
 
-
-HB_LINE = re.compile(r"^(\S+): (.*)$")
 
 
 def start_hbserver(case, timeout_ms):

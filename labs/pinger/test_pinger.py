@@ -5,7 +5,7 @@ import random
 import re
 
 from pinglib import (EARLY_MS, PING_RE, SLACK_MS, TIMEOUT_MS, PingRun, corrupt, corrupt_only, dup,
-                     late, lost, ok, random_fates, requests_in_capture)
+                     late, lost, ok, requests_in_capture)
 
 LOST_PINGS_SEED = 9
 

@@ -407,10 +407,9 @@ class ScriptedServer:
         self.replies = replies          # {"EHLO": bytes, ...}: the command's first word -> reply
         self.chunk, self.pace = chunk, pace
         self.greeting = greeting
-        self.commands = []              # (line, True if it arrived while a reply was still being sent)
-        self.message = None
+        self.commands = []              # the command lines received, in order
+        self.message = None             # the DATA text up to its CRLF . CRLF
         self.quit = False
-        self.early = []                 # commands that came before the reply to the last one was complete
         self.listener = case.tcp_listener(label="scripted SMTP server")
         self.done = threading.Event()
         self.conn = None
@@ -448,7 +447,6 @@ class ScriptedServer:
                     self._send(b"221 2.0.0 Bye\r\n")
                     self.conn.close()
                     return
-                # Anything already waiting was sent before our reply was complete.
                 self._send(self.replies.get(word, b"250 2.0.0 OK\r\n"))
         finally:
             self.done.set()

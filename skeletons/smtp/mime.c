@@ -73,7 +73,8 @@ static size_t word_cut(const char *text, size_t len, size_t max)
 	size_t cut = len < max ? len : max;
 
 	/* A continuation byte (10xxxxxx) must stay with its lead byte. */
-	while (cut < len && cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
+	while (cut < len && cut > 0 &&
+	       ((unsigned char)text[cut] & 0xc0) == 0x80)
 		cut--;
 	return cut;
 }
@@ -106,7 +107,8 @@ static void add_text(struct strbuf *out, const char *text, size_t len)
 
 	while (text < end) {
 		const char *nl = memchr(text, '\n', (size_t)(end - text));
-		size_t n = nl != NULL ? (size_t)(nl - text) : (size_t)(end - text);
+		size_t n = nl != NULL ? (size_t)(nl - text)
+				      : (size_t)(end - text);
 
 		if (n > 0 && text[n - 1] == '\r')
 			n--;

@@ -29,12 +29,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -50,6 +48,7 @@
 #include "sl_args.h"
 #include "sl_io.h"
 #include "sl_log.h"
+#include "sl_net.h"
 #include "strbuf.h"
 #include "tlsconn.h"
 
@@ -150,8 +149,8 @@ static int check_options(const struct options *o)
 				      "the subject must be one line");
 	if (o->auth != AUTH_NONE &&
 	    (o->user == NULL || o->password_file == NULL))
-		return sl_usage_error(&sl_prog_log, usage,
-				      "--auth needs --user and --password-file");
+		return sl_usage_error(&sl_prog_log, usage, "--auth needs "
+				      "--user and --password-file");
 	if (o->user != NULL && strlen(o->user) > MAX_SECRET)
 		return sl_usage_error(&sl_prog_log, usage,
 				      "the user name is over %d bytes",
@@ -352,21 +351,18 @@ static void local_literal(int fd, char *buf, size_t size)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	char addr[INET6_ADDRSTRLEN] = "127.0.0.1";
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+	char addr[SL_ADDRSTRLEN] = "127.0.0.1:0";
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-			(void)inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof addr);
-			(void)snprintf(buf, size, "[IPv6:%s]", addr);
-			return;
-		}
-		if (ss.ss_family == AF_INET)
-			(void)inet_ntop(AF_INET,
-					&((const struct sockaddr_in *)&ss)->sin_addr,
-					addr, sizeof addr);
-	}
-	(void)snprintf(buf, size, "[%s]", addr);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		(void)sl_sockaddr_str((struct sockaddr *)&ss, addr,
+				      sizeof addr);
+	/* sl_sockaddr_str() wrote "127.0.0.1:40000" or "[::1]:40000". */
+	*strrchr(addr, ':') = '\0';
+	if (addr[0] == '[')
+		(void)snprintf(buf, size, "[IPv6:%.*s]", (int)strlen(addr) - 2,
+			       addr + 1);
+	else
+		(void)snprintf(buf, size, "[%s]", addr);
 }
 
 /* Reads what the server can do from the lines of its reply to EHLO
@@ -386,7 +382,8 @@ static void parse_caps(const struct smtp_reply *r, struct caps *caps)
 			continue;
 		if (strcasecmp(kw, "STARTTLS") == 0)
 			caps->starttls = true;
-		if (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '=')) {
+		if (strncasecmp(kw, "AUTH", 4) == 0 &&
+		    (kw[4] == ' ' || kw[4] == '=')) {
 			/* Mechanisms are words: look for " LOGIN", " PLAIN". */
 			for (const char *m = kw + 4; *m; m++) {
 				if (strncasecmp(m + 1, "LOGIN", 5) == 0)
@@ -402,7 +399,7 @@ static void parse_caps(const struct smtp_reply *r, struct caps *caps)
  * learns its extensions; returns 0, or -1 (logged). */
 static int hello(struct smtp *s, struct caps *caps)
 {
-	char me[INET6_ADDRSTRLEN + 8], line[SMTP_COMMAND_MAX];
+	char me[SL_ADDRSTRLEN + 8], line[SMTP_COMMAND_MAX];
 	struct smtp_reply r;
 
 	local_literal(s->conn.fd, me, sizeof me);

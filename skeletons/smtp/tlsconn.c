@@ -140,8 +140,8 @@ static void handshake_error(const struct tls_conn *c, char *err,
 
 	if (verify != X509_V_OK) {
 		(void)snprintf(err, errlen,
-			       "TLS handshake with %s: the server's certificate "
-			       "was refused: %s",
+			       "TLS handshake with %s: the server's "
+			       "certificate was refused: %s",
 			       c->peer, X509_verify_cert_error_string(verify));
 		ERR_clear_error();
 		return;

@@ -222,7 +222,8 @@ static void make_transparent(const struct strbuf *msg, struct strbuf *out)
 	/* BLANK 3: Copy msg into out line by line (memchr for each '\n'), adding one '.' in front of every line that starts with '.'. */
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		size_t n = nl != NULL ? (size_t)(nl - p) + 1
+				      : (size_t)(end - p);
 
 		if (*p == '.')
 			strbuf_add(out, ".", 1);

@@ -73,7 +73,8 @@ static size_t word_cut(const char *text, size_t len, size_t max)
 	size_t cut = len < max ? len : max;
 
 	/* A continuation byte (10xxxxxx) must stay with its lead byte. */
-	while (cut < len && cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
+	while (cut < len && cut > 0 &&
+	       ((unsigned char)text[cut] & 0xc0) == 0x80)
 		cut--;
 	return cut;
 }
@@ -117,7 +118,8 @@ static void add_text(struct strbuf *out, const char *text, size_t len)
 
 	while (text < end) {
 		const char *nl = memchr(text, '\n', (size_t)(end - text));
-		size_t n = nl != NULL ? (size_t)(nl - text) : (size_t)(end - text);
+		size_t n = nl != NULL ? (size_t)(nl - text)
+				      : (size_t)(end - text);
 
 		if (n > 0 && text[n - 1] == '\r')
 			n--;
@@ -135,8 +137,10 @@ static void add_base64_lines(struct strbuf *out, const char *data, size_t len)
 
 	/* BLANK 6: Encode MIME_B64_LINE_BYTES bytes at a time with mime_base64() (76 characters) and add each line with its CRLF. */
 	for (size_t off = 0; off < len; off += MIME_B64_LINE_BYTES) {
-		size_t n = len - off < MIME_B64_LINE_BYTES ? len - off
-							   : MIME_B64_LINE_BYTES;
+		size_t n = len - off;
+
+		if (n > MIME_B64_LINE_BYTES)
+			n = MIME_B64_LINE_BYTES;
 
 		strbuf_add(out, line, mime_base64(data + off, n, line));
 		strbuf_addstr(out, "\r\n");

@@ -96,7 +96,8 @@ static SSL_CTX *client_context(const char *cafile, char *err, size_t errlen)
 	/* BLANK 14: Trust the CA certificates of cafile (or the system's when it is NULL) and make the handshake fail unless the server's certificate verifies (SSL_VERIFY_PEER). */
 	if ((cafile != NULL ? SSL_CTX_load_verify_locations(ctx, cafile, NULL)
 			    : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
-		(void)snprintf(what, sizeof what, "load the CA certificates of %s",
+		(void)snprintf(what, sizeof what,
+			       "load the CA certificates of %s",
 			       cafile != NULL ? cafile : "the system");
 		tls_error(err, errlen, what);
 		SSL_CTX_free(ctx);
@@ -160,8 +161,8 @@ static void handshake_error(const struct tls_conn *c, char *err,
 
 	if (verify != X509_V_OK) {
 		(void)snprintf(err, errlen,
-			       "TLS handshake with %s: the server's certificate "
-			       "was refused: %s",
+			       "TLS handshake with %s: the server's "
+			       "certificate was refused: %s",
 			       c->peer, X509_verify_cert_error_string(verify));
 		ERR_clear_error();
 		return;

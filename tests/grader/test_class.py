@@ -114,16 +114,18 @@ def test_a_hanging_submission_costs_only_its_own_deadline(tmp_path):
     (class_dir / "hangs" / "Makefile").write_text("all:\n\tsleep 600\n")
     shutil.copytree(os.path.join(ROOT, "solutions", "echo"), class_dir / "alice")
     shutil.copytree(os.path.join(ROOT, "solutions", "common"), class_dir / "alice" / "common")
+    # The deadline holds for every submission: long enough for the reference
+    # on a loaded machine, far shorter than the build's own 120 s.
     batch = Batch(Lab("echo"), str(class_dir), str(tmp_path / "r"), jobs=2, quiet=True,
-                  per_submission_timeout=5)
+                  per_submission_timeout=25)
     t0 = time.monotonic()
     outcomes, _, _ = batch.run()
     took = time.monotonic() - t0
     by = {o.student: o for o in outcomes}
     assert by["hangs"].status == "grader_error"
-    assert "did not finish within 5 s" in by["hangs"].results["problem"]
-    assert by["alice"].results["score"] == 100
-    assert took < 5 + 15 + 30, f"the batch took {took:.0f} s"
+    assert "did not finish within 25 s" in by["hangs"].results["problem"]
+    assert by["alice"].results["score"] == 100, by["alice"].results.get("problem")
+    assert took < 25 + 15 + 30, f"the batch took {took:.0f} s"
     leftover = subprocess.run(["pgrep", "-f", "sleep 600"], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", "the hanging build must be killed with its process group"
 

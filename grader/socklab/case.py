@@ -98,6 +98,12 @@ class Case:
         self._resources.append(server)
         return server
 
+    def add_resource(self, resource):
+        """Have RESOURCE (anything with a close() method: a lab's own scripted
+        server, say) closed with the case's peers when the case ends."""
+        self._resources.append(resource)
+        return resource
+
     def step(self, text):
         self.trace.step(text)
 

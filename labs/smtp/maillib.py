@@ -181,7 +181,7 @@ class MailServer:
         auth = f", AUTH required ({', '.join(self.users)})" if self.users else ""
         case.step(f"SMTP server (aiosmtpd) listening on port {case.port} {what}"
                   f"{f', certificate {cert}' if tls else ''}{auth}")
-        case._resources.append(self)
+        case.add_resource(self)
 
     def _run(self, factory, ssl_context):
         asyncio.set_event_loop(self.loop)

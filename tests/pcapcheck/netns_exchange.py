@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""netns_exchange.py PCAPCHECK OUT_DIR - one TCP exchange, captured, in a fresh network namespace.
+"""netns_exchange.py PCAPCHECK OUT_DIR [--burst N] - one TCP exchange (or a burst of
+N UDP datagrams), captured, in a fresh network namespace.
 
 Enters a new network namespace (as root, or as an unprivileged user via a
 user namespace mapped to root), brings lo up, starts `pcapcheck capture`
@@ -8,6 +9,9 @@ on lo, waits for its readiness line, makes one TCP connection that sends
 client's socket reaches TIME_WAIT (so the last ACK has been sent), stops
 the capture with SIGTERM and writes OUT_DIR/result.json. A second capture
 with -c 3 runs beside it and must stop by itself after three packets.
+With --burst N it instead sends N datagrams of 200 bytes back to back to
+a bound UDP socket, waits until that socket has them all, stops the
+capture and writes OUT_DIR/burst.json: the capture must hold every one.
 Every wait has a deadline. Exit status 77: no network namespace here.
 """
 
@@ -101,10 +105,39 @@ def wait_time_wait(port):
     raise RuntimeError("the client socket never reached TIME_WAIT")
 
 
+def burst(pcapcheck, out_dir, count):
+    """COUNT datagrams back to back under a capture; writes burst.json."""
+    pcap = os.path.join(out_dir, "burst.pcap")
+    proc = subprocess.Popen([pcapcheck, "capture", "-i", "lo", "-w", pcap],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        ready = wait_ready(proc)
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        rx.bind(("127.0.0.1", 12001))
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(count):
+            tx.sendto(b"%05d" % i + b"x" * 195, ("127.0.0.1", 12001))
+        rx.settimeout(DEADLINE)
+        for _ in range(count):  # every datagram has crossed lo, so the capture saw it
+            rx.recv(512)
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with open(os.path.join(out_dir, "burst.json"), "w") as f:
+        json.dump({"pcap": pcap, "status": proc.returncode, "stderr": (ready + rest).decode(errors="replace")}, f)
+    return 0
+
+
 def main():
     pcapcheck, out_dir = sys.argv[1], sys.argv[2]
     if not enter_network_namespace():
         return NO_NAMESPACE
+    if sys.argv[3:4] == ["--burst"]:
+        return burst(pcapcheck, out_dir, int(sys.argv[4]))
     pcap = os.path.join(out_dir, "live.pcap")
     counted = os.path.join(out_dir, "count.pcap")
     proc = subprocess.Popen([pcapcheck, "capture", "-i", "lo", "-w", pcap],

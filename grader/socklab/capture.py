@@ -20,10 +20,11 @@ class CaptureError(Exception):
 class Capture:
     """pcapcheck capture on lo for the duration of one case."""
 
-    def __init__(self, path, iface="lo", ready_timeout=5.0):
+    def __init__(self, path, iface="lo", ready_timeout=5.0, snaplen=None):
         self.path = path
+        snap = ["-s", str(snaplen)] if snaplen else []
         # Same process group as the pytest worker: killing the grading run kills it.
-        self.proc = subprocess.Popen([PCAPCHECK, "capture", "-i", iface, "-w", path],
+        self.proc = subprocess.Popen([PCAPCHECK, "capture", "-i", iface, *snap, "-w", path],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.errors = b""
         self._verdict = None

@@ -57,7 +57,7 @@ class Case:
             return capmod.NoCapture()
         os.makedirs(os.path.join(self.results_dir, "captures"), exist_ok=True)
         path = os.path.join(self.results_dir, "captures", f"{self.spec.name}.pcap")
-        return capmod.Capture(path)
+        return capmod.Capture(path, snaplen=self.spec.snaplen)
 
     # --- programs and peers --------------------------------------------
     def start(self, binary, *args, stdin=None, wall=None):

@@ -38,6 +38,12 @@ class CaseSpec:
         self.bugs = list(table.get("bugs", []))   # typical student bugs this case catches
         # A case may run the programs built another way (say with ThreadSanitizer,
         # to see a missing lock every time rather than when the timing is unlucky).
+        # Bytes kept of each captured packet: a case that moves tens of MB may
+        # keep headers only (pcapcheck counts bytes from IP lengths and
+        # sequence numbers, so its verdict does not change).
+        self.snaplen = table.get("snaplen")
+        if self.snaplen is not None and (not isinstance(self.snaplen, int) or self.snaplen < 64):
+            raise SpecError(f"{source}: case {name}: snaplen must be a whole number of bytes, at least 64")
         self.build = table.get("build")
         if self.build is not None and self.build not in BUILD_VARIANTS:
             raise SpecError(f"{source}: case {name}: build must be one of {sorted(BUILD_VARIANTS)}")

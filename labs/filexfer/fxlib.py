@@ -10,11 +10,8 @@ import hashlib
 import os
 import random
 import struct
-import subprocess
 
-from socklab import capture as capmod
 from socklab.feedback import show_bytes
-from socklab.paths import PCAPCHECK
 from socklab.proc import chown_tree
 
 ITERATIONS = 1000       # PBKDF2 rounds in the grader's users file: quick logins
@@ -370,30 +367,6 @@ def client_file(case, name):
 
 
 # --- captures ----------------------------------------------------------------
-
-def headers_only_capture(case, snaplen=256):
-    """Restart the case's capture keeping only the first SNAPLEN bytes of each
-    packet: a 64 MiB transfer would otherwise fill the capture with its bytes.
-    pcapcheck counts bytes from the IP length and sequence numbers, so the
-    verdict is the same."""
-    if not isinstance(case.capture, capmod.Capture):
-        return
-    path = case.capture.path
-    case.capture.stop()
-    case.capture = _SnapCapture(path, snaplen)
-
-
-class _SnapCapture(capmod.Capture):
-    """pcapcheck capture with -s SNAPLEN (otherwise the usual capture)."""
-
-    def __init__(self, path, snaplen, iface="lo", ready_timeout=5.0):  # noqa: super().__init__ not called
-        self.path = path
-        self.proc = subprocess.Popen([PCAPCHECK, "capture", "-i", iface, "-s", str(snaplen), "-w", path],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.errors = b""
-        self._verdict = None
-        self._wait_ready(ready_timeout)
-
 
 def only_connection(case, what):
     """The one captured connection to the case's port."""

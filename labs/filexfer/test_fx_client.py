@@ -4,7 +4,7 @@ import hashlib
 import os
 
 from fxlib import (ScriptedServer, client_file, every_byte, expect_handshake, expect_volume, framing,
-                   headers_only_capture, input_file, noise, only_connection, sha, start_client,
+                   input_file, noise, only_connection, sha, start_client,
                    start_server, stored)
 from socklab.feedback import show_bytes
 
@@ -113,7 +113,6 @@ def test_client_capture_checks(case):
 
 
 def test_put_get_64mb(case):
-    headers_only_capture(case)
     server = start_server(case)
     data = os.urandom(64 << 20)
     digest = hashlib.sha256(data).hexdigest()

@@ -73,3 +73,15 @@ def test_a_lab_may_raise_known_limits_only(tmp_path):
         Lab("toy", root=str(tmp_path))
     (lab_dir / "lab.toml").write_text(toml.format("").replace("[limits]\n", ""))
     assert Lab("toy", root=str(tmp_path)).limits == {}
+
+
+def test_a_case_may_keep_headers_only_in_its_capture(tmp_path):
+    lab_dir = tmp_path / "toy"
+    lab_dir.mkdir()
+    toml = 'binaries = ["toy"]\n[cases.big]\npoints = 100\ntitle = "t"\nsnaplen = {}\n'
+    (lab_dir / "lab.toml").write_text(toml.format(256))
+    assert Lab("toy", root=str(tmp_path)).cases["big"].snaplen == 256
+    for bad in ("10", '"256"'):
+        (lab_dir / "lab.toml").write_text(toml.format(bad))
+        with pytest.raises(SpecError, match="snaplen must be"):
+            Lab("toy", root=str(tmp_path))

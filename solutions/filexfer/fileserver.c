@@ -581,15 +581,14 @@ static struct client *new_client(struct server *srv, int fd,
 static void accept_and_spawn(struct server *srv, int lfd)
 {
 	struct sockaddr_storage peer;
-	socklen_t len = sizeof peer;
+	char err[SL_ERRLEN];
 	struct client *c;
 	int fd, rc;
 
 	take_slot(srv);
-	fd = accept(lfd, (struct sockaddr *)&peer, &len);
+	fd = sl_accept(lfd, &peer, err, sizeof err);
 	if (fd < 0) {
-		/* EINTR, ECONNABORTED, EMFILE...: try again later. */
-		sl_log(&sl_prog_log, SL_WARN, "accept: %s", strerror(errno));
+		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
 		release_slot(srv);
 		return;
 	}

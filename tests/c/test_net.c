@@ -84,6 +84,41 @@ static void test_tcp_ipv4(void)
 	close(lfd);
 }
 
+static void test_accept(void)
+{
+	char err[SL_ERRLEN] = "";
+	struct sockaddr_storage peer;
+	char peer_text[SL_ADDRSTRLEN];
+	int lfd = sl_tcp_listen("127.0.0.1", 0, 4, err, sizeof err);
+	int c, s;
+
+	CU_ASSERT_FATAL(lfd >= 0);
+	c = sl_tcp_connect("127.0.0.1", local_port(lfd), err, sizeof err);
+	CU_ASSERT_FATAL(c >= 0);
+	s = sl_accept(lfd, &peer, err, sizeof err);
+	CU_ASSERT_FATAL(s >= 0);
+	CU_ASSERT_EQUAL(sl_sockaddr_str((struct sockaddr *)&peer, peer_text,
+					sizeof peer_text), 0);
+	CU_ASSERT(strncmp(peer_text, "127.0.0.1:", 10) == 0);
+	close(s);
+	close(c);
+	/* No address wanted. */
+	c = sl_tcp_connect("127.0.0.1", local_port(lfd), err, sizeof err);
+	CU_ASSERT_FATAL(c >= 0);
+	s = sl_accept(lfd, NULL, err, sizeof err);
+	CU_ASSERT(s >= 0);
+	close(s);
+	close(c);
+	close(lfd);
+	/* A socket that does not listen: -1, errno kept, err says so. */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(lfd >= 0);
+	CU_ASSERT_EQUAL(sl_accept(lfd, &peer, err, sizeof err), -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "accept a connection: Invalid argument");
+	close(lfd);
+}
+
 static void test_tcp_ipv6(void)
 {
 	char err[SL_ERRLEN] = "";
@@ -361,6 +396,8 @@ int add_net_suite(void)
 	    !CU_add_test(s, "TCP over IPv4 (literal and name)",
 			 test_tcp_ipv4) ||
 	    !CU_add_test(s, "TCP over IPv6 ::1", test_tcp_ipv6) ||
+	    !CU_add_test(s, "accept: peer address, none wanted, errors",
+			 test_accept) ||
 	    !CU_add_test(s, "TCP dual-stack listen reached over v4 and v6",
 			 test_tcp_dual_stack) ||
 	    !CU_add_test(s, "wildcard falls back to IPv4 without IPv6",

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What to do with each candidate address. */
@@ -285,6 +286,39 @@ int sl_sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* Sleeps for ms milliseconds, all of them even when a signal comes. */
+static void pause_ms(long ms)
+{
+	struct timespec left = {.tv_sec = ms / 1000,
+				.tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
+int sl_accept(int lfd, struct sockaddr_storage *peer, char *err,
+	      size_t errlen)
+{
+	struct sockaddr_storage unused;
+	struct sockaddr_storage *addr = peer != NULL ? peer : &unused;
+	int fd;
+
+	do {
+		socklen_t len = sizeof *addr;
+
+		fd = accept(lfd, (struct sockaddr *)addr, &len);
+	} while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd < 0) {
+		int saved = errno;
+
+		set_error(err, errlen, "accept", "a connection",
+			  strerror(saved));
+		pause_ms(100);
+		errno = saved;
+	}
+	return fd;
 }
 
 int sl_hostport_str(const char *host, uint16_t port, char *buf, size_t len)

@@ -56,6 +56,17 @@ int sl_udp_bind(const char *host, uint16_t port, char *err, size_t errlen);
 int sl_udp_connect(const char *host, uint16_t port, char *err, size_t errlen);
 
 /*
+ * Waits for the next connection on the listening socket lfd and returns its
+ * socket, with the client's address in *peer (NULL: not wanted). A signal
+ * (EINTR) or a client that left before it was accepted (ECONNABORTED) is
+ * not a failure: it waits on. On failure it returns -1 with err set, after
+ * a pause of 100 ms: the usual cause, no file descriptor left (EMFILE),
+ * would otherwise make a server's accept loop spin.
+ */
+int sl_accept(int lfd, struct sockaddr_storage *peer, char *err,
+	      size_t errlen);
+
+/*
  * Writes an IPv4 or IPv6 socket address as "127.0.0.1:40000" or
  * "[::1]:40000" (an IPv4-mapped IPv6 address is shown as IPv4) into buf;
  * returns 0, or -1 with errno EAFNOSUPPORT (other family) or ENOSPC.

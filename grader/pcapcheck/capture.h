@@ -15,8 +15,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CAPTURE_DEFAULT_SNAPLEN 262144
-#define CAPTURE_BUFFER_SIZE	(8 * 1024 * 1024)
+/* In immediate mode libpcap uses a ring of fixed frames, each as large as
+ * the snaplen (the interface's offloads let lo pass 64 KiB segments), and
+ * on lo every packet fills two (out and in). 64 KiB plus headers keeps any
+ * loopback segment whole; 64 MiB then holds a burst of about 500 packets
+ * while the capture is not scheduled (262144 and 8 MiB held 31). */
+#define CAPTURE_DEFAULT_SNAPLEN 65792
+#define CAPTURE_BUFFER_SIZE	(64 * 1024 * 1024)
 
 struct capture_options {
 	const char *iface;

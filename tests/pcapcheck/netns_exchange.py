@@ -9,8 +9,9 @@ on lo, waits for its readiness line, makes one TCP connection that sends
 client's socket reaches TIME_WAIT (so the last ACK has been sent), stops
 the capture with SIGTERM and writes OUT_DIR/result.json. A second capture
 with -c 3 runs beside it and must stop by itself after three packets.
-With --burst N it instead sends N datagrams of 200 bytes back to back to
-a bound UDP socket, waits until that socket has them all, stops the
+With --burst N it instead stops the capture (SIGSTOP), sends N datagrams
+of 200 bytes back to back to a bound UDP socket, lets the capture go on,
+waits until that socket has them all, stops the
 capture and writes OUT_DIR/burst.json: the capture must hold every one.
 Every wait has a deadline. Exit status 77: no network namespace here.
 """
@@ -116,8 +117,14 @@ def burst(pcapcheck, out_dir, count):
         rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         rx.bind(("127.0.0.1", 12001))
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for i in range(count):
-            tx.sendto(b"%05d" % i + b"x" * 195, ("127.0.0.1", 12001))
+        # The capture is stopped while the burst goes out: its kernel ring
+        # must hold every packet until it runs again (as on a loaded machine).
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            for i in range(count):
+                tx.sendto(b"%05d" % i + b"x" * 195, ("127.0.0.1", 12001))
+        finally:
+            proc.send_signal(signal.SIGCONT)
         rx.settimeout(DEADLINE)
         for _ in range(count):  # every datagram has crossed lo, so the capture saw it
             rx.recv(512)

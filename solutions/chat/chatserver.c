@@ -678,31 +678,15 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
-/* Waits a little after a failed accept(): when the process is out of file
- * descriptors, retrying at once would only spin. */
-static void back_off(void)
-{
-	struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
-
-	while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
-		;
-}
-
 /* Waits for the next client; returns its socket (its address in *peer),
  * or -1 after logging a failure. */
 static int accept_client(int lfd, struct sockaddr_storage *peer)
 {
-	int fd;
+	char err[SL_ERRLEN];
+	int fd = sl_accept(lfd, peer, err, sizeof err);
 
-	do {
-		socklen_t len = sizeof *peer;
-
-		fd = accept(lfd, (struct sockaddr *)peer, &len);
-	} while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
-	if (fd < 0) {
-		sl_log(&sl_prog_log, SL_ERROR, "accept: %s", strerror(errno));
-		back_off();
-	}
+	if (fd < 0)
+		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
 	return fd;
 }
 

@@ -48,6 +48,7 @@
 #include "sl_line.h"
 #include "sl_log.h"
 #include "sl_net.h"
+#include "sl_thread.h"
 #include "users.h"
 
 #define DEFAULT_PORT 12002
@@ -71,11 +72,6 @@
 
 /* After CTL "quit", how long we wait for the client's FIN. */
 #define QUIT_WAIT_MS 2000
-
-/* Stack of each thread: its largest frame holds two payloads and a line
- * reader. The default 8 MiB per thread would make a memory limit of 1 GiB
- * refuse the 128th client. */
-#define THREAD_STACK (256 * 1024)
 
 static const char usage[] =
 	"Usage: chatserver [-h] [-v] --users FILE [--port PORT]\n"
@@ -150,26 +146,6 @@ struct server {
 	size_t max_clients;	 /* at most that many at once */
 	const struct user_table *users; /* read only once serving */
 };
-
-/* Starts fn(arg) as a detached thread with a small stack; returns 0 or an
- * error number. */
-static int start_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc = pthread_attr_init(&attr);
-
-	if (rc != 0)
-		return rc;
-	rc = pthread_attr_setstacksize(&attr, THREAD_STACK);
-	if (rc == 0)
-		rc = pthread_attr_setdetachstate(&attr,
-						 PTHREAD_CREATE_DETACHED);
-	if (rc == 0)
-		rc = pthread_create(&tid, &attr, fn, arg);
-	(void)pthread_attr_destroy(&attr);
-	return rc;
-}
 
 /* Sets a socket's receive (SO_RCVTIMEO) or send (SO_SNDTIMEO) timeout in
  * milliseconds, 0 for none; returns 0, or -1 with errno set. */
@@ -696,9 +672,8 @@ static void accept_and_spawn(struct server *srv, int lfd)
 		free(c);
 		return;
 	}
-	/* TODO 10: Start client_main(c) in a thread of its own with start_thread(); if that fails, log it, close fd, free c and give its slot back. */
+	/* TODO 10: Start client_main(c) in a thread of its own with sl_start_thread(); if that fails, log it, close fd, free c and give its slot back. */
 	SL_TODO(10);
-	(void)start_thread;
 	(void)client_main(c); // serves one client at a time until then
 }
 

@@ -35,6 +35,7 @@
 #include "sl_io.h"
 #include "sl_log.h"
 #include "sl_net.h"
+#include "sl_thread.h"
 #include "store.h"
 #include "xfer.h"
 
@@ -46,11 +47,6 @@
 
 /* Connections the kernel may complete before we accept them. */
 #define BACKLOG 64
-
-/* Stack of each client thread: the largest frames hold a control frame
- * and paths (a few KiB); transfer buffers are on the heap. The default
- * 8 MiB per thread would waste memory. */
-#define THREAD_STACK (256 * 1024)
 
 /* A client that sends or takes nothing for this long is dropped: a silent
  * client does not hold a thread for ever. */
@@ -467,26 +463,6 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
-/* Starts fn(arg) as a detached thread with a small stack; returns 0 or an
- * error number. */
-static int start_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc = pthread_attr_init(&attr);
-
-	if (rc != 0)
-		return rc;
-	rc = pthread_attr_setstacksize(&attr, THREAD_STACK);
-	if (rc == 0)
-		rc = pthread_attr_setdetachstate(&attr,
-						 PTHREAD_CREATE_DETACHED);
-	if (rc == 0)
-		rc = pthread_create(&tid, &attr, fn, arg);
-	(void)pthread_attr_destroy(&attr);
-	return rc;
-}
-
 /* Returns a new client for socket fd from peer, or NULL after logging. */
 static struct client *new_client(struct server *srv, int fd,
 				 const struct sockaddr_storage *peer)
@@ -529,10 +505,9 @@ static void accept_and_spawn(struct server *srv, int lfd)
 		release_slot(srv);
 		return;
 	}
-	/* TODO 8: Start client_main(c) in a thread of its own with start_thread(); if that fails, log it and end the client with end_client(). */
+	/* TODO 8: Start client_main(c) in a thread of its own with sl_start_thread(); if that fails, log it and end the client with end_client(). */
 	SL_TODO(8);
 	(void)rc;
-	(void)start_thread;
 	(void)client_main(c); // serves one client at a time until then
 }
 

@@ -39,6 +39,7 @@
 #include "sl_line.h"
 #include "sl_log.h"
 #include "sl_net.h"
+#include "sl_thread.h"
 
 #define DEFAULT_PORT 12001
 #define DEFAULT_INTERVAL_MS 1000
@@ -46,11 +47,6 @@
 
 /* Connections the kernel may complete before we accept them. */
 #define BACKLOG 64
-
-/* Stack of each thread: the largest frame holds a line reader (8 KiB).
- * The default 8 MiB per thread would make a memory limit of 1 GiB refuse
- * the 128th client. */
-#define THREAD_STACK (256 * 1024)
 
 static const char usage[] =
 	"Usage: hbserver [-h] [-i INTERVAL_MS] [-m MISSES] [PORT]\n"
@@ -142,26 +138,6 @@ static bool ts_le(struct timespec a, struct timespec b)
 {
 	return a.tv_sec < b.tv_sec ||
 	       (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
-}
-
-/* Starts fn(arg) as a detached thread with a small stack; returns 0 or an
- * error number. */
-static int start_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc = pthread_attr_init(&attr);
-
-	if (rc != 0)
-		return rc;
-	rc = pthread_attr_setstacksize(&attr, THREAD_STACK);
-	if (rc == 0)
-		rc = pthread_attr_setdetachstate(&attr,
-						 PTHREAD_CREATE_DETACHED);
-	if (rc == 0)
-		rc = pthread_create(&tid, &attr, fn, arg);
-	(void)pthread_attr_destroy(&attr);
-	return rc;
 }
 
 /* Sends a whole line to one client without ever blocking; caller holds
@@ -515,7 +491,7 @@ static void accept_and_spawn(struct server *srv, int lfd)
 	}
 	sl_log(&sl_prog_log, SL_INFO, "connection from %s", c->who);
 	add_client(srv, c);
-	/* TODO 10: Start client_main(c) in a thread of its own with start_thread(); if that fails, log it and clean up as client_main() would. */
+	/* TODO 10: Start client_main(c) in a thread of its own with sl_start_thread(); if that fails, log it and clean up as client_main() would. */
 	SL_TODO(10);
 	(void)client_main(c); // serves one client at a time until then
 }
@@ -563,10 +539,10 @@ static int parse_options(int argc, char *argv[], struct options *o)
  * forever; returns only when a thread cannot start. */
 static int serve(struct server *srv, int lfd)
 {
-	int rc = start_thread(heartbeat_main, srv);
+	int rc = sl_start_thread(heartbeat_main, srv);
 
 	if (rc == 0)
-		rc = start_thread(stdin_main, srv);
+		rc = sl_start_thread(stdin_main, srv);
 	if (rc != 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "start a thread: %s",
 		       strerror(rc));

@@ -38,6 +38,7 @@
 #include "sl_line.h"
 #include "sl_log.h"
 #include "sl_net.h"
+#include "sl_thread.h"
 #include "webcache.h"
 
 #define DEFAULT_PORT	    8888
@@ -46,9 +47,6 @@
 
 /* Connections the kernel may complete before we accept them. */
 #define BACKLOG 64
-
-/* Stack of each client thread: its big buffers are on the heap. */
-#define THREAD_STACK (256 * 1024)
 
 /* After an error response, how long (ms) and how much (bytes) of what the
  * client still sends is read and dropped before closing (see
@@ -117,26 +115,6 @@ struct client {
 	char key[SL_HOSTPORTLEN + HTTP_LINE_MAX]; /* the cache key */
 	char buf[65536]; /* for copying a cached file */
 };
-
-/* Starts fn(arg) as a detached thread with a small stack; returns 0 or an
- * error number. */
-static int start_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc = pthread_attr_init(&attr);
-
-	if (rc != 0)
-		return rc;
-	rc = pthread_attr_setstacksize(&attr, THREAD_STACK);
-	if (rc == 0)
-		rc = pthread_attr_setdetachstate(&attr,
-						 PTHREAD_CREATE_DETACHED);
-	if (rc == 0)
-		rc = pthread_create(&tid, &attr, fn, arg);
-	(void)pthread_attr_destroy(&attr);
-	return rc;
-}
 
 /* Reads the next line of c's request head into line (without CR LF);
  * *head counts the bytes of the head so far. Returns 0, or the status to
@@ -431,9 +409,8 @@ static void accept_and_spawn(struct proxy *p, int lfd)
 		give_slot(p);
 		return;
 	}
-	/* TODO 6: Start client_main(c) in a thread of its own with start_thread(); if that fails, log why (strerror(rc)), close the socket, free c and give the slot back. */
+	/* TODO 6: Start client_main(c) in a thread of its own with sl_start_thread(); if that fails, log why (strerror(rc)), close the socket, free c and give the slot back. */
 	(void)rc;
-	(void)start_thread;
 	SL_TODO(6);
 	(void)client_main(c); // serves one client at a time until then
 }

@@ -38,17 +38,13 @@
 #include "sl_line.h"
 #include "sl_log.h"
 #include "sl_net.h"
+#include "sl_thread.h"
 
 #define DEFAULT_PORT 8080
 #define DEFAULT_MAX_THREADS 32
 
 /* Connections the kernel may complete before we accept them. */
 #define BACKLOG 128
-
-/* Stack of each connection thread: its largest frames hold a request
- * head (8 KiB) and a file buffer (16 KiB); the default 8 MiB per thread
- * would waste memory. */
-#define THREAD_STACK (256 * 1024)
 
 /* A client may keep us waiting this long for each piece of its request
  * (and for taking our response): a silent client does not hold a thread
@@ -447,26 +443,6 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
-/* Starts fn(arg) as a detached thread with a small stack; returns 0 or an
- * error number. */
-static int start_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc = pthread_attr_init(&attr);
-
-	if (rc != 0)
-		return rc;
-	rc = pthread_attr_setstacksize(&attr, THREAD_STACK);
-	if (rc == 0)
-		rc = pthread_attr_setdetachstate(&attr,
-						 PTHREAD_CREATE_DETACHED);
-	if (rc == 0)
-		rc = pthread_create(&tid, &attr, fn, arg);
-	(void)pthread_attr_destroy(&attr);
-	return rc;
-}
-
 /* Waits for the next connection; returns its socket (the client's address
  * in *peer), or -1 after logging a failure. */
 static int accept_client(int lfd, struct sockaddr_storage *peer)
@@ -520,9 +496,8 @@ static void accept_and_spawn(struct server *srv, int lfd)
 		release_slot(srv);
 		return;
 	}
-	/* TODO 13: Start conn_main(c) in a thread of its own with start_thread(); if that fails, log it and end the connection with end_conn(). */
+	/* TODO 13: Start conn_main(c) in a thread of its own with sl_start_thread(); if that fails, log it and end the connection with end_conn(). */
 	SL_TODO(13);
-	(void)start_thread;
 	(void)conn_main(c); // serves one connection at a time until then
 }
 

@@ -38,7 +38,8 @@ int main(void)
 	pthread_t dog;
 	int (*const adders[])(void) = {add_io_suite,	add_line_suite,
 				       add_net_suite,	add_log_suite,
-				       add_frame_suite, add_args_suite};
+				       add_frame_suite, add_args_suite,
+				       add_thread_suite};
 	unsigned failures;
 
 	if (start_thread(&dog, watchdog, NULL) < 0) {

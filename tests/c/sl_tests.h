@@ -11,5 +11,6 @@ int add_net_suite(void);
 int add_log_suite(void);
 int add_frame_suite(void);
 int add_args_suite(void);
+int add_thread_suite(void);
 
 #endif

@@ -193,6 +193,9 @@ def test_mutant_in_a_wrapped_folder_loses_its_case(autograder, tmp_path):
     assert tests[caught]["status"] == "failed" and tests[caught]["score"] == 0, tests[caught]
     assert data["score"] <= 100 - ECHO.cases[caught].points, done.stdout
     assert "reset" in tests[caught]["output"], tests[caught]["output"]
+    # Its feedback names a capture file Gradescope does not keep: the output says where to get one.
+    assert "Capture (captures/" in tests[caught]["output"]
+    assert "not kept on Gradescope" in tests[caught]["output"]
 
 
 def test_a_build_failure_scores_0_with_the_errors(autograder, tmp_path):

@@ -133,6 +133,14 @@ def failure(lab, message):
             "stdout_visibility": "hidden"}
 
 
+# The grader's feedback points at the case's capture file, which stays on
+# Gradescope's machine: say where a student gets one.
+CAPTURE_MARK = "Capture (captures/"
+CAPTURE_NOTE = ("\n\nThe capture file named above is not kept on Gradescope; the lines under it "
+                "summarise it. To open it in Wireshark or with pcapcheck, run the grader on your own "
+                "machine: grader/grade LAB --submission YOUR_FOLDER writes it to results/LAB/captures/.")
+
+
 def finish(data, lab, results_json):
     """Fields Gradescope shows beyond the grader's own: numbers, formats, tags,
     and a note when the capture checks could not run on this machine."""
@@ -142,6 +150,8 @@ def finish(data, lab, results_json):
         test.setdefault("output_format", "text")
         case = lab.cases.get(test["name"].split(":")[0]) if lab else None
         test.setdefault("tags", list(case.bugs) if case else [])
+        if CAPTURE_MARK in test.get("output", ""):
+            test["output"] += CAPTURE_NOTE
     data.setdefault("output_format", "text")
     iso = (results_json or {}).get("isolation", "")
     if "host" in iso.split(","):

@@ -37,16 +37,17 @@ def test_hbclient_sends_heartbeats(case):
     sent = [t for t, m in beats if m]
     gaps = [(b - a) * 1000 for a, b in zip(sent, sent[1:])]
     case.step("capture: intervals " + ", ".join(f"{g:.1f}" for g in gaps) + " ms")
-    span = (sent[-1] - sent[0]) * 1000
-    # On a busy machine one heartbeat may leave some ms late; with an
-    # absolute schedule the next one is on time again.
-    whole = (BEATS - 1) * INTERVAL_MS
-    if any(not 0.5 * INTERVAL_MS <= g <= 1.5 * INTERVAL_MS for g in gaps) or \
-            not 0.9 * whole <= span <= 1.1 * whole:
+    # A loaded machine may hold a heartbeat back (and an absolute schedule
+    # then sends the overdue ones at once), so lateness alone is no fault:
+    # the typical gap must be the interval, and no heartbeat may go early.
+    median = sorted(gaps)[len(gaps) // 2]
+    early = [i for i, t in enumerate(sent[1:], 1) if (t - sent[0]) * 1000 < 0.9 * i * INTERVAL_MS]
+    if not 0.8 * INTERVAL_MS <= median <= 1.2 * INTERVAL_MS or early:
         case.fail("hbclient's heartbeats do not keep the interval asked for",
-                  expected=f"one every {INTERVAL_MS} ms (-i {INTERVAL_MS}), each within 50%; {BEATS} "
-                           f"heartbeats in {whole} ms ± 10%",
-                  saw=f"intervals {', '.join(f'{g:.1f}' for g in gaps)} ms; {len(sent)} in {span:.1f} ms",
+                  expected=f"one every {INTERVAL_MS} ms (-i {INTERVAL_MS}): a median gap within 20%, and "
+                           f"heartbeat i no earlier than i × {INTERVAL_MS} ms after the first (10% slack)",
+                  saw=f"intervals {', '.join(f'{g:.1f}' for g in gaps)} ms (median {median:.1f})"
+                      + (f"; heartbeat {early[0] + 1} went early" if early else ""),
                   hint="sleep until an absolute time on the monotonic clock (clock_nanosleep with "
                        "TIMER_ABSTIME) and move it on by the interval each time")
 

@@ -43,11 +43,14 @@ def test_hb_client_answers_heartbeats(case):
         case.fail("the capture does not show every heartbeat answered",
                   expected=f"{HEARTBEATS} heartbeat/reply pairs, requests from the server",
                   saw=f"{hb.get('pairs')} pairs, {hb.get('unanswered')} unanswered")
-    delay = hb["reply_delay_ms"]["max"]
-    if delay > INTERVAL_MS:
+    # The mean, not the maximum: a loaded machine may hold one reply back,
+    # but a client that answers late does so every time.
+    delays = hb["reply_delay_ms"]
+    if delays["mean"] > INTERVAL_MS:
         case.fail("hbclient answered heartbeats late",
-                  expected=f"each reply before the next heartbeat (< {INTERVAL_MS} ms)",
-                  saw=f"a reply delay of up to {delay:.0f} ms in the capture",
+                  expected=f"replies before the next heartbeat (a mean delay under {INTERVAL_MS} ms)",
+                  saw=f"a mean reply delay of {delays['mean']:.0f} ms (up to {delays['max']:.0f} ms) "
+                      "in the capture",
                   hint="reply as soon as the heartbeat line is read; no sleep, no waiting for stdin")
     expect_interval(case, c)
 

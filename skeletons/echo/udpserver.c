@@ -69,13 +69,8 @@ int main(int argc, char *argv[])
 	if (getopt(argc, argv, "") != -1)
 		return sl_usage_error(&sl_prog_log, usage, "unknown option -%c",
 				      optopt);
-	if (argc - optind > 1)
-		return sl_usage_error(&sl_prog_log, usage,
-				      "expected at most one PORT, got %d "
-				      "arguments",
-				      argc - optind);
-	if (optind < argc &&
-	    sl_parse_port(argv[optind], &port, err, sizeof err) < 0)
+	if (sl_parse_optional_port(argc, argv, optind, &port, err,
+				   sizeof err) < 0)
 		return sl_usage_error(&sl_prog_log, usage, "%s", err);
 
 	fd = sl_udp_bind(NULL, port, err, sizeof err);

@@ -302,13 +302,8 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		if (opt == 's')
 			o->seed_given = true;
 	}
-	if (argc - optind > 1)
-		return sl_usage_error(&sl_prog_log, usage,
-				      "expected at most one PORT, got %d "
-				      "arguments",
-				      argc - optind);
-	if (optind < argc &&
-	    sl_parse_port(argv[optind], &o->port, err, sizeof err) < 0)
+	if (sl_parse_optional_port(argc, argv, optind, &o->port, err,
+				   sizeof err) < 0)
 		return sl_usage_error(&sl_prog_log, usage, "%s", err);
 	return 0;
 }

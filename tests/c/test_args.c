@@ -30,6 +30,31 @@ static void test_good_ports(void)
 	}
 }
 
+static void test_optional_port(void)
+{
+	char *none[] = {"prog", "-i", "5"};
+	char *one[] = {"prog", "-i", "5", "24680"};
+	char *bad[] = {"prog", "http"};
+	char *two[] = {"prog", "1", "2"};
+	char err[128] = "";
+	uint16_t port = 12000;
+
+	/* No PORT: the default stays. */
+	CU_ASSERT_EQUAL(sl_parse_optional_port(3, none, 3, &port, err,
+					       sizeof err), 0);
+	CU_ASSERT_EQUAL(port, 12000);
+	CU_ASSERT_EQUAL(sl_parse_optional_port(4, one, 3, &port, err,
+					       sizeof err), 0);
+	CU_ASSERT_EQUAL(port, 24680);
+	CU_ASSERT_EQUAL(sl_parse_optional_port(2, bad, 1, &port, err,
+					       sizeof err), -1);
+	CU_ASSERT_STRING_EQUAL(err, "bad port \"http\": expected a number from 1 to 65535");
+	CU_ASSERT_EQUAL(port, 24680);
+	CU_ASSERT_EQUAL(sl_parse_optional_port(3, two, 1, &port, err,
+					       sizeof err), -1);
+	CU_ASSERT_STRING_EQUAL(err, "expected at most one PORT, got 2 arguments");
+}
+
 static void test_bad_ports(void)
 {
 	static const char *const cases[] = {
@@ -129,6 +154,7 @@ int add_args_suite(void)
 	if (s == NULL || !CU_add_test(s, "good ports", test_good_ports) ||
 	    !CU_add_test(s, "bad ports: error names the value",
 			 test_bad_ports) ||
+	    !CU_add_test(s, "optional trailing PORT", test_optional_port) ||
 	    !CU_add_test(s, "integers in a range", test_parse_long) ||
 	    !CU_add_test(s, "-h and --help", test_help_requested) ||
 	    !CU_add_test(s, "usage error: message, usage, status 2",

@@ -66,6 +66,22 @@ int sl_parse_port(const char *text, uint16_t *port, char *err, size_t errlen)
 	return 0;
 }
 
+int sl_parse_optional_port(int argc, char *const argv[], int first,
+			   uint16_t *port, char *err, size_t errlen)
+{
+	if (argc - first > 1) {
+		if (err != NULL && errlen > 0)
+			(void)snprintf(err, errlen,
+				       "expected at most one PORT, got %d "
+				       "arguments",
+				       argc - first);
+		return -1;
+	}
+	if (first < argc)
+		return sl_parse_port(argv[first], port, err, errlen);
+	return 0;
+}
+
 bool sl_help_requested(int argc, char *const argv[])
 {
 	for (int i = 1; i < argc; i++) {

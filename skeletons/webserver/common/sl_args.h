@@ -38,6 +38,13 @@ enum sl_exit_status {
  * returns 0, or -1 with err naming the bad value. */
 int sl_parse_port(const char *text, uint16_t *port, char *err, size_t errlen);
 
+/* Takes what follows the options (argv[first..argc-1]) as an optional
+ * PORT: sets *port when it is there and leaves it alone when it is not;
+ * returns 0, or -1 with err set when there is more than one argument or
+ * the port is not valid. For servers called as "prog [options] [PORT]". */
+int sl_parse_optional_port(int argc, char *const argv[], int first,
+			   uint16_t *port, char *err, size_t errlen);
+
 /* Parses a decimal integer in min..max (an optional '-', then digits and
  * nothing else); what names the value in the error text ("timeout");
  * returns 0, or -1 with err naming the bad value. */

@@ -237,9 +237,14 @@ class Program:
             pass
         self.stdout.wait_closed(2)
         self.stderr.wait_closed(2)
-        for pipe in (self.proc.stdin,):
+        self.close_input()
+
+    def close_input(self):
+        """Close our end of the program's standard input (a pipe here; a
+        lab's own kind of program, on a terminal say, closes its own)."""
+        if self.proc.stdin is not None:
             try:
-                pipe.close()
+                self.proc.stdin.close()
             except (OSError, ValueError):
                 pass
 

@@ -479,20 +479,8 @@ class TerminalProgram(Program):
     def feed(self, data, close=False, quiet=False):
         raise NotImplementedError("a terminal program is typed to: use type()")
 
-    def stop(self, grace=1.0):
-        if self.running():
-            self.killed_by_grader = True
-            self.signal(signal.SIGTERM)
-            try:
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        self.signal(signal.SIGKILL)
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+    def close_input(self):
+        """The terminal is the program's input: close our side of it."""
         if self.master >= 0:
             os.close(self.master)
             self.master = -1
-        self.stdout.wait_closed(2)

@@ -432,13 +432,9 @@ static int parse_options(int argc, char *argv[], struct options *o)
 			return sl_usage_error(&sl_prog_log, usage, "%s", err);
 		if (opt == 'c')
 			o->max_clients = (unsigned)max;
-		if (opt == ':')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "option -%c needs a value",
-					      optopt);
-		if (opt == '?')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "unknown option -%c", optopt);
+		if (opt == ':' || opt == '?')
+			return sl_option_error(&sl_prog_log, usage, opt,
+					       optopt);
 	}
 	if (sl_parse_optional_port(argc, argv, optind, &o->port, err,
 				   sizeof err) < 0)

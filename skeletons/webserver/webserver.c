@@ -516,13 +516,9 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		    sl_parse_long(optarg, "MAX_THREADS", 1, 1000,
 				  &o->max_threads, err, sizeof err) < 0)
 			return sl_usage_error(&sl_prog_log, usage, "%s", err);
-		if (opt == ':')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "option -%c needs a value",
-					      optopt);
-		if (opt == '?')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "unknown option -%c", optopt);
+		if (opt == ':' || opt == '?')
+			return sl_option_error(&sl_prog_log, usage, opt,
+					       optopt);
 	}
 	if (sl_parse_optional_port(argc, argv, optind, &o->port, err,
 				   sizeof err) < 0)

@@ -54,6 +54,12 @@ int sl_parse_long(const char *text, const char *what, long min, long max,
 /* Tells whether "-h" or "--help" is among the arguments before any "--". */
 bool sl_help_requested(int argc, char *const argv[]);
 
+/* For getopt()'s ':' (opt_char came without its value; the option string
+ * must start with ':') and '?' (opt_char is no option): logs which, prints
+ * the usage and returns SL_EXIT_USAGE, for main() to return. */
+int sl_option_error(const struct sl_logger *lg, const char *usage, int opt,
+		    int opt_char);
+
 /* Logs the problem at level ERROR, prints usage to the logger's stream
  * (stderr) and returns SL_EXIT_USAGE, for main() to return. */
 int sl_usage_error(const struct sl_logger *lg, const char *usage,

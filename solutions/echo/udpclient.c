@@ -254,13 +254,9 @@ int main(int argc, char *argv[])
 	}
 	opterr = 0; /* we report bad options ourselves */
 	while ((opt = getopt(argc, argv, ":W:")) != -1) {
-		if (opt == ':')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "option -%c needs a value",
-					      optopt);
-		if (opt == '?')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "unknown option -%c", optopt);
+		if (opt == ':' || opt == '?')
+			return sl_option_error(&sl_prog_log, usage, opt,
+					       optopt);
 		if (sl_parse_long(optarg, "TIMEOUT_MS", 1, MAX_TIMEOUT_MS,
 				  &timeout_ms, err, sizeof err) < 0)
 			return sl_usage_error(&sl_prog_log, usage, "%s", err);

@@ -178,13 +178,9 @@ int main(int argc, char *argv[])
 	 * after HOST and PORT. There are no long options but --help. */
 	while ((opt = getopt_long(argc, argv, ":i:c:", no_long_options,
 				  NULL)) != -1) {
-		if (opt == ':')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "option -%c needs a value",
-					      optopt);
-		if (opt == '?')
-			return sl_usage_error(&sl_prog_log, usage,
-					      "unknown option -%c", optopt);
+		if (opt == ':' || opt == '?')
+			return sl_option_error(&sl_prog_log, usage, opt,
+					       optopt);
 		if (opt == 'i' &&
 		    sl_parse_long(optarg, "INTERVAL_MS", 10, 3600000,
 				  &interval_ms, err, sizeof err) < 0)

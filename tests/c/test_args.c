@@ -147,6 +147,28 @@ static void test_usage_error(void)
 	fclose(out);
 }
 
+static void test_option_error(void)
+{
+	struct sl_logger lg;
+	FILE *out = tmpfile();
+	char *text;
+	const char *usage = "Usage: prog [-i MS]\n";
+
+	CU_ASSERT_FATAL(out != NULL);
+	sl_log_init(&lg, "prog", SL_INFO);
+	lg.out = out;
+	CU_ASSERT_EQUAL(sl_option_error(&lg, usage, ':', 'i'), SL_EXIT_USAGE);
+	CU_ASSERT_EQUAL(sl_option_error(&lg, usage, '?', 'x'), SL_EXIT_USAGE);
+	text = slurp(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " ERROR prog: option -i needs a value\n"
+					    "Usage: prog [-i MS]\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " ERROR prog: unknown option -x\n"
+					    "Usage: prog [-i MS]\n"));
+	free(text);
+	fclose(out);
+}
+
 int add_args_suite(void)
 {
 	CU_pSuite s = CU_add_suite("sl_args", NULL, NULL);
@@ -157,6 +179,8 @@ int add_args_suite(void)
 	    !CU_add_test(s, "optional trailing PORT", test_optional_port) ||
 	    !CU_add_test(s, "integers in a range", test_parse_long) ||
 	    !CU_add_test(s, "-h and --help", test_help_requested) ||
+	    !CU_add_test(s, "getopt's ':' and '?' as usage errors",
+			 test_option_error) ||
 	    !CU_add_test(s, "usage error: message, usage, status 2",
 			 test_usage_error))
 		return -1;

@@ -94,6 +94,15 @@ bool sl_help_requested(int argc, char *const argv[])
 	return false;
 }
 
+int sl_option_error(const struct sl_logger *lg, const char *usage, int opt,
+		    int opt_char)
+{
+	if (opt == ':')
+		return sl_usage_error(lg, usage, "option -%c needs a value",
+				      opt_char);
+	return sl_usage_error(lg, usage, "unknown option -%c", opt_char);
+}
+
 int sl_usage_error(const struct sl_logger *lg, const char *usage,
 		   const char *fmt, ...)
 {

@@ -206,12 +206,11 @@ class Batch:
                 report.write_all(results, d)
         outcome = Outcome(entry.student, results, status, time.monotonic() - t0)
         if not self.stopping.is_set():
-            with open(os.path.join(d, "batch.json"), "w") as f:
-                json.dump({"version": BATCH_VERSION, "lab": self.lab.name, "fingerprint": fingerprint,
-                           "grader": self.grader,
-                           "sanitize": self.sanitize, "status": status, "seconds": round(outcome.seconds, 2),
-                           "source": os.path.basename(entry.path),
-                           "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, f, indent=1)
+            mark = {"version": BATCH_VERSION, "lab": self.lab.name, "fingerprint": fingerprint,
+                    "grader": self.grader, "sanitize": self.sanitize, "status": status,
+                    "seconds": round(outcome.seconds, 2), "source": os.path.basename(entry.path),
+                    "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            report.write_atomic(os.path.join(d, "batch.json"), json.dumps(mark, indent=1))
         progress.finished(outcome)
         return outcome
 

@@ -6,6 +6,7 @@ Every page is self-contained HTML: no script, no external file."""
 
 import csv
 import html
+import io
 import json
 import os
 import re
@@ -97,35 +98,27 @@ def summary(lab, outcomes, skipped, seconds, similar=None):
 def write_gradebook(path, lab, outcomes):
     """student, score, max_score, status, then the points of each case."""
     names = list(lab.cases)
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "score", "max_score", "status", *names])
-        for o in sorted(outcomes, key=lambda o: o.student):
-            points = {c["name"]: c["points"] for c in o.results.get("cases", [])}
-            w.writerow([o.student, o.results.get("score", 0), lab.total_points, o.status,
-                        *[points.get(n, 0) for n in names]])
-    os.replace(tmp, path)
+    text = io.StringIO()
+    w = csv.writer(text)
+    w.writerow(["student", "score", "max_score", "status", *names])
+    for o in sorted(outcomes, key=lambda o: o.student):
+        points = {c["name"]: c["points"] for c in o.results.get("cases", [])}
+        w.writerow([o.student, o.results.get("score", 0), lab.total_points, o.status,
+                    *[points.get(n, 0) for n in names]])
+    report.write_atomic(path, text.getvalue())
 
 
 def write_all(out_dir, lab, outcomes, skipped, seconds, similar=None):
     """Gradebook, class.json, the class page and every student page; return the summary."""
     data = summary(lab, outcomes, skipped, seconds, similar)
     write_gradebook(os.path.join(out_dir, "gradebook.csv"), lab, outcomes)
-    _write(os.path.join(out_dir, "class.json"), json.dumps(data, indent=1, ensure_ascii=False))
-    _write(os.path.join(out_dir, "index.html"), class_page(data))
+    report.write_atomic(os.path.join(out_dir, "class.json"), json.dumps(data, indent=1, ensure_ascii=False))
+    report.write_atomic(os.path.join(out_dir, "index.html"), class_page(data))
     for o in outcomes:
         if o.results:
-            _write(os.path.join(out_dir, "students", o.student, "index.html"), student_page(o.student, o.results))
+            report.write_atomic(os.path.join(out_dir, "students", o.student, "index.html"), student_page(o.student, o.results))
     return data
 
-
-def _write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 # --- pages ----------------------------------------------------------------------

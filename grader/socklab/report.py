@@ -24,13 +24,16 @@ def write_all(results, out_dir):
         "junit": os.path.join(out_dir, "junit.xml"),
         "gradescope": os.path.join(out_dir, "gradescope.json"),
     }
-    _write(paths["results"], json.dumps(results, indent=1, ensure_ascii=False))
-    _write(paths["junit"], junit_xml(results))
-    _write(paths["gradescope"], json.dumps(gradescope(results), indent=1, ensure_ascii=False))
+    write_atomic(paths["results"], json.dumps(results, indent=1, ensure_ascii=False))
+    write_atomic(paths["junit"], junit_xml(results))
+    write_atomic(paths["gradescope"], json.dumps(gradescope(results), indent=1, ensure_ascii=False))
     return paths
 
 
-def _write(path, text):
+def write_atomic(path, text):
+    """Write TEXT to PATH through a temporary file renamed over it, so that a
+    reader never sees half a report (its folder is made when missing)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)

@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import report, similarity
-from .case import unrun_record
+from .case import unrun_records
 from .paths import ROOT
 from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, interrupt_group
 from .submissions import SubmissionError, find
@@ -258,24 +258,21 @@ class Batch:
     def _base_results(self, entry):
         return {"lab": self.lab.name, "title": self.lab.title, "submission": entry.student,
                 "max_score": self.lab.total_points, "score": 0, "sanitize": self.sanitize,
-                "hidden": {"count": self.lab.hidden_count, "points": self.lab.hidden_points,
-                           "present": self.lab.hidden_present}}
+                "hidden": self.lab.hidden_summary()}
 
     def _refused(self, entry, why):
         results = self._base_results(entry)
         results["problem"] = why
         results["build"] = {"ok": False, "problem": why, "feedback": f"The submission was not graded: {why}"}
-        results["cases"] = [unrun_record(name, spec.title, spec.visibility, spec.points, "not_run",
-                                         "not run: the submission could not be unpacked", why)
-                            for name, spec in self.lab.cases.items()]
+        results["cases"] = unrun_records(self.lab, "not_run", "not run: the submission could not be unpacked",
+                                         why)
         return results
 
     def _grader_failed(self, entry, d, why):
         results = self._base_results(entry)
         results["problem"] = why
-        results["cases"] = [unrun_record(name, spec.title, spec.visibility, spec.points, "error", why,
+        results["cases"] = unrun_records(self.lab, "error", why,
                                          f"{why} (see grade.log in the student's results folder)")
-                            for name, spec in self.lab.cases.items()]
         report.write_all(results, d)
         return results, "grader_error"
 

@@ -25,6 +25,12 @@ def unrun_record(name, title, visibility, max_points, status, summary, feedback)
             "seconds": 0, "capture": None, "verdict": [], "isolation": None}
 
 
+def unrun_records(lab, status, summary, feedback):
+    """The records of every case of LAB when none could run (the same why for all)."""
+    return [unrun_record(name, spec.title, spec.visibility, spec.points, status, summary, feedback)
+            for name, spec in lab.cases.items()]
+
+
 class Case:
     def __init__(self, spec, lab, build_dir, iso, results_dir, limits, build_problem=None):
         self.spec = spec

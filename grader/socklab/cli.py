@@ -11,7 +11,7 @@ import time
 
 from . import batch, classreport, isolation, report, similarity
 from . import build as buildmod
-from .case import unrun_record
+from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
 from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
 from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits, interrupt_group
@@ -185,11 +185,9 @@ def complete(lab, records, problem, selected):
 
 def not_run(lab, build_result):
     """Every case at zero because the submission did not build."""
-    return [unrun_record(name, spec.title, spec.visibility, spec.points, "not_run",
-                         "not run: the submission did not build",
+    return unrun_records(lab, "not_run", "not run: the submission did not build",
                          "Not run: the submission did not build (the build errors are shown above "
                          "the table, and in build.log).")
-            for name, spec in lab.cases.items()]
 
 
 def prepare_results(path):
@@ -223,8 +221,7 @@ def grade(args):
                "max_score": lab.total_points, "sanitize": args.sanitize,
                "student_uids": ([uid_base, uid_base + MAX_WORKERS_PER_UID_BLOCK - 1]
                                 if student_limits(uid_base).uid is not None else None),
-               "hidden": {"count": lab.hidden_count, "points": lab.hidden_points,
-                          "present": lab.hidden_present}}
+               "hidden": lab.hidden_summary()}
     try:
         progress(args, f"building {os.path.relpath(submission)}{' with sanitizers' if args.sanitize else ''}")
         built = buildmod.build(lab, submission, os.path.join(work, "src"), student_limits(uid_base),

@@ -96,6 +96,11 @@ class Lab:
             self.cases[name] = CaseSpec(name, t, "hidden", path)
         return True
 
+    def hidden_summary(self):
+        """What a results file says of the hidden cases: how many, their points,
+        and whether this copy of the kit has them."""
+        return {"count": self.hidden_count, "points": self.hidden_points, "present": self.hidden_present}
+
     @property
     def total_points(self):
         """Points of every case, seen or not."""

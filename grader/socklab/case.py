@@ -22,7 +22,7 @@ def unrun_record(name, title, visibility, max_points, status, summary, feedback)
     """The record of a case that did not run (or could not start)."""
     return {"name": name, "title": title, "visibility": visibility, "max_points": max_points,
             "points": 0, "status": status, "summary": summary, "feedback": feedback,
-            "seconds": 0, "capture": None, "verdict": [], "isolation": None}
+            "seconds": 0, "capture": None, "verdict": [], "isolation": None, "programs": []}
 
 
 def unrun_records(lab, status, summary, feedback):
@@ -266,6 +266,7 @@ class Case:
                         if self.capture.path and os.path.exists(self.capture.path) else None),
             "verdict": verdict_lines,
             "isolation": self.iso.mode,
+            "programs": sorted({prog.name for prog in self.programs}),   # which binaries the case ran
         }
 
     def _verdict_summary(self):

@@ -14,7 +14,8 @@ import time
 from . import capture as capmod
 from . import isolation, peers
 from .feedback import CaseFailure, NotChecked, Trace, first_difference, indent, show_bytes
-from .labspec import BUILD_VARIANTS
+from .labspec import BUILD_VARIANTS, FAULTS
+from .paths import SLFAULT
 from .proc import Program, chown_tree, sanitizer_report
 
 
@@ -67,16 +68,32 @@ class Case:
 
     # --- programs and peers --------------------------------------------
     def start(self, binary, *args, stdin=None, wall=None):
-        """Start the student's BINARY with ARGS (strings) in the case's sandbox."""
+        """Start the student's BINARY with ARGS (strings) in the case's sandbox,
+        with the faults the case's spec asks for."""
         if self.build_problem:
             self.fail(f"this case runs the programs built for {BUILD_VARIANTS[self.spec.build]}, "
                       "and that build failed",
                       saw=self.build_problem,
                       hint="the Makefile must take the compiler from CC (make CC=...)")
         prog = Program(self.trace, binary, [binary, *map(str, args)], self.workdir, self.limits,
-                       stdin=stdin, wall=wall or self.lab.case_timeout)
+                       stdin=stdin, env=self._fault_env(), wall=wall or self.lab.case_timeout)
         self.programs.append(prog)
         return prog
+
+    def _fault_env(self):
+        """The environment that loads the fault injector, or None; the first
+        time, a step says what the faults do."""
+        if not self.spec.faults:
+            return None
+        library = os.path.join(os.path.dirname(self.workdir), "slfault.so")
+        if not os.path.exists(library):
+            shutil.copy(SLFAULT, library)   # beside the work dir: readable by the student uid
+            os.chmod(library, 0o755)
+            for fault in self.spec.faults:
+                self.step(f"fault injection '{fault}': {FAULTS[fault]}")
+        # ASan refuses to start when another library is loaded before it.
+        return {"LD_PRELOAD": library, "SOCKLAB_FAULTS": ",".join(self.spec.faults),
+                "ASAN_OPTIONS": "verify_asan_link_order=0"}
 
     def tcp_listener(self, port=None, host="127.0.0.1", label="server"):
         listener = peers.TcpListener(self.trace, self.port if port is None else port, host, label)

@@ -13,7 +13,7 @@ from . import batch, classreport, isolation, report, similarity
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
-from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLRUN, SOLUTIONS
+from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLFAULT, SLRUN, SOLUTIONS
 from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits, interrupt_group
 
 EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
@@ -98,10 +98,10 @@ def progress(args, text):
 
 def ensure_tools(args):
     """Build slrun and pcapcheck when they are missing (a fresh checkout)."""
-    for tool, folder in ((SLRUN, "grader/sandbox"), (PCAPCHECK, "grader/pcapcheck")):
+    for tool, folder in ((SLRUN, "grader/sandbox"), (SLFAULT, "grader/sandbox"), (PCAPCHECK, "grader/pcapcheck")):
         if tool == PCAPCHECK and os.environ.get("SOCKLAB_ISOLATION") == "host":
             continue  # no capture in host mode
-        if not os.access(tool, os.X_OK):
+        if not os.access(tool, os.R_OK if tool.endswith(".so") else os.X_OK):
             progress(args, f"building {folder}")
             out = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, folder)],
                                  capture_output=True, text=True)

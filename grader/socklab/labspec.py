@@ -15,6 +15,12 @@ from .paths import LABS
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
 # Build variants a case may ask for with `build = "..."`, and what they are for.
 BUILD_VARIANTS = {"thread": "ThreadSanitizer: reports data races, such as a shared table used without its lock"}
+# Faults a case may have the kernel's part played with (`faults = [...]`,
+# grader/sandbox/slfault.c): what each does to the student's socket calls.
+FAULTS = {"eintr": "every other blocking socket call is interrupted (fails with EINTR, as when a signal "
+                   "arrives) and must be tried again",
+          "short": "each send on a TCP socket moves at most half of its bytes and each read returns at most "
+                   "half a buffer, so sends and reads must loop"}
 # Resource limits a lab may raise for its programs in a `[limits]` table (a
 # server with a thread per client needs more than the default 64 processes).
 LIMIT_NAMES = ("cpu", "mem", "nproc", "fsize", "nofile")
@@ -44,6 +50,9 @@ class CaseSpec:
         self.snaplen = table.get("snaplen")
         if self.snaplen is not None and (not isinstance(self.snaplen, int) or self.snaplen < 64):
             raise SpecError(f"{source}: case {name}: snaplen must be a whole number of bytes, at least 64")
+        self.faults = list(table.get("faults", []))
+        if any(f not in FAULTS for f in self.faults):
+            raise SpecError(f"{source}: case {name}: faults must be some of {sorted(FAULTS)}")
         self.build = table.get("build")
         if self.build is not None and self.build not in BUILD_VARIANTS:
             raise SpecError(f"{source}: case {name}: build must be one of {sorted(BUILD_VARIANTS)}")

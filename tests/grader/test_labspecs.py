@@ -85,3 +85,15 @@ def test_a_case_may_keep_headers_only_in_its_capture(tmp_path):
         (lab_dir / "lab.toml").write_text(toml.format(bad))
         with pytest.raises(SpecError, match="snaplen must be"):
             Lab("toy", root=str(tmp_path))
+
+
+def test_a_case_may_ask_for_known_faults_only(tmp_path):
+    lab_dir = tmp_path / "lab"
+    lab_dir.mkdir()
+    (lab_dir / "lab.toml").write_text('binaries = ["x"]\n[cases.pieces]\npoints = 100\ntitle = "t"\n'
+                                      'faults = ["short", "eintr"]\n')
+    assert Lab("lab", root=str(tmp_path)).cases["pieces"].faults == ["short", "eintr"]
+    (lab_dir / "lab.toml").write_text('binaries = ["x"]\n[cases.pieces]\npoints = 100\ntitle = "t"\n'
+                                      'faults = ["disk-full"]\n')
+    with pytest.raises(SpecError, match="case pieces: faults must be some of"):
+        Lab("lab", root=str(tmp_path))

@@ -13,7 +13,7 @@ import time
 
 from . import capture as capmod
 from . import isolation, peers
-from .feedback import CaseFailure, NotChecked, Trace, first_difference, indent, show_bytes
+from .feedback import CaseFailure, NotChecked, Trace, explain_difference, first_difference, indent, show_bytes
 from .labspec import BUILD_VARIANTS, FAULTS
 from .paths import SLFAULT
 from .proc import Program, chown_tree, sanitizer_report
@@ -183,10 +183,13 @@ class Case:
         raise CaseFailure(summary, expected, saw, difference, hint)
 
     def expect_bytes(self, what, expected, seen, hint=None):
-        """Fail unless SEEN == EXPECTED, showing the first difference."""
+        """Fail unless SEEN == EXPECTED, showing the first difference; the hint
+        names the difference when it is a usual one (a newline missing, CRLF
+        against LF, a byte order swapped, a length off by one), else HINT."""
         if expected != seen:
             self.fail(f"{what} is not what was expected", expected=show_bytes(expected),
-                      saw=show_bytes(seen), difference=first_difference(expected, seen), hint=hint)
+                      saw=show_bytes(seen), difference=first_difference(expected, seen),
+                      hint=explain_difference(expected, seen) or hint)
 
     def settle(self):
         """Stop programs and peers, then the capture, so that the capture is complete."""

@@ -58,6 +58,67 @@ def first_difference(expected, seen):
             f"expected {exp_ctx} near there, saw {saw_ctx}")
 
 
+def explain_difference(expected, seen):
+    """What a student would call the difference between EXPECTED and SEEN
+    (bytes), when it is one of the usual ones; None otherwise."""
+    if expected == seen:
+        return None
+    if not seen:
+        return "nothing came at all: the reply (or output) never arrived"
+    for check in (_line_end_difference, _length_difference, _byte_order_difference, _case_difference):
+        found = check(expected, seen)
+        if found:
+            return found
+    return None
+
+
+def _line_end_difference(expected, seen):
+    if seen + b"\n" == expected:
+        return "it is right but for the newline ('\\n') that must end it"
+    if seen == expected + b"\n":
+        return "it is right but for one newline ('\\n') too many at the end"
+    if b"\r\n" in expected and seen == expected.replace(b"\r\n", b"\n"):
+        return "lines end with '\\n' alone where the protocol requires CRLF ('\\r\\n')"
+    if b"\r\n" in seen and seen.replace(b"\r\n", b"\n") == expected:
+        return "lines end with CRLF ('\\r\\n') where '\\n' alone is expected"
+    if seen.strip(b" ") == expected and seen != expected:
+        return "it is right but for extra spaces at its start or end"
+    return None
+
+
+def _length_difference(expected, seen):
+    if expected.startswith(seen):
+        return (f"only the first {len(seen)} of {len(expected)} bytes came; the rest is missing "
+                f"(a message read or sent with one call, or cut at a buffer's size?)")
+    if seen.startswith(expected):
+        return f"the {len(expected)} expected bytes came, then {len(seen) - len(expected)} bytes too many"
+    if abs(len(seen) - len(expected)) == 1:
+        return f"one byte too {'many' if len(seen) > len(expected) else 'few'}: a length off by one?"
+    return None
+
+
+def _byte_order_difference(expected, seen):
+    """One field of 2, 4 or 8 bytes, reversed, and nothing else different."""
+    if len(seen) != len(expected):
+        return None
+    diffs = [i for i in range(len(seen)) if seen[i] != expected[i]]
+    # The widest field first: zeros around a short field fit a wider one too.
+    names = {8: "htobe64/be64toh", 4: "htonl/ntohl", 2: "htons/ntohs"}
+    for width, convert in names.items():
+        for first in range(max(0, diffs[-1] - width + 1), diffs[0] + 1):
+            field = slice(first, first + width)
+            if first + width <= len(seen) and seen[field] == expected[field][::-1]:
+                return (f"bytes {first}-{first + width - 1} are in the opposite order: a {width * 8}-bit "
+                        f"number in host byte order, not network byte order (convert with {convert})")
+    return None
+
+
+def _case_difference(expected, seen):
+    if seen.lower() == expected.lower():
+        return "the same text, but letters differ in upper and lower case"
+    return None
+
+
 class Trace:
     """The steps of a scenario as they ran, with times relative to the start."""
 

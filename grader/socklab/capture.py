@@ -1,5 +1,6 @@
 """Capturing a case's traffic with pcapcheck and reading its verdict."""
 
+import functools
 import json
 import os
 import select
@@ -65,6 +66,16 @@ class Capture:
         return self._verdict
 
 
+@functools.cache
+def supports_events():
+    """Whether this pcapcheck takes --event TIME=LABEL (and reports each side's closes)."""
+    try:
+        out = subprocess.run([PCAPCHECK, "analyze", "--help"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--event" in out.stdout + out.stderr
+
+
 def analyze(path, options=(), timeout=30):
     """Run pcapcheck analyze --json [OPTIONS] on PATH and return the parsed verdict."""
     try:
@@ -102,7 +113,9 @@ def endpoint(e):
 def summarize(verdict, limit=8):
     """One line per connection / flow, for feedback."""
     lines = []
+    shown = 0
     for c in verdict.get("tcp", [])[:limit]:
+        shown += 1
         td = c.get("teardown", {})
         closer = {"orig": "client closed first", "resp": "server closed first"}.get(
             td.get("first_closer"), "nobody closed")
@@ -110,14 +123,19 @@ def summarize(verdict, limit=8):
                      f"conn_state {c['conn_state']}, history {c['history']}, "
                      f"teardown {td.get('kind')}, {closer}; "
                      f"bytes {c['orig_bytes']} → / ← {c['resp_bytes']}")
+        for side, closed in (c.get("grader_closed") or {}).items():
+            if closed:
+                lines.append(f"    the {'client' if side == 'orig' else 'server'}'s {closed[1]} came only after "
+                             f"the grader stopped {closed[0]}: not the program's own close")
         hb = c.get("heartbeats")
         if hb:
             lines.append("    " + heartbeat_text(hb))
     for u in verdict.get("udp", [])[:limit]:
+        shown += 1
         lines.append(f"UDP #{u['id']} {endpoint(u['orig'])} → {endpoint(u['resp'])}: "
                      f"{u['orig_dgrams']} datagrams → / ← {u['resp_dgrams']}, "
                      f"{u['pairs']} answered, {u['unanswered']} unanswered")
-    hidden = len(verdict.get("tcp", [])) + len(verdict.get("udp", [])) - len(lines)
+    hidden = len(verdict.get("tcp", [])) + len(verdict.get("udp", [])) - shown
     if hidden > 0:
         lines.append(f"… and {hidden} more")
     if not lines:

@@ -200,11 +200,38 @@ class Case:
         self.capture.stop()
 
     def verdict(self):
-        """The capture verdict (stops everything first); raises NotChecked without capture."""
+        """The capture verdict (stops everything first); raises NotChecked without
+        capture.  Each TCP connection gets 'grader_closed': for each side, the
+        program whose FIN or RST came only after the grader stopped it, or None."""
         if self._verdict is None:
             self.settle()
-            self._verdict = self.capture.verdict(self.lab.pcapcheck_options)
+            verdict = self.capture.verdict(self.lab.pcapcheck_options + self._event_options())
+            for c in verdict.get("tcp", []):
+                c["grader_closed"] = self._grader_closed(c)
+            self._verdict = verdict
         return self._verdict
+
+    def _stopped_programs(self):
+        return [p for p in self.programs if p.stopped_at is not None]
+
+    def _event_options(self):
+        """pcapcheck's --event options: when the grader stopped each program
+        (none when this pcapcheck cannot take them)."""
+        if not capmod.supports_events():
+            return []
+        return [opt for p in self._stopped_programs()
+                for opt in ("--event", f"{p.stopped_at:.6f}=grader stopped {p.name}")]
+
+    def _grader_closed(self, c):
+        """{side: (program, flag)} for the sides of connection C whose first FIN
+        or RST came after the grader stopped the program holding that side."""
+        found = {"orig": None, "resp": None}
+        for side in found:
+            closes = sorted((x["time"], x["flag"]) for x in c.get("closes", []) if x["from"] == side)
+            for prog in self._stopped_programs():
+                if closes and c[side]["port"] in prog.ports_at_stop and closes[0][0] >= prog.stopped_at:
+                    found[side] = (prog.name, closes[0][1])
+        return found
 
     def tcp_connections(self, port=None):
         """Captured TCP connections to PORT (the responder's port)."""
@@ -216,6 +243,17 @@ class Case:
         ("orig" or "resp") started, and no RST."""
         td = c["teardown"]
         starter = "client" if first_closer == "orig" else "server"
+        for side, closed in c.get("grader_closed", {}).items():
+            if closed:
+                name, flag = closed
+                self.fail(f"{who} never closed the connection itself: its {flag} came only when the grader "
+                          f"stopped {name} at the end of the case",
+                          expected=f"conn_state SF with a four-way FIN teardown started by the {starter}, "
+                                   f"while {name} was still running",
+                          saw=f"the {'client' if side == 'orig' else 'server'}'s first {flag} after the grader "
+                              f"stopped {name}; conn_state {c['conn_state']}, history {c['history']}",
+                          hint="close() the socket yourself when the conversation is over (recv() returning 0 "
+                               "means the other side closed); the kernel's close at exit is not yours")
         if td["kind"].startswith("reset"):
             self.fail(f"{who} ended the connection with a reset (RST) instead of a FIN",
                       expected=f"conn_state SF with a four-way FIN teardown started by the {starter}",

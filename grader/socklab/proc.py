@@ -150,6 +150,9 @@ def describe_status(returncode):
 class Program:
     """One running student binary."""
 
+    stopped_at = None             # wall-clock time the grader sent its first signal
+    ports_at_stop = frozenset()   # local TCP ports of the sockets it held then
+
     def __init__(self, trace, name, argv, cwd, limits, stdin=None, env=None, wall=30):
         self.trace = trace
         self.name = name
@@ -222,9 +225,15 @@ class Program:
             pass
 
     def stop(self, grace=1.0):
-        """End the program: SIGTERM, then SIGKILL for the whole group."""
+        """End the program: SIGTERM, then SIGKILL for the whole group.  When it
+        was still running, remember when and which TCP ports its sockets had:
+        the FINs and RSTs the kernel then sends for it are not its own."""
         if self.running():
             self.killed_by_grader = True
+            self.ports_at_stop = tcp_ports_of_tree(self.proc.pid)
+            self.stopped_at = time.time()
+            self.trace.step(f"{self.name} was still running: the grader stopped it (SIGTERM, then SIGKILL); "
+                            f"the kernel closes the sockets it still had")
             self.signal(signal.SIGTERM)
             try:
                 self.proc.wait(grace)
@@ -262,6 +271,62 @@ class Program:
                        signal.SIGXCPU, signal.SIGXFSZ, signal.SIGKILL, signal.SIGSYS, signal.SIGPIPE):
                 return signal.Signals(sig).name
         return None
+
+
+def _descendants(pid):
+    """PID and every process below it (through /proc/PID/task/*/children)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _socket_inodes(pid):
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        pass
+    return inodes
+
+
+def _tcp_ports_by_inode(pid):
+    """{socket inode: local port} of the TCP sockets in PID's network namespace."""
+    ports = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    ports[fields[9]] = int(fields[1].rsplit(":", 1)[1], 16)
+        except (OSError, StopIteration, IndexError, ValueError):
+            continue
+    return ports
+
+
+def tcp_ports_of_tree(pid):
+    """The local TCP ports of every socket held by PID and its descendants."""
+    ports = set()
+    for p in _descendants(pid):
+        inodes = _socket_inodes(p)
+        if inodes:
+            by_inode = _tcp_ports_by_inode(p)
+            ports |= {by_inode[i] for i in inodes if i in by_inode}
+    return ports
 
 
 def _shell_word(arg):

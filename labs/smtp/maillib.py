@@ -29,6 +29,7 @@ PASSWORD = "Tr0ub4dor&3-s3cr3t-7q"   # never in smtpclient's log, never in clear
 OPENSSL_TIMEOUT = 20
 logging.getLogger("mail.log").setLevel(logging.ERROR)   # aiosmtpd's chatter is not the student's
 DELIVERY_TIMEOUT = 8.0
+SILENT_WAIT = 12.0      # seconds a silent scripted server waits for the client to give up
 
 
 # --- certificates ---------------------------------------------------------
@@ -399,8 +400,10 @@ def expect_no_secret_in_log(case, client, password=PASSWORD):
 
 class ScriptedServer:
     """A scripted SMTP peer on a plain socket, for what aiosmtpd will not do
-    (replies in small pieces, refusing EHLO). It answers one command at a
-    time from a table and records the commands, in a thread."""
+    (replies in small pieces, refusing EHLO, saying nothing). It answers one
+    command at a time from a table and records the commands, in a thread.
+    A greeting or a reply of None: say nothing, and wait for the client's
+    close; tail: what the client sent last that was not a whole line."""
 
     def __init__(self, case, replies, chunk=None, pace=0.0, greeting=b"220 mail.socklab.test ESMTP\r\n"):
         self.case = case
@@ -410,6 +413,7 @@ class ScriptedServer:
         self.commands = []              # the command lines received, in order
         self.message = None             # the DATA text up to its CRLF . CRLF
         self.quit = False
+        self.tail = b""
         self.listener = case.tcp_listener(label="scripted SMTP server")
         self.done = threading.Event()
         self.conn = None
@@ -422,12 +426,22 @@ class ScriptedServer:
     def _send(self, data):
         self.conn.send(data, chunk=self.chunk, pace=self.pace, note=show_bytes(data, 120))
 
+    def _silent(self):
+        """Say nothing; wait until the client closes (or SILENT_WAIT s)."""
+        self.case.step("scripted SMTP server says nothing")
+        got = self.conn.recv_to_eof(timeout=SILENT_WAIT, what="what the client sends to a silent server")
+        self.tail = got.data
+
     def _run(self):
         try:
+            if self.greeting is None:
+                self._silent()
+                return
             self._send(self.greeting)
             while True:
                 got = self.conn.recv_until(b"\n", timeout=5, what="a command")
                 if got.how != "delimiter":
+                    self.tail = got.data
                     return
                 line = got.data.rstrip(b"\r\n").decode(errors="replace")
                 self.commands.append(line)
@@ -447,9 +461,19 @@ class ScriptedServer:
                     self._send(b"221 2.0.0 Bye\r\n")
                     self.conn.close()
                     return
-                self._send(self.replies.get(word, b"250 2.0.0 OK\r\n"))
+                reply = self.replies.get(word, b"250 2.0.0 OK\r\n")
+                if reply is None:
+                    self._silent()
+                    return
+                self._send(reply)
         finally:
             self.done.set()
 
     def wait(self, timeout=DELIVERY_TIMEOUT):
         self.done.wait(timeout)
+
+    def close(self):
+        """Stop listening and close the connection: the next scripted server may take the port."""
+        if self.conn is not None:
+            self.conn.discard()
+        self.listener.close()

@@ -1,6 +1,7 @@
 """smtpclient against a real SMTP server (aiosmtpd) in plaintext, and
 against a scripted one that sends its replies in small pieces."""
 
+import base64
 import random
 import re
 
@@ -26,8 +27,12 @@ def test_smtp_plain_send(case):
     expect_header(case, msg, "To", TO)
     expect_header(case, msg, "Subject", "Lab report, week 6")
     expect_body(case, msg, body)
+    for name in ("Date", "MIME-Version"):
+        if msg.get(name) is None:
+            case.fail(f"the message has no {name} header", expected=f"a {name} header (see the handout's DATA example)")
     expect_exit(case, client, 0, "after the server accepted the mail")
     expect_quit(case, server, client)
+    _expect_dialogue_logged(case, client, body)
     # The capture: QUIT is the last thing the client sent, then a FIN each way.
     expect_clean_close(case)
     (c,) = search(case, [b"QUIT\r\n"])
@@ -37,6 +42,20 @@ def test_smtp_plain_send(case):
         case.fail("in the capture, the client's last bytes are not 'QUIT' CRLF",
                   expected="QUIT\\r\\n at the end of the client's stream, then its FIN",
                   saw=f"{quit_hits['count']} QUIT line(s) in {sent} bytes")
+
+
+def _expect_dialogue_logged(case, client, body):
+    """The log shows each line sent as 'C: line' and each received as 'S: line', the message as its size."""
+    err = client.stderr.bytes()
+    missing = [want for want in (f"C: MAIL FROM:<{FROM}>".encode(), f"C: RCPT TO:<{TO}>".encode(), b"S: 250",
+                                 b"S: 354", b"C: QUIT", b"S: 221") if want not in err]
+    if missing:
+        case.fail("smtpclient's log does not show the dialogue",
+                  expected="'C: <line>' for each line sent and 'S: <line>' for each line received on stderr",
+                  saw=f"no {', '.join(repr(m.decode()) for m in missing)}; the log ends: {client.stderr.tail(4)}")
+    if b"the SMTP lab works." in err:
+        case.fail("smtpclient's log shows the message's text",
+                  expected="the message logged as its size only", saw="a line of the body on stderr")
 
 
 def test_smtp_several_recipients(case):
@@ -65,6 +84,19 @@ def test_smtp_dot_stuffing(case):
     expect_body(case, parse(got["content"]), body)
     expect_exit(case, client, 0, "after the server accepted the mail")
     expect_quit(case, server, client)
+    case.step("the same with CRLF line ends, the body on standard input")
+    crlf = b".\r\n..\r\n.starts the last line, which has CRLF\r\n"
+    again = run_client(case, subject="Dots again", body=crlf, stdin_body=True)
+    expect_exit(case, again, 0, "after the server accepted the second mail")
+    later = server.seen("message")
+    if len(later) != 2:
+        case.fail("the second mail (body on standard input, CRLF line ends) did not arrive",
+                  expected="a second message", saw=f"{len(later)} message(s)")
+    expect_body(case, parse(later[1]["content"]), crlf)
+    if b"\r\r\n" in later[1]["content"]:
+        case.fail("a CRLF line end of the body was sent as CR CR LF",
+                  expected="every line ended by one CRLF: a CR already there is not doubled",
+                  saw="CR CR LF in the message")
 
 
 GREETING = (b"220-mail.socklab.test ESMTP scripted\r\n"
@@ -162,9 +194,19 @@ def expect_attachments(case, msg, files):
 
 
 def expect_short_base64_lines(case, raw):
-    """Every base64 line of the raw message is at most 76 characters (RFC 2045)."""
-    longest = max((len(line) for line in raw.split(b"\r\n") if re.fullmatch(rb"[A-Za-z0-9+/]+=*", line)),
-                  default=0)
+    """Every base64 line of the raw message is at most 76 characters (RFC 2045),
+    and only the last line of a part may end with '=' padding."""
+    lines = raw.split(b"\r\n")
+    b64 = [bool(re.fullmatch(rb"[A-Za-z0-9+/]+=*", line)) for line in lines]
+    padded = [i for i, line in enumerate(lines)
+              if b64[i] and line.endswith(b"=") and i + 1 < len(lines) and b64[i + 1]]
+    if padded:
+        case.fail("a base64 line in the middle of an attachment ends with '=' padding",
+                  expected="'=' only at the very end of the encoded file: every line but the last encodes "
+                           "57 bytes (76 characters)",
+                  saw=f"line {padded[0] + 1}: {lines[padded[0]][-20:].decode()} ({len(lines[padded[0]])} characters)",
+                  hint="encode the file 57 bytes at a time: 57 is a multiple of 3, so only the last piece pads")
+    longest = max((len(line) for line, is_b64 in zip(lines, b64) if is_b64), default=0)
     if longest > 76:
         case.fail("the base64 text has lines longer than 76 characters",
                   expected="lines of at most 76 characters (57 bytes each), each ended by CRLF",
@@ -176,15 +218,39 @@ def test_smtp_attachment(case):
     server = MailServer(case)
     photo = _png_like(300_000, seed=6)
     notes = ("Notes on the lab — UTF-8 inside a text file.\n" * 22).encode()[:1000]
-    paths = [put_file(case, "photo.png", photo), put_file(case, "notes.txt", notes)]
-    client = run_client(case, "--attach", paths[0], "--attach", paths[1], subject="Two files",
-                        body=b"See the two attached files.\n")
+    blob = bytes(random.Random(8).getrandbits(8) for _ in range(1001))
+    paths = [put_file(case, "photo.png", photo), put_file(case, "notes.txt", notes), put_file(case, "data.q7z", blob)]
+    client = run_client(case, "--attach", paths[0], "--attach", paths[1], "--attach", paths[2],
+                        subject="Three files", body=b"See the attached files.\n")
     got = expect_delivery(case, server, client, hint=END_HINT)
     expect_short_base64_lines(case, got["content"])
     msg = parse(got["content"])
-    expect_attachments(case, msg, {"photo.png": ("image/png", photo), "notes.txt": ("text/plain", notes)})
-    expect_body(case, msg, b"See the two attached files.\n")
+    expect_attachments(case, msg, {"photo.png": ("image/png", photo), "notes.txt": ("text/plain", notes),
+                                   "data.q7z": ("application/octet-stream", blob)})
+    expect_body(case, msg, b"See the attached files.\n")
     expect_exit(case, client, 0, "after the server accepted the mail")
+
+
+def _expect_words_whole(case, head):
+    """Each encoded word of the Subject holds whole UTF-8 characters on its own."""
+    lines = head.split(b"\r\n")
+    first = next((i for i, line in enumerate(lines) if line.lower().startswith(b"subject:")), None)
+    if first is None:
+        case.fail("the message has no Subject header", expected="Subject: =?UTF-8?B?...?=")
+    folded = [lines[first]]
+    for line in lines[first + 1:]:
+        if not line.startswith((b" ", b"\t")):
+            break
+        folded.append(line)
+    for word in re.findall(rb"=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=", b"".join(folded), flags=re.I):
+        piece = base64.b64decode(word)
+        try:
+            piece.decode("utf-8")
+        except UnicodeDecodeError:
+            case.fail("an encoded word of the subject cuts a UTF-8 character in two",
+                      expected="each =?UTF-8?B?...?= word decodes to whole characters on its own",
+                      saw=f"a word whose bytes begin {piece[:6]!r} and end {piece[-6:]!r}",
+                      hint="word_cut(): move the cut back while the next byte is a continuation byte 10xxxxxx")
 
 
 SUBJECT = "Grüße aus 北京 — ein Betreff, der länger ist als ein encoded word, mit Ümläuten ✓"
@@ -209,6 +275,7 @@ def test_smtp_utf8_subject(case):
                   saw=f"{len(words)} encoded word(s), the longest {max((len(w) for w in words), default=0)}",
                   hint="cut the UTF-8 text into pieces of at most 45 bytes (60 base64 characters), "
                        "never inside a character, one word per line")
+    _expect_words_whole(case, head)
     subject = str(parse(got["content"])["Subject"])
     if subject != SUBJECT:
         case.fail("the subject does not decode to the text asked for", expected=SUBJECT, saw=subject,

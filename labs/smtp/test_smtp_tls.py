@@ -71,11 +71,16 @@ def test_smtp_starttls(case):
     expect_tls_everywhere(case)
 
 
-def _refused(case, cert):
+def _refused(case, cert, also_ip=False):
     server = MailServer(case, tls="starttls", cert=cert, users={USER: PASSWORD})
-    client = run_client(case, "--starttls", "--cafile", cafile(case), *auth_args(case, "plain"),
-                        server="localhost", subject="must not be sent")
-    expect_exit(case, client, 1, "after the server showed a certificate it must refuse")
+    clients = []
+    for host in ("localhost", "127.0.0.1") if also_ip else ("localhost",):
+        client = run_client(case, "--starttls", "--cafile", cafile(case), *auth_args(case, "plain"),
+                            server=host, subject="must not be sent")
+        expect_exit(case, client, 1, f"after the server showed a certificate it must refuse (--server {host})")
+        _expect_nothing_after(case, client, host)
+        clients.append(client)
+    client = clients[0]
     if server.seen("AUTH") or server.seen("message"):
         case.fail("smtpclient accepted a certificate it must refuse, and went on",
                   expected="the TLS handshake fails, smtpclient exits 1 without sending anything more",
@@ -87,14 +92,26 @@ def _refused(case, cert):
         case.fail("smtpclient does not say that the certificate was refused",
                   expected="an ERROR line about the server's certificate (its reason from OpenSSL)",
                   saw=client.stderr.tail(4) or "nothing")
-    (c,) = search(case, [b"AUTH"])
-    if c["orig_stream"]["tls"] is None:
-        case.fail("the capture shows no TLS handshake attempt",
-                  expected="STARTTLS, then a ClientHello", saw="no TLS record from smtpclient")
+    for c in search(case, [b"AUTH", b"QUIT"]):
+        if c["orig_stream"]["tls"] is None:
+            case.fail("the capture shows no TLS handshake attempt",
+                      expected="STARTTLS, then a ClientHello", saw="no TLS record from smtpclient")
+        if any(m["count"] for m in c["orig_stream"]["matches"]):
+            case.fail("smtpclient sent AUTH or QUIT after the certificate was refused",
+                      expected="nothing more after the failed handshake", saw="AUTH or QUIT in the capture")
+
+
+def _expect_nothing_after(case, client, host):
+    """After a refused certificate, the client tries no more commands: no 'C: QUIT' in its log."""
+    if re.search(rb"C: (QUIT|AUTH|MAIL)", client.stderr.bytes()):
+        case.fail(f"smtpclient went on after the certificate of the server was refused (--server {host})",
+                  expected="exit status 1 and nothing sent after the failed handshake: no QUIT either",
+                  saw=client.stderr.tail(4),
+                  hint="a failed handshake marks the session broken: hang_up() then sends no QUIT")
 
 
 def test_smtp_tls_wrong_host(case):
-    _refused(case, "wronghost")
+    _refused(case, "wronghost", also_ip=True)
 
 
 def test_smtp_tls_unknown_ca(case):

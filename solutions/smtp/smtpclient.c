@@ -65,6 +65,7 @@ static const char usage[] =
 	"                  [--auth login|plain --user USER --password-file "
 	"FILE]\n"
 	"                  [--starttls | --tls] [--cafile FILE]\n"
+	"                  [--timeout SECONDS]\n"
 	"\n"
 	"Sends one mail through the SMTP server HOST, speaking SMTP by hand.\n"
 	"The dialogue goes to standard error, \"C: \" for each line sent and\n"
@@ -86,6 +87,8 @@ static const char usage[] =
 	"  --tls                 TLS from the first byte (port 465 style)\n"
 	"  --cafile FILE         trust the CA certificates of FILE (default:\n"
 	"                        the system's)\n"
+	"  --timeout SECONDS     give up when the server is silent that long,\n"
+	"                        1-3600 (default 30)\n"
 	"  -h, --help            print this help and exit\n"
 	"\n"
 	"Exit status: 0 the server accepted the mail; 1 it did not, or a\n"
@@ -113,6 +116,7 @@ struct options {
 	const char *password_file;
 	enum tls_mode tls;
 	const char *cafile;
+	int timeout_s; /* a silent server is given up after this */
 };
 
 /* What the server said it can do in its reply to EHLO. */
@@ -162,6 +166,7 @@ static int check_options(const struct options *o)
 static int take_option(int opt, const char *arg, struct options *o)
 {
 	char err[SL_ERRLEN];
+	long secs;
 
 	switch (opt) {
 	case 's': o->server = arg; break;
@@ -190,6 +195,12 @@ static int take_option(int opt, const char *arg, struct options *o)
 					      "more than %d attachments",
 					      MAX_FILES);
 		o->files[o->nfiles++] = arg;
+		break;
+	case 'o':
+		if (sl_parse_long(arg, "--timeout", 1, 3600, &secs, err,
+				  sizeof err) < 0)
+			return sl_usage_error(&sl_prog_log, usage, "%s", err);
+		o->timeout_s = (int)secs;
 		break;
 	case 'A':
 		if (strcasecmp(arg, "login") == 0)
@@ -225,11 +236,13 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		{"starttls", no_argument, NULL, 'S'},
 		{"tls", no_argument, NULL, 'T'},
 		{"cafile", required_argument, NULL, 'c'},
+		{"timeout", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt, rc;
 
-	*o = (struct options){.port = DEFAULT_PORT};
+	*o = (struct options){.port = DEFAULT_PORT,
+			      .timeout_s = CONN_TIMEOUT_S};
 	opterr = 0; /* we report bad options ourselves */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 		if ((rc = take_option(opt, optarg, o)) != 0)
@@ -613,7 +626,8 @@ static int open_session(const struct options *o, struct smtp *s)
 	char err[SL_ERRLEN + SL_HOSTPORTLEN];
 	struct tls_conn c;
 
-	if (conn_open(&c, o->server, o->port, err, sizeof err) < 0) {
+	if (conn_open(&c, o->server, o->port, o->timeout_s, err,
+		      sizeof err) < 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
 		return -1;
 	}

@@ -38,17 +38,17 @@ static void io_error(const struct tls_conn *c, char *err, size_t errlen,
 {
 	if (errnum == EAGAIN || errnum == EWOULDBLOCK)
 		(void)snprintf(err, errlen, "%s %s: no progress in %d s", what,
-			       c->peer, CONN_TIMEOUT_S);
+			       c->peer, c->timeout_s);
 	else
 		(void)snprintf(err, errlen, "%s %s: %s", what, c->peer,
 			       strerror(errnum));
 }
 
-/* Bounds every send and receive on fd by CONN_TIMEOUT_S, so that a server
- * that stops answering cannot hang us; returns 0 or -1 with errno. */
-static int set_timeouts(int fd)
+/* Bounds every send and receive on fd by seconds, so that a server that
+ * stops answering cannot hang us; returns 0 or -1 with errno. */
+static int set_timeouts(int fd, int seconds)
 {
-	struct timeval tv = {.tv_sec = CONN_TIMEOUT_S};
+	struct timeval tv = {.tv_sec = seconds};
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
@@ -56,16 +56,17 @@ static int set_timeouts(int fd)
 	return 0;
 }
 
-int conn_open(struct tls_conn *c, const char *host, uint16_t port, char *err,
-	      size_t errlen)
+int conn_open(struct tls_conn *c, const char *host, uint16_t port,
+	      int timeout_s, char *err, size_t errlen)
 {
 	c->ctx = NULL;
 	c->ssl = NULL;
+	c->timeout_s = timeout_s;
 	(void)sl_hostport_str(host, port, c->peer, sizeof c->peer);
 	c->fd = sl_tcp_connect(host, port, err, errlen);
 	if (c->fd < 0)
 		return -1;
-	if (set_timeouts(c->fd) < 0) {
+	if (set_timeouts(c->fd, timeout_s) < 0) {
 		(void)snprintf(err, errlen, "set the timeouts of %s: %s",
 			       c->peer, strerror(errno));
 		(void)close(c->fd);

@@ -29,7 +29,8 @@
 
 #include "sl_net.h"
 
-/* Seconds a send or a receive may block before it fails. */
+/* Seconds a send or a receive may block before it fails, unless the
+ * caller asks for another bound (smtpclient --timeout). */
 #define CONN_TIMEOUT_S 30
 
 /* How long conn_close() waits for the server's FIN after sending ours. */
@@ -40,12 +41,13 @@ struct tls_conn {
 	SSL_CTX *ctx;		   /* TLS settings; NULL in plaintext */
 	SSL *ssl;		   /* the TLS session; NULL in plaintext */
 	char peer[SL_HOSTPORTLEN]; /* "host:port", for messages */
+	int timeout_s;		   /* the bound on each send and receive */
 };
 
-/* Connects to host:port in plaintext, with CONN_TIMEOUT_S on every send
- * and receive; returns 0, or -1 with err set. */
-int conn_open(struct tls_conn *c, const char *host, uint16_t port, char *err,
-	      size_t errlen);
+/* Connects to host:port in plaintext, with timeout_s seconds at most on
+ * every send and receive; returns 0, or -1 with err set. */
+int conn_open(struct tls_conn *c, const char *host, uint16_t port,
+	      int timeout_s, char *err, size_t errlen);
 
 /*
  * Starts TLS on the open connection: the handshake, with the server's

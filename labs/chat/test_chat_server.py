@@ -173,6 +173,10 @@ def test_chat_private_message(case):
     carol.expect("alice's public message (and not the private one before it)",
                  is_msg("alice", "and now to everyone"),
                  hint="a private message goes to its recipient only")
+    bob.send("M", "bob answers everyone")
+    alice.expect("bob's public message, and no ERROR for her private message that was delivered",
+                 is_msg("bob", "bob answers everyone"),
+                 hint="answer ERROR 'offline' only when the recipient was not found (or its send failed)")
     for p in (alice, bob, carol):
         p.close()
 

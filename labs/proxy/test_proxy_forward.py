@@ -198,6 +198,22 @@ def test_proxy_post_forwarded(case, origin):
     if not head.startswith(b"POST /echo HTTP/1.0\r\n"):
         case.fail("the origin did not get a POST", expected="POST /echo HTTP/1.0",
                   saw=repr(head.split(b"\r\n", 1)[0]))
+    res = curl(case, origin.url("/echo"), "--data-binary", "@-", stdin=b"\x00")
+    expect_curl_ok(case, res, "the answer to a POST of one byte", b"\x00",
+                   hint="send every byte of the body: the loop runs while at least one byte is left")
+    conn = case.tcp_connect(label="client whose body ends early")
+    conn.send(b"POST " + origin.url("/echo").encode() + b" HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + b"x" * 10,
+              note="a POST announcing 100 body bytes, and 10 of them")
+    conn.shutdown_write()
+    got = conn.recv_to_eof(timeout=8, what="the answer to a cut request body")
+    conn.close()
+    resp = Response(got.data, got.how)
+    if resp.status != 502 or resp.how != "eof":
+        case.fail("a POST whose body ended before its Content-Length did not get 502",
+                  expected="'HTTP/1.0 502 ...' (the origin got a cut request), then the proxy's FIN",
+                  saw=resp.describe(),
+                  hint="sl_reader_read() returns 0 at the client's end of stream: the body is short, "
+                       "stop with an error (w->r->err, return -1)")
 
 
 def test_proxy_concurrent_clients(case, origin):
@@ -284,6 +300,8 @@ ERROR_REQUESTS = (
     ("a header line without a colon", b"GET http://127.0.0.1:{port}/x HTTP/1.1\r\nNo colon here\r\n\r\n", (400,)),
     ("an obsolete continuation line",
      b"GET http://127.0.0.1:{port}/x HTTP/1.1\r\nX-A: 1\r\n  continued: 2\r\n\r\n", (400,)),
+    ("a continuation line that starts with a tab",
+     b"GET http://127.0.0.1:{port}/x HTTP/1.1\r\nX-A: 1\r\n\tcontinued: 2\r\n\r\n", (400,)),
     ("a bad Content-Length", b"POST http://127.0.0.1:{port}/x HTTP/1.1\r\nContent-Length: 3x\r\n\r\nabc", (400,)),
     ("two Content-Length headers",
      b"POST http://127.0.0.1:{port}/x HTTP/1.1\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc", (400,)),

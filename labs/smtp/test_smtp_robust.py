@@ -49,6 +49,7 @@ def _gives_up(case, greeting, replies, what, allowed):
 def test_smtp_silent_or_broken_server(case):
     for what, greeting, replies, allowed in (
             ("a server that never sends its greeting", None, {}, set()),
+            ("a server that never answers EHLO", b"220 mail.socklab.test ESMTP\r\n", {"EHLO": None}, {"EHLO"}),
             ("a server that never answers MAIL FROM", b"220 mail.socklab.test ESMTP\r\n", {"MAIL": None},
              {"EHLO", "MAIL"})):
         took, server = _gives_up(case, greeting, replies, what, allowed)

@@ -27,6 +27,11 @@ def test_smtp_plain_send(case):
     expect_header(case, msg, "To", TO)
     expect_header(case, msg, "Subject", "Lab report, week 6")
     expect_body(case, msg, body)
+    if not got["content"].endswith(b"\r\nAlice\r\n"):
+        case.fail("the message does not end with the body's last line",
+                  expected="...\\r\\nAlice\\r\\n, then the line '.'",
+                  saw=repr(got["content"][-30:]),
+                  hint="add a CRLF before the final '.' only when the message does not already end with one")
     for name in ("Date", "MIME-Version"):
         if msg.get(name) is None:
             case.fail(f"the message has no {name} header", expected=f"a {name} header (see the handout's DATA example)")
@@ -53,6 +58,10 @@ def _expect_dialogue_logged(case, client, body):
         case.fail("smtpclient's log does not show the dialogue",
                   expected="'C: <line>' for each line sent and 'S: <line>' for each line received on stderr",
                   saw=f"no {', '.join(repr(m.decode()) for m in missing)}; the log ends: {client.stderr.tail(4)}")
+    if b"ERROR" in err:
+        case.fail("smtpclient logged an ERROR in a session that went well",
+                  expected="no ERROR line when every reply was the one its command needs",
+                  saw=next(line for line in err.decode(errors="replace").splitlines() if "ERROR" in line))
     if b"the SMTP lab works." in err:
         case.fail("smtpclient's log shows the message's text",
                   expected="the message logged as its size only", saw="a line of the body on stderr")
@@ -281,3 +290,13 @@ def test_smtp_utf8_subject(case):
         case.fail("the subject does not decode to the text asked for", expected=SUBJECT, saw=subject,
                   hint="a character's bytes must stay in one word (do not cut a UTF-8 sequence)")
     expect_exit(case, client, 0, "after the server accepted the mail")
+    short = "é" + "a" * 44     # 46 bytes: a word of 45, then a word of one byte
+    case.step(f"a subject of {len(short.encode())} bytes: one word of 45 bytes and one of 1")
+    again = run_client(case, subject=short, body=b"The last byte.\n")
+    expect_exit(case, again, 0, "after the server accepted the second mail")
+    later = server.seen("message")
+    got_short = str(parse(later[-1]["content"])["Subject"]) if len(later) == 2 else None
+    if got_short != short:
+        case.fail("a subject whose last encoded word holds one byte did not arrive whole",
+                  expected=short, saw=str(got_short),
+                  hint="encode while any byte of the subject is left, the last single one too")

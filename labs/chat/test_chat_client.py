@@ -67,11 +67,12 @@ def test_chat_client_logs_in_and_shows_messages(case):
 
 
 def test_chat_client_sends_and_escapes(case):
-    typed = ["hello there", "::q", "::", "@bob psst, bob", ":x", "你好，世界", "::: three colons", ":q",
+    typed = ["hello there", "::q", "::", "@bob psst, bob", ":x", ":", "", "@bob", "@", "你好，世界", "::: three colons", ":q",
              "never sent"]
     client, srv = start_client(case, stdin="".join(t + "\n" for t in typed).encode())
     hint = ("':q' quits; a line starting with '::' is sent without its first ':'; '@name text' is PRIVATE "
-            "(name, text); another line starting with ':' is an unknown command, not sent")
+            "(name, text); another line starting with ':' (':' alone too) is an unknown command, not sent; "
+            "an empty line is not sent")
     _expect_frames(case, srv, [frame("M", "hello there"), frame("M", ":q"), frame("M", ":"),
                                frame("P", "bob", "psst, bob"), frame("M", "你好，世界"),
                                frame("M", ":: three colons")], hint)

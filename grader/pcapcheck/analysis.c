@@ -22,6 +22,7 @@ void analysis_init(struct analysis *a, int linktype,
 	};
 	tcp_table_init(&a->tcp, &topt);
 	udp_table_init(&a->udp, opt->keep_events);
+	a->marks = opt->marks;
 }
 
 void analysis_free(struct analysis *a)

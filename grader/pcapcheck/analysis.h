@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "marks.h"
 #include "tcp.h"
 #include "udp.h"
 
@@ -30,6 +31,7 @@ struct analysis_options {
 	size_t stream_budget; /* bytes of stream memory for all connections */
 	bool keep_events;     /* keep per-connection timelines (inspect) */
 	const struct hb_matcher *hb; /* cut messages, find heartbeats; or NULL */
+	const struct marks *marks;   /* the grader's moments; or NULL */
 };
 
 struct analysis {
@@ -42,6 +44,7 @@ struct analysis {
 	struct analysis_skipped skipped;
 	struct tcp_table tcp;
 	struct udp_table udp;
+	const struct marks *marks; /* from the options; may be NULL */
 };
 
 /* analysis_init - an empty analysis of packets of the given link type. */

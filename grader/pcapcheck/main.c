@@ -131,7 +131,7 @@ static const char analyze_help[] =
 	"SYNOPSIS\n"
 	"    pcapcheck analyze FILE [--json] [--hb-request PREFIX --hb-reply "
 	"PREFIX]\n"
-	"                      [--hb-delim STR]\n"
+	"                      [--hb-delim STR] [--event SECONDS=LABEL]...\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Reads FILE (pcap or pcapng, micro- or nanosecond timestamps; "
@@ -183,6 +183,16 @@ static const char analyze_help[] =
 	"\\\\ \\xHH\n"
 	"             are understood, e.g. --hb-request 'HB ' --hb-reply "
 	"'HBACK '\n"
+	"    --event SECONDS=LABEL\n"
+	"             a moment to show on the timeline (repeatable): SECONDS\n"
+	"             since the epoch, as the capture's clock counts, e.g.\n"
+	"             --event '1764000000.25=grader stopped tcpserver'. Each\n"
+	"             side's first FIN or RST that came after a moment is\n"
+	"             named with it: the kernel closes the sockets of a\n"
+	"             program that was stopped, and that FIN is not the\n"
+	"             program's own. FILE.events, when it exists, holds more\n"
+	"             such lines (one SECONDS=LABEL per line); the grader\n"
+	"             writes one beside each capture.\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 analysed (a file truncated mid-packet is analysed up to the cut "
@@ -199,6 +209,7 @@ static const char inspect_help[] =
 	"SYNOPSIS\n"
 	"    pcapcheck inspect FILE [--hb-request PREFIX --hb-reply PREFIX] "
 	"[--hb-delim STR]\n"
+	"                      [--event SECONDS=LABEL]...\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    For each TCP connection: a header, then one line per segment as\n"
@@ -215,7 +226,9 @@ static const char inspect_help[] =
 	"flows\n"
 	"    likewise, one line per datagram. With the heartbeat options of\n"
 	"    `analyze`, a segment that completes a request or reply ends with\n"
-	"    [HEARTBEAT key] or [HEARTBEAT REPLY key].\n"
+	"    [HEARTBEAT key] or [HEARTBEAT REPLY key]. Each --event (and each\n"
+	"    line of FILE.events) is a line of its own at its time, and a FIN\n"
+	"    or RST after it says so; see `pcapcheck analyze --help`.\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 listed; 1 unreadable file, not a capture, unsupported link "
@@ -417,6 +430,39 @@ static int hb_option(int argc, char **argv, int *i, struct hb_args *hb)
 	return 1;
 }
 
+/* event_option - take --event SECONDS=LABEL at argv[*i] into marks: 1 if
+ * it was one, 0 if not, or the usage exit status (its value missing or
+ * malformed). */
+static int event_option(const char *command, int argc, char **argv, int *i,
+			struct marks *marks)
+{
+	char err[256];
+	if (strcmp(argv[*i], "--event") != 0)
+		return 0;
+	if (*i + 1 >= argc)
+		return usage_error(command, "option needs a value: ", argv[*i]);
+	if (marks_add(marks, argv[++*i], err, sizeof err) == -1)
+		return usage_error(command, err, NULL);
+	return 1;
+}
+
+/* read_sidecar - the marks of FILE.events, when there is such a file;
+ * 0, or -1 after saying on stderr what is wrong with it. */
+static int read_sidecar(const char *file, struct marks *marks)
+{
+	char path[4096], err[512];
+	if (snprintf(path, sizeof path, "%s.events", file) >= (int)sizeof path)
+		return 0;
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0; /* no sidecar: nothing to add */
+	int rc = marks_read(marks, f, path, err, sizeof err);
+	(void)fclose(f);
+	if (rc == -1)
+		fprintf(stderr, "pcapcheck: %s\n", err);
+	return rc;
+}
+
 /* make_matcher - the matcher the heartbeat options ask for, in m, and *out
  * pointing at it (NULL without options); 0 or the usage status. */
 static int make_matcher(const char *command, const struct hb_args *hb,
@@ -438,11 +484,11 @@ static int make_matcher(const char *command, const struct hb_args *hb,
 	return 0;
 }
 
-/* parse_file_args - FILE, an optional --json, the heartbeat options;
- * 0 or the usage status. */
+/* parse_file_args - FILE, an optional --json, the heartbeat options, the
+ * events; 0 or the usage status. */
 static int parse_file_args(const char *command, int argc, char **argv,
 			   bool allow_json, const char **file, bool *json,
-			   struct hb_args *hb)
+			   struct hb_args *hb, struct marks *marks)
 {
 	*file = NULL;
 	*json = false;
@@ -453,6 +499,11 @@ static int parse_file_args(const char *command, int argc, char **argv,
 					   argv[i]);
 		if (taken == 1)
 			continue;
+		taken = event_option(command, argc, argv, &i, marks);
+		if (taken == 1)
+			continue;
+		if (taken != 0)
+			return taken;
 		if (allow_json && strcmp(argv[i], "--json") == 0)
 			*json = true;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
@@ -488,22 +539,31 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 	struct hb_args hb = {0};
 	struct hb_matcher matcher;
 	const struct hb_matcher *hb_on;
+	struct marks marks = {0};
 	int rc = parse_file_args(command, argc, argv, !inspect, &file, &json,
-				 &hb);
+				 &hb, &marks);
 	if (rc == 0)
 		rc = make_matcher(command, &hb, &matcher, &hb_on);
-	if (rc != 0)
+	if (rc != 0) {
+		marks_free(&marks);
 		return rc;
+	}
 	struct analysis_options opt = {
 		.stream_limit = STREAM_DEFAULT_LIMIT,
 		.stream_budget = TCP_DEFAULT_STREAM_BUDGET,
 		.keep_events = inspect,
 		.hb = hb_on,
+		.marks = &marks,
 	};
 	struct analysis a;
 	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];
+	if (read_sidecar(file, &marks) == -1) {
+		marks_free(&marks);
+		return EXIT_RUNTIME;
+	}
 	if (analysis_read_file(&a, file, &opt, err, sizeof err) == -1) {
 		fprintf(stderr, "pcapcheck: %s\n", err);
+		marks_free(&marks);
 		return EXIT_RUNTIME;
 	}
 	warn_truncated(&a);
@@ -512,6 +572,7 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 	else
 		rc = json ? report_json(&a, stdout) : report_text(&a, stdout);
 	analysis_free(&a);
+	marks_free(&marks);
 	if (rc == -1) {
 		fprintf(stderr, "pcapcheck: write report: %s\n",
 			strerror(errno));
@@ -528,6 +589,7 @@ static const char report_help[] =
 	"    pcapcheck report FILE --html [-o OUT.html]\n"
 	"                     [--hb-request PREFIX --hb-reply PREFIX] "
 	"[--hb-delim STR]\n"
+	"                     [--event SECONDS=LABEL]...\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Writes one self-contained page (inline CSS and SVG, no "
@@ -544,7 +606,9 @@ static const char report_help[] =
 	"    have their own colours. A ladder stops after 2000 arrows and "
 	"says\n"
 	"    how many it left out. FILE is read as by `analyze`, and the\n"
-	"    heartbeat options are those of `analyze`.\n"
+	"    heartbeat and --event options are those of `analyze`: each event\n"
+	"    is a dashed line across the ladder at its time, and a FIN or RST\n"
+	"    that came after one says so in the connection's facts.\n"
 	"\n"
 	"OPTIONS\n"
 	"    --html        the format (the only one so far; required)\n"
@@ -561,6 +625,7 @@ struct report_args {
 	const char *file, *output;
 	bool html;
 	struct hb_args hb;
+	struct marks marks;
 };
 
 /* parse_report - the arguments of `report`; 0, or the usage exit status. */
@@ -574,6 +639,11 @@ static int parse_report(int argc, char **argv, struct report_args *r)
 					   "option needs a value: ", argv[i]);
 		if (taken == 1)
 			continue;
+		taken = event_option("report", argc, argv, &i, &r->marks);
+		if (taken == 1)
+			continue;
+		if (taken != 0)
+			return taken;
 		if (output)
 			r->output = argv[++i];
 		else if (strcmp(argv[i], "--html") == 0)
@@ -622,23 +692,30 @@ static int cmd_report(int argc, char **argv)
 	int rc = parse_report(argc, argv, &r);
 	if (rc == 0)
 		rc = make_matcher("report", &r.hb, &matcher, &hb_on);
-	if (rc != 0)
+	if (rc == 0 && read_sidecar(r.file, &r.marks) == -1)
+		rc = EXIT_RUNTIME;
+	if (rc != 0) {
+		marks_free(&r.marks);
 		return rc;
+	}
 	struct analysis_options opt = {
 		.stream_limit = STREAM_DEFAULT_LIMIT,
 		.stream_budget = TCP_DEFAULT_STREAM_BUDGET,
 		.keep_events = true, /* the ladders draw every segment */
 		.hb = hb_on,
+		.marks = &r.marks,
 	};
 	struct analysis a;
 	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];
 	if (analysis_read_file(&a, r.file, &opt, err, sizeof err) == -1) {
 		fprintf(stderr, "pcapcheck: %s\n", err);
+		marks_free(&r.marks);
 		return EXIT_RUNTIME;
 	}
 	warn_truncated(&a);
 	rc = write_report(&a, &r, err, sizeof err);
 	analysis_free(&a);
+	marks_free(&r.marks);
 	if (rc == -1) {
 		fprintf(stderr, "pcapcheck: %s\n", err);
 		return EXIT_RUNTIME;

@@ -136,6 +136,9 @@ static const char page_css[] =
 	".band{fill:#f6f8fa}.band.hs{fill:#ddf4ff;opacity:.6}"
 	".band.end{fill:#fff1e5;opacity:.7}\n"
 	"p.omitted{color:#9a6700;font-weight:600}\n"
+	".mark line{stroke:#9a6700;stroke-width:1.5;stroke-dasharray:8 4}"
+	".mark text{fill:#9a6700;font-weight:700}\n"
+	".after-mark{color:#9a6700;font-weight:600}\n"
 	"a{color:#0969da}\n";
 
 /* put_code - one byte as a visible escape ("\n", "\x01"). */
@@ -269,6 +272,14 @@ static void write_header(const struct page *pg)
 		a->packets, a->truncated ? " (file truncated)" : "",
 		a->tcp.count, text_plural(a->tcp.count), a->udp.count,
 		text_plural(a->udp.count));
+	for (size_t i = 0; a->marks != NULL && i < a->marks->n; i++) {
+		fputs(i == 0 ? "<dt>events</dt><dd>" : "<br>", out);
+		put_seconds(out, a->marks->v[i].ts - a->first_ts);
+		fputs(" s: ", out);
+		put_text(out, a->marks->v[i].label);
+		if (i + 1 == a->marks->n)
+			fputs("</dd>\n", out);
+	}
 	fprintf(out, "<dt>warnings</dt><dd>%s", warnings ? "" : "none");
 	if (warnings) {
 		fputs("<ul class=\"warn\">\n", out);
@@ -723,6 +734,33 @@ static size_t shown(const struct page *pg, size_t total)
 	return total < pg->opt->max_arrows ? total : pg->opt->max_arrows;
 }
 
+/* write_marks - a dashed line across the ladder for each of the grader's
+ * events between the first and the last of the n arrows drawn, half a
+ * row above the first arrow at or after it. */
+static void write_marks(const struct page *pg, const struct tcp_conn *c,
+			size_t n)
+{
+	const struct marks *m = pg->a->marks;
+	for (size_t k = 0; m != NULL && k < m->n && n > 0; k++) {
+		int64_t ts = m->v[k].ts;
+		if (ts < c->events[0].ts ||
+		    (n < c->nevents && ts > c->events[n - 1].ts) || ts > c->last_ts)
+			continue;
+		size_t row = 0;
+		while (row < n && c->events[row].ts < ts)
+			row++;
+		int y = arrow_y((int)row) - LADDER_ROW / 2 + 2;
+		fprintf(pg->out,
+			"<g class=\"mark\"><line x1=\"2\" y1=\"%d\" x2=\"%d\" "
+			"y2=\"%d\"/><text x=\"%d\" y=\"%d\">",
+			y, LADDER_WIDTH - 2, y, LADDER_LEFT + 8, y - 3);
+		put_text(pg->out, m->v[k].label);
+		fputs(" (", pg->out);
+		put_seconds(pg->out, ts - pg->a->first_ts);
+		fputs(" s)</text></g>\n", pg->out);
+	}
+}
+
 /* write_tcp_ladder - the SVG sequence diagram of one connection. */
 static void write_tcp_ladder(const struct page *pg, const struct tcp_conn *c)
 {
@@ -738,6 +776,7 @@ static void write_tcp_ladder(const struct page *pg, const struct tcp_conn *c)
 			plain = hb_segment_kind(&c->hb, i, &next, plain);
 		write_tcp_arrow(pg, c, i, i == hs_ack, plain);
 	}
+	write_marks(pg, c, n);
 	ladder_end(out, n, c->nevents, "segment");
 }
 
@@ -760,8 +799,32 @@ static void write_stream_line(FILE *out, const char *label,
 	fputs("</dd>\n", out);
 }
 
+/* write_close_marks - a fact line per side whose first FIN or RST came
+ * after one of the grader's events (not the program's own close). */
+static void write_close_marks(FILE *out, const struct analysis *a,
+			      const struct tcp_conn *c)
+{
+	for (int d = TCP_ORIG; d <= TCP_RESP; d++) {
+		int64_t ts;
+		const struct mark *m =
+			tcp_first_close_of(c, (enum tcp_dir)d, &ts)
+				? marks_last_before(a->marks, ts)
+				: NULL;
+		if (m == NULL)
+			continue;
+		fprintf(out, "<dt>%s closed</dt><dd class=\"after-mark\">only "
+			     "after the event ‘",
+			d == TCP_ORIG ? "client" : "server");
+		put_text(out, m->label);
+		fputs("’ (at ", out);
+		put_seconds(out, ts - a->first_ts);
+		fputs(" s)</dd>\n", out);
+	}
+}
+
 /* write_tcp_facts - the verdict of one connection above its ladder. */
-static void write_tcp_facts(FILE *out, const struct tcp_conn *c)
+static void write_tcp_facts(FILE *out, const struct analysis *a,
+			    const struct tcp_conn *c)
 {
 	const struct tcp_side *o = &c->side[TCP_ORIG], *r = &c->side[TCP_RESP];
 	enum tcp_dir closer = tcp_first_closer(c);
@@ -790,7 +853,9 @@ static void write_tcp_facts(FILE *out, const struct tcp_conn *c)
 		fputs("; the capture started mid-connection", out);
 	if (tcp_partial_end(c))
 		fputs("; the capture ended before the close", out);
-	fputs("</dd>\n</dl>\n", out);
+	fputs("</dd>\n", out);
+	write_close_marks(out, a, c);
+	fputs("</dl>\n", out);
 }
 
 /* write_ms - a duration in ns as milliseconds. */
@@ -852,7 +917,7 @@ static int write_tcp_section(const struct page *pg, const struct tcp_conn *c)
 	fputs(" → ", out);
 	put_endpoint(out, &c->side[TCP_RESP].ep);
 	fputs("</h2>\n", out);
-	write_tcp_facts(out, c);
+	write_tcp_facts(out, pg->a, c);
 	if (pg->hb != NULL && write_heartbeats(out, c) == -1)
 		return -1;
 	write_legend(pg);

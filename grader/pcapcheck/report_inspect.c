@@ -121,7 +121,38 @@ static void print_tcp_verdict(FILE *out, const struct tcp_conn *c)
 			tcp_partial_end(c) ? "ended before the close" : "");
 }
 
-/* print_tcp_conn - header, one line per segment, verdict. */
+/* print_marks_until - the grader's events before ts not yet shown (from
+ * *next on), each a line of its own at its time. */
+static void print_marks_until(FILE *out, const struct analysis *a, int64_t ts,
+			      size_t *next)
+{
+	for (; a->marks != NULL && *next < a->marks->n &&
+	       a->marks->v[*next].ts <= ts;
+	     ++*next) {
+		print_time(out, a->marks->v[*next].ts - a->first_ts);
+		fprintf(out, "---- event: %s ----\n", a->marks->v[*next].label);
+	}
+}
+
+/* print_close_marks - after the verdict: which side's first FIN or RST
+ * came after an event. */
+static void print_close_marks(FILE *out, const struct analysis *a,
+			      const struct tcp_conn *c)
+{
+	for (int d = TCP_ORIG; d <= TCP_RESP; d++) {
+		int64_t ts;
+		const struct mark *m =
+			tcp_first_close_of(c, (enum tcp_dir)d, &ts)
+				? marks_last_before(a->marks, ts)
+				: NULL;
+		if (m != NULL)
+			fprintf(out, "  => %s closed only after the event '%s'\n",
+				tcp_dir_name((enum tcp_dir)d), m->label);
+	}
+}
+
+/* print_tcp_conn - header, one line per segment (and per event between
+ * them), verdict. */
 static void print_tcp_conn(FILE *out, const struct analysis *a,
 			   const struct tcp_conn *c)
 {
@@ -130,9 +161,18 @@ static void print_tcp_conn(FILE *out, const struct analysis *a,
 	fprintf(out, "  (%zu segment%s)\n", c->nevents,
 		text_plural(c->nevents));
 	size_t next_hb = 0; /* messages are in segment order */
-	for (size_t i = 0; i < c->nevents; i++)
+	size_t next_mark = 0;
+	/* Events before the connection began are not part of its story. */
+	while (a->marks != NULL && next_mark < a->marks->n &&
+	       c->nevents > 0 && a->marks->v[next_mark].ts < c->events[0].ts)
+		next_mark++;
+	for (size_t i = 0; i < c->nevents; i++) {
+		print_marks_until(out, a, c->events[i].ts, &next_mark);
 		print_tcp_event(out, a, c, i, &next_hb);
+	}
+	print_marks_until(out, a, c->last_ts, &next_mark);
 	print_tcp_verdict(out, c);
+	print_close_marks(out, a, c);
 	fputc('\n', out);
 }
 

@@ -32,12 +32,38 @@ static void print_header(const struct analysis *a, FILE *out)
 		text_plural(a->udp.count));
 	if (a->truncated)
 		fputs("          (file truncated: see warnings)\n", out);
+	for (size_t i = 0; a->marks != NULL && i < a->marks->n; i++) {
+		fputs(i == 0 ? "events    " : "          ", out);
+		text_seconds(out, a->marks->v[i].ts - a->first_ts);
+		fprintf(out, " s  %s\n", a->marks->v[i].label);
+	}
 	if (analysis_warnings(a, ignore_warning, NULL) == 0) {
 		fputs("warnings  none\n", out);
 		return;
 	}
 	fputs("warnings\n", out);
 	(void)analysis_warnings(a, emit_warning, out);
+}
+
+/* print_closings_after_marks - one line per side whose first FIN or RST
+ * came after one of the grader's events: not the program's own close, as
+ * far as the capture can tell. */
+static void print_closings_after_marks(const struct analysis *a,
+				       const struct tcp_conn *c, FILE *out)
+{
+	struct tcp_closing cl[TCP_MAX_CLOSINGS];
+	size_t n = tcp_closings(c, cl);
+	bool said[2] = {false, false};
+	for (size_t i = 0; i < n; i++) {
+		const struct mark *m = marks_last_before(a->marks, cl[i].ts);
+		if (m == NULL || said[cl[i].from])
+			continue;
+		said[cl[i].from] = true;
+		fprintf(out, "  closed      %s's first %s at ", tcp_dir_name(cl[i].from),
+			cl[i].flag == TCP_RST ? "RST" : "FIN");
+		text_seconds(out, cl[i].ts - a->first_ts);
+		fprintf(out, " s, after the event '%s'\n", m->label);
+	}
 }
 
 /* print_title - "TCP 1  a:p → b:p" */
@@ -192,6 +218,7 @@ static int print_tcp_conn(const struct analysis *a, const struct tcp_conn *c,
 		o->retransmissions, r->retransmissions, o->keepalives,
 		r->keepalives);
 	print_teardown(out, c);
+	print_closings_after_marks(a, c, out);
 	if (a->tcp.opt.hb != NULL)
 		return print_heartbeats(out, c);
 	return 0;

@@ -207,8 +207,8 @@ static unsigned check_keepalive_ack(struct tcp_side *me, struct tcp_side *peer,
 }
 
 /* count_segment - per-side counters of one segment. */
-static void count_segment(struct tcp_side *s, uint8_t flags, size_t len,
-			  unsigned notes)
+static void count_segment(struct tcp_side *s, int64_t ts, uint8_t flags,
+			  size_t len, unsigned notes)
 {
 	s->pkts++;
 	if (len > 0 && !(flags & TCP_RST) &&
@@ -218,10 +218,10 @@ static void count_segment(struct tcp_side *s, uint8_t flags, size_t len,
 		s->retransmissions++;
 	if (notes & NOTE_KEEPALIVE)
 		s->keepalives++;
-	if (flags & TCP_FIN)
-		s->fin_packets++;
-	if (flags & TCP_RST)
-		s->rst_packets++;
+	if ((flags & TCP_FIN) && s->fin_packets++ == 0)
+		s->first_fin_ts = ts;
+	if ((flags & TCP_RST) && s->rst_packets++ == 0)
+		s->first_rst_ts = ts;
 }
 
 /* note_handshake - record SYN, SYN-ACK and the ACK that completes it. */
@@ -409,7 +409,7 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 		notes |= NOTE_ZERO_WINDOW;
 
 	uint64_t data_before = me->data_segs;
-	count_segment(me, h->flags, pkt->payload_len, notes);
+	count_segment(me, ts, h->flags, pkt->payload_len, notes);
 	note_handshake(&c->handshake, dir, h->flags, ts);
 	c->completeness |= note_completeness(h->flags, pkt->payload_len);
 	note_close(&c->close, dir, h->flags, &zr, pkt->payload_len,
@@ -537,4 +537,42 @@ const char *tcp_note_text(unsigned note)
 	default:
 		return "?";
 	}
+}
+
+size_t tcp_closings(const struct tcp_conn *c,
+		    struct tcp_closing out[TCP_MAX_CLOSINGS])
+{
+	size_t n = 0;
+	for (int d = TCP_ORIG; d <= TCP_RESP; d++) {
+		const struct tcp_side *s = &c->side[d];
+		if (s->fin_packets > 0)
+			out[n++] = (struct tcp_closing){(enum tcp_dir)d,
+							TCP_FIN,
+							s->first_fin_ts};
+		if (s->rst_packets > 0)
+			out[n++] = (struct tcp_closing){(enum tcp_dir)d,
+							TCP_RST,
+							s->first_rst_ts};
+	}
+	/* Insertion sort: four items at most. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && out[j].ts < out[j - 1].ts; j--) {
+			struct tcp_closing t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+bool tcp_first_close_of(const struct tcp_conn *c, enum tcp_dir d, int64_t *ts)
+{
+	const struct tcp_side *s = &c->side[d];
+	if (s->fin_packets == 0 && s->rst_packets == 0)
+		return false;
+	if (s->fin_packets > 0 &&
+	    (s->rst_packets == 0 || s->first_fin_ts <= s->first_rst_ts))
+		*ts = s->first_fin_ts;
+	else
+		*ts = s->first_rst_ts;
+	return true;
 }

@@ -94,6 +94,7 @@ struct tcp_side {
 	int wscale_offered; /* window scale option in its SYN, or -1 */
 	uint64_t pkts, data_segs, retransmissions, keepalives;
 	uint64_t fin_packets, rst_packets;
+	int64_t first_fin_ts, first_rst_ts; /* ns; valid once a count is > 0 */
 	struct stream stream;
 };
 
@@ -170,6 +171,24 @@ enum tcp_teardown tcp_teardown(const struct tcp_conn *c);
 
 /* tcp_first_closer - who sent the first FIN (or RST), TCP_NOBODY if none. */
 enum tcp_dir tcp_first_closer(const struct tcp_conn *c);
+
+/* One side's first FIN or first RST. */
+struct tcp_closing {
+	enum tcp_dir from;
+	uint8_t flag; /* TCP_FIN or TCP_RST */
+	int64_t ts;   /* ns since the epoch */
+};
+
+#define TCP_MAX_CLOSINGS 4
+
+/* tcp_closings - each side's first FIN and first RST, in time order, into
+ * out; returns how many there are (at most TCP_MAX_CLOSINGS). */
+size_t tcp_closings(const struct tcp_conn *c,
+		    struct tcp_closing out[TCP_MAX_CLOSINGS]);
+
+/* tcp_first_close_of - when side d sent its first FIN or RST: true and *ts,
+ * or false if it sent neither. */
+bool tcp_first_close_of(const struct tcp_conn *c, enum tcp_dir d, int64_t *ts);
 
 /* tcp_partial_end - true if the capture stopped before the close. */
 bool tcp_partial_end(const struct tcp_conn *c);

@@ -1,6 +1,5 @@
 """Capturing a case's traffic with pcapcheck and reading its verdict."""
 
-import functools
 import json
 import os
 import select
@@ -64,16 +63,6 @@ class Capture:
         if self._verdict is None:
             self._verdict = analyze(self.path, options)
         return self._verdict
-
-
-@functools.cache
-def supports_events():
-    """Whether this pcapcheck takes --event TIME=LABEL (and reports each side's closes)."""
-    try:
-        out = subprocess.run([PCAPCHECK, "analyze", "--help"], capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return b"--event" in out.stdout + out.stderr
 
 
 def analyze(path, options=(), timeout=30):

@@ -198,6 +198,20 @@ class Case:
         for res in self._resources:
             res.close()
         self.capture.stop()
+        self._write_events()
+
+    def _write_events(self):
+        """CAPTURE.pcap.events beside the capture: when the grader stopped each
+        program still running.  pcapcheck reads it with the capture (analyze,
+        inspect, report --html), so a TA sees those moments and the FINs that
+        came after them, as the case's verdict does."""
+        stopped = self._stopped_programs()
+        if not stopped or not self.capture.path or not os.path.exists(self.capture.path):
+            return
+        with open(self.capture.path + ".events", "w", encoding="utf-8") as f:
+            f.write("# written by the grader: SECONDS=LABEL, one per line (pcapcheck analyze --help)\n")
+            for p in stopped:
+                f.write(f"{p.stopped_at:.6f}=grader stopped {p.name}\n")
 
     def verdict(self):
         """The capture verdict (stops everything first); raises NotChecked without
@@ -205,7 +219,7 @@ class Case:
         program whose FIN or RST came only after the grader stopped it, or None."""
         if self._verdict is None:
             self.settle()
-            verdict = self.capture.verdict(self.lab.pcapcheck_options + self._event_options())
+            verdict = self.capture.verdict(self.lab.pcapcheck_options)
             for c in verdict.get("tcp", []):
                 c["grader_closed"] = self._grader_closed(c)
             self._verdict = verdict
@@ -213,14 +227,6 @@ class Case:
 
     def _stopped_programs(self):
         return [p for p in self.programs if p.stopped_at is not None]
-
-    def _event_options(self):
-        """pcapcheck's --event options: when the grader stopped each program
-        (none when this pcapcheck cannot take them)."""
-        if not capmod.supports_events():
-            return []
-        return [opt for p in self._stopped_programs()
-                for opt in ("--event", f"{p.stopped_at:.6f}=grader stopped {p.name}")]
 
     def _grader_closed(self, c):
         """{side: (program, flag)} for the sides of connection C whose first FIN

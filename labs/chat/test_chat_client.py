@@ -56,16 +56,23 @@ def test_chat_client_logs_in_and_shows_messages(case):
                        "the text on its own line; flush stdout")
     if not client.wait_output(rb"bob is now online", timeout=1):
         case.fail("chatclient did not show that bob is online", saw=client.stdout.tail(10) or "nothing")
+    srv.send("E", "offline", "carol is not online: message not delivered")
+    if not client.wait_output(rb"System\n[^\n]*carol is not online: message not delivered\n", timeout=2):
+        case.fail("chatclient did not show the server's ERROR under a System header",
+                  expected="[time] System\nerror: carol is not online: message not delivered",
+                  saw=client.stdout.tail(6) or "nothing on stdout",
+                  hint="show an ERROR frame's text as a System notice: the user must see what was refused")
     client.feed(b"", close=True)
     _finish(case, client, srv)
 
 
 def test_chat_client_sends_and_escapes(case):
-    typed = ["hello there", "::q", "::", "@bob psst, bob", ":x", "你好，世界", "::: three colons", ":q",
+    typed = ["hello there", "::q", "::", "@bob psst, bob", ":x", ":", "", "@bob", "@", "你好，世界", "::: three colons", ":q",
              "never sent"]
     client, srv = start_client(case, stdin="".join(t + "\n" for t in typed).encode())
     hint = ("':q' quits; a line starting with '::' is sent without its first ':'; '@name text' is PRIVATE "
-            "(name, text); another line starting with ':' is an unknown command, not sent")
+            "(name, text); another line starting with ':' (':' alone too) is an unknown command, not sent; "
+            "an empty line is not sent")
     _expect_frames(case, srv, [frame("M", "hello there"), frame("M", ":q"), frame("M", ":"),
                                frame("P", "bob", "psst, bob"), frame("M", "你好，世界"),
                                frame("M", ":: three colons")], hint)
@@ -76,11 +83,13 @@ def test_chat_client_sends_and_escapes(case):
 
 def test_chat_client_max_length(case):
     longest = "长" * (TEXT_MAX // 3) + "!" * (TEXT_MAX % 3)
-    typed = [longest, longest + "!", "é" * 600, "after"]
-    client, srv = start_client(case, stdin="".join(t + "\n" for t in typed).encode())
+    typed = [longest.encode(), (longest + "!").encode(), ("é" * 600).encode(), b"caf\xc3 is cut UTF-8",
+             b"after"]
+    client, srv = start_client(case, stdin=b"".join(t + b"\n" for t in typed))
     _expect_frames(case, srv, [frame("M", longest), frame("M", "after")],
                    hint=f"send a line of up to {TEXT_MAX} bytes whole; refuse a longer one whole (never cut "
-                        "it: a cut could split a UTF-8 character) and go on with the next line")
+                        "it: a cut could split a UTF-8 character), refuse a line that is not UTF-8, and go on "
+                        "with the next line")
     if not client.wait_output(rb"(?i)too long", timeout=2, stream="stderr"):
         case.fail("chatclient did not say that a line was too long",
                   expected="an error on stderr such as 'message too long: 1001 bytes, the maximum is 1000'",

@@ -113,13 +113,15 @@ def test_chat_table_is_locked(case):
     start_server(case, users=users)
     alice, bob = login(case, "alice"), login(case, "bob")
     alice.expect("the notice that bob is online", is_ctl("online", "bob"))
-    case.step(f"{CHURN} guests log in, say something and leave (quit+FIN or a reset in turn), "
-              "while bob talks")
+    case.step(f"{CHURN} guests log in, say something to everyone and to alice alone, and leave (quit+FIN "
+              "or a reset in turn), while bob talks and whispers to each guest")
     for k in range(CHURN):
         name = f"g{k:02d}"
         guest = login(case, name, password=users[name])
         guest.send("M", f"{name} was here")
+        guest.send("P", "alice", f"{name} whispers")
         bob.send("M", f"bob {k}")
+        bob.send("P", name, "psst")   # looks the guest up while it may be leaving
         if k % 2:
             guest.conn.reset()
         else:
@@ -128,7 +130,8 @@ def test_chat_table_is_locked(case):
     expected = []
     for k in range(CHURN):
         name = f"g{k:02d}"
-        expected += [("C", "online", name), ("M", name, f"{name} was here"), ("C", "offline", name)]
+        expected += [("C", "online", name), ("M", name, f"{name} was here"), ("P", name, f"{name} whispers"),
+                     ("C", "offline", name)]
     got, bobs = [], []
     while len(got) < len(expected) or len(bobs) < CHURN:
         f = alice.recv(quiet=True)
@@ -147,7 +150,7 @@ def test_chat_table_is_locked(case):
         mine = [g for g in got if name in g[1:]]
         if mine != [e for e in expected if name in e[1:]]:
             case.fail(f"alice did not see guest {name} come, speak and go, in that order",
-                      expected=f"online {name}, its message, offline {name}",
+                      expected=f"online {name}, its message, its private message, offline {name}",
                       saw=", ".join(" ".join(m) for m in mine) or "nothing",
                       hint="walk and change the table under its lock only")
     alice.close()

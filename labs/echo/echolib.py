@@ -5,6 +5,10 @@ LOWER = b"abcdefghijklmnopqrstuvwxyz"
 UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TABLE = bytes.maketrans(LOWER, UPPER)
 
+DEFAULT_PORT = 12000       # the servers' port when none is given (handout)
+MAX_LINE = 65536          # the longest line, without its newline (handout)
+MAX_DATAGRAM = 65507      # the largest UDP payload (handout)
+
 UTF8_LINE = "grüße aus köln, 你好，世界 and plain ascii".encode()
 # Every byte value but the newline, in a shuffled but fixed order.
 BINARY_LINE = bytes((i * 97 + 13) % 256 for i in range(256) if (i * 97 + 13) % 256 != 10)
@@ -38,10 +42,13 @@ def expect_client_fin(case, conn):
     conn.close()
 
 
-def client_session(case, lines, chunk=None, pace=0.0):
-    """Run tcpclient over LINES against a scripted server; return the client."""
-    listener = case.tcp_listener()
-    client = case.start("tcpclient", "127.0.0.1", case.port, stdin=b"".join(l + b"\n" for l in lines))
+def client_session(case, lines, chunk=None, pace=0.0, stdin=None, host="127.0.0.1"):
+    """Run tcpclient over LINES (typed as STDIN, by default each line and its
+    newline) against a scripted server on HOST; return the client."""
+    listener = case.tcp_listener(host=host)
+    if stdin is None:
+        stdin = b"".join(l + b"\n" for l in lines)
+    client = case.start("tcpclient", host, case.port, stdin=stdin)
     conn = case.accept_client(listener, client)
     answer_lines(case, conn, lines, chunk, pace)
     expect_client_fin(case, conn)
@@ -80,3 +87,24 @@ def exchange(case, conn, line, chunk=None, pace=0.0, what="reply"):
         elif got.how == "timeout":
             hint = "the server must reply as soon as it has read a whole line"
         case.expect_bytes(f"the server's {what}", upper(line) + b"\n", got.data, hint=hint)
+
+
+def expect_log(case, prog, words, timeout=3.0, what=None):
+    """PROG's standard error must come to hold a line with each of WORDS
+    (in any order, with any time and level around them)."""
+    def has(err):
+        return any(all(w in line for w in words) for line in err.splitlines())
+    if not prog.stderr.wait_for(has, timeout):
+        case.fail(f"{prog.name} did not log {what or ' '.join(w.decode() for w in words)}",
+                  expected="a log line on stderr with " + ", ".join(repr(w.decode()) for w in words),
+                  saw=prog.stderr.tail(8) or "nothing on stderr",
+                  hint="the handout gives the words of each log line: the address and port come "
+                       "from accept() or recvfrom(), printed with sl_sockaddr_str()")
+
+
+def expect_no_error_logged(case, prog, why):
+    """PROG must not have logged an ERROR line: nothing failed in this session."""
+    errors = [line for line in prog.stderr.bytes().splitlines() if b"ERROR" in line]
+    if errors:
+        case.fail(f"{prog.name} logged an error in a session where nothing failed",
+                  expected="no ERROR line on stderr", saw=errors[0].decode(errors="replace"), hint=why)

@@ -18,6 +18,8 @@ from collections import Counter
 HEAD_LIMIT = 64 << 10    # bytes of a request head the origin reads at most
 IO_TIMEOUT = 5.0         # seconds the origin waits for the proxy at any step
 HOLD_LIMIT = 10.0        # seconds a held response waits for release()
+SILENT_LIMIT = 20.0      # seconds a silent route holds its connection, answering nothing
+KEEP_OPEN_LIMIT = 12.0   # seconds a keep_open route waits for the proxy's close
 
 
 class Route:
@@ -27,10 +29,16 @@ class Route:
     (False: the body ends when the origin closes); cut_first: on the first
     hit send only this many body bytes, then close; hold_first: on the first
     hit send this many body bytes, then wait for Origin.release(); echo:
-    answer with the request's own body (POST)."""
+    answer with the request's own body (POST); headers: more header lines,
+    as they are sent; silent: read the request and answer nothing, ever;
+    keep_open: after the response, keep the connection open until the
+    proxy closes it (a keep-alive server: the Content-Length alone ends
+    the body); raw: send these bytes instead of a response, then close;
+    stall_first: on the first hit send the head and this many body bytes,
+    then nothing, ever."""
 
     def __init__(self, body=b"", status=200, reason="OK", length=True, content_type="text/plain",
-                 cut_first=None, hold_first=None, echo=False):
+                 cut_first=None, hold_first=None, echo=False, headers=(), silent=False, keep_open=False, raw=None, stall_first=None):
         self.body = body
         self.status = status
         self.reason = reason
@@ -39,6 +47,11 @@ class Route:
         self.cut_first = cut_first
         self.hold_first = hold_first
         self.echo = echo
+        self.headers = list(headers)
+        self.silent = silent
+        self.keep_open = keep_open
+        self.raw = raw
+        self.stall_first = stall_first
 
     def head(self, body_len):
         """The status line and headers, as the origin sends them."""
@@ -46,6 +59,7 @@ class Route:
                  f"Content-Type: {self.content_type}"]
         if self.length:
             lines.append(f"Content-Length: {body_len}")
+        lines += self.headers
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
@@ -211,11 +225,38 @@ class Origin:
             self._note(f"the request for {path} has {bare} line(s) ended by '\\n' alone (HTTP wants CR LF)")
             conn.sendall(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             return
-        self._respond(conn, self.routes.get(path, NOT_FOUND), hit, body)
+        route = self.routes.get(path, NOT_FOUND)
+        if route.silent:
+            self.case.step(f"{self.label} answers nothing to the request for {path}")
+            self.stopping.wait(SILENT_LIMIT)
+            return
+        self._respond(conn, route, hit, body)
+        if route.keep_open:
+            self._wait_for_close(conn, path)
+
+    def _wait_for_close(self, conn, path):
+        """Keep the connection open after the response until the proxy closes it."""
+        conn.settimeout(KEEP_OPEN_LIMIT)
+        try:
+            while conn.recv(65536):
+                pass
+            self.case.step(f"{self.label}: the proxy closed the connection of {path} after the response")
+        except socket.timeout:
+            self.case.step(f"{self.label}: the proxy still held the connection of {path} "
+                           f"{KEEP_OPEN_LIMIT:g} s after the whole response")
 
     def _respond(self, conn, route, hit, request_body):
         body = request_body if route.echo else route.body
         head = route.head(len(body))
+        if route.raw is not None:
+            conn.sendall(route.raw)
+            self.case.step(f"{self.label} sent {route.raw!r} instead of a response, then closed")
+            return
+        if hit == 1 and route.stall_first is not None:
+            conn.sendall(head + body[:route.stall_first])
+            self.case.step(f"{self.label} sent {route.stall_first} of {len(body)} body bytes, then nothing more")
+            self.stopping.wait(SILENT_LIMIT)
+            return
         if hit == 1 and route.cut_first is not None:
             conn.sendall(head + body[:route.cut_first])
             self.case.step(f"{self.label} sent {route.cut_first} of {len(body)} body bytes, then closed "

@@ -3,8 +3,10 @@
 
 import os
 
+from origin import Origin
 from proxylib import (Response, cache_dir, curl, expect_body, expect_curl_ok, expect_hits, get_request,
-                      payload, start_proxy)
+                      payload, raw_exchange, spare_port, start_proxy)
+from socklab.feedback import first_difference
 
 
 def test_proxy_cache_hit(case, origin):
@@ -42,6 +44,11 @@ def test_proxy_404_not_cached(case, origin):
         expect_body(case, f"the body of 404 number {n}", missing, res.body)
     expect_hits(case, origin, "/missing.html", 2, "an error response must not be cached",
                 hint="cache a response only when its status is 200 OK: the page may exist next time")
+    left = os.listdir(cache_dir(case)) if os.path.isdir(cache_dir(case)) else []
+    if left:
+        case.fail("files were left in the cache folder after two 404 responses",
+                  expected="an empty cache folder (a response that is not kept is deleted: webcache_abort())",
+                  saw=", ".join(sorted(left)))
 
 
 def test_proxy_large_binary_body(case, origin):
@@ -116,3 +123,97 @@ def test_proxy_no_half_written_cache(case, origin):
     res = curl(case, origin.url("/held.bin"))
     expect_curl_ok(case, res, "a third request, once the response was complete", body)
     expect_hits(case, origin, "/held.bin", 2, "the third request must come from the complete cached copy")
+
+
+def _cache_name(key):
+    """The file name the handout gives the cached copy of KEY (host:port/path)."""
+    return "".join(chr(b) if chr(b).isascii() and (chr(b).isalnum() or chr(b) in ".-_") else f"%{b:02X}"
+                   for b in key.encode())
+
+
+def test_proxy_cache_key_parts(case, origin):
+    other = Origin(case, spare_port(case, 3), label="second origin")
+    try:
+        _check_key_parts(case, origin, other)
+    finally:
+        other.close()
+
+
+def _check_key_parts(case, origin, other):
+    urls = []       # (origin, path, body): each its own cache entry
+    for path, body in (("/item?id=1", b"item one\n"), ("/item?id=2", b"item two\n"), ("/item", b"no query\n"),
+                       ("/shop/item", b"another path\n")):
+        origin.route(path, body=body)
+        urls.append((origin, path, body))
+    other.route("/item?id=1", body=b"item one of the second origin\n")
+    urls.append((other, "/item?id=1", b"item one of the second origin\n"))
+    start_proxy(case)
+    for round_ in ("first", "second"):
+        for server, path, body in urls:
+            res = curl(case, server.url(path))
+            expect_curl_ok(case, res, f"the {round_} GET of {server.url(path)}", body,
+                           hint="the cache key is host:port/path with the query: two URLs that differ in "
+                                "any part are two entries")
+    for server, path, _ in urls:
+        expect_hits(case, server, path, 1, "each URL is fetched once, then comes from its own cache entry",
+                    hint="look the URL up under its whole key (host, port, path and query)")
+    names = set(os.listdir(cache_dir(case)))
+    missing = [_cache_name(f"127.0.0.1:{s.port}{p}") for s, p, _ in urls
+               if _cache_name(f"127.0.0.1:{s.port}{p}") not in names]
+    if missing:
+        case.fail("the cache folder does not hold the files the handout names",
+                  expected="one file per URL, named after its key host:port/path with every byte other than "
+                           "a letter, a digit, '.', '-' or '_' written as %XX: " + ", ".join(missing),
+                  saw=", ".join(sorted(names)) or "an empty folder",
+                  hint="name the file after the whole key (webcache_open(), webcache_begin())")
+    _check_default_port(case)
+
+
+def _check_default_port(case):
+    """http://HOST/PATH and http://HOST:80/PATH are one URL: port 80 when the URL gives none."""
+    if case.iso.mode == "host":
+        case.step("port 80 not checked: this case shares the host's loopback, where port 80 is not ours")
+        return
+    web = Origin(case, 80, label="origin on port 80")
+    try:
+        body = b"the default port\n"
+        web.route("/default.txt", body=body)
+        for url in ("http://127.0.0.1/default.txt", "http://127.0.0.1:80/default.txt"):
+            expect_curl_ok(case, curl(case, url), f"the GET of {url}", body,
+                           hint="a URL without a port names port 80")
+        expect_hits(case, web, "/default.txt", 1, "a URL without a port is the same URL with ':80'",
+                    hint="make the key with the port the URL means (80 when it gives none)")
+        head = web.all_heads()[0]
+        if b"\r\nHost: 127.0.0.1\r\n" not in head:
+            case.fail("the request to an origin on port 80 does not name the host alone",
+                      expected="'Host: 127.0.0.1' (the port is left out when it is 80)",
+                      saw=repr(head))
+    finally:
+        web.close()
+
+
+def test_proxy_response_exact(case, origin):
+    exact = bytes(range(256)) + b"\r\n\r\nHTTP/1.0 200 OK\r\n\r\na body that ends without a newline"
+    routes = {"/exact.bin": origin.route("/exact.bin", body=exact, reason="Fine Thanks",
+                                         content_type="application/octet-stream",
+                                         headers=["X-Origin:  Two  Spaces", "set-cookie: a=b"], keep_open=True),
+              "/empty.txt": origin.route("/empty.txt", body=b"", keep_open=True),
+              "/gone.html": origin.route("/gone.html", body=b"", status=404, reason="Not Found",
+                                         keep_open=True)}
+    start_proxy(case)
+    for n, path in ((1, "/exact.bin"), (1, "/empty.txt"), (1, "/gone.html"), (2, "/exact.bin"),
+                    (2, "/empty.txt"), (2, "/gone.html")):
+        route = routes[path]
+        expected = route.head(len(route.body)) + route.body
+        resp = raw_exchange(case, get_request(origin, path), label=f"client {n} of {path}", timeout=4)
+        if resp.raw != expected or resp.how != "eof":
+            case.fail(f"GET {n} of {path} did not get the origin's response byte for byte, then the proxy's FIN",
+                      expected=f"{len(expected)} bytes (status line and headers as the origin sent them, then "
+                               f"{len(route.body)} body bytes), then end of stream within 4 s (the origin keeps its "
+                               f"connection open: the Content-Length ends the body)",
+                      saw=f"{len(resp.raw)} bytes, then {resp.how}", difference=first_difference(expected, resp.raw),
+                      hint="pass the head on unchanged, then exactly Content-Length body bytes counted by length "
+                           "(never strlen()), and stop there: do not wait for the origin to close")
+    expect_hits(case, origin, "/exact.bin", 1, "a complete 200 is cached, whatever its bytes")
+    expect_hits(case, origin, "/empty.txt", 1, "a complete 200 with an empty body is cached too")
+    expect_hits(case, origin, "/gone.html", 2, "a 404 is never cached")

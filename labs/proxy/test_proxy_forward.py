@@ -1,7 +1,12 @@
 """The proxy forwards requests: the request the origin gets, both URL forms,
 errors, requests in pieces, malformed requests, POST, the TCP teardowns."""
 
-from proxylib import (Response, curl, expect_body, expect_curl_ok, expect_hits, get_request, raw_exchange,
+import select
+import time
+
+from socklab.feedback import first_difference
+
+from proxylib import (Response, curl, payload, expect_body, expect_curl_ok, expect_hits, get_request, raw_exchange,
                       spare_port, start_proxy)
 
 
@@ -31,7 +36,9 @@ def test_proxy_forwards_get(case, origin):
     body = b"hello through the proxy\n"
     origin.route("/hello.txt", body=body)
     start_proxy(case)
-    res = curl(case, origin.url("/hello.txt"), "-H", "X-Lab: proxy")
+    res = curl(case, origin.url("/hello.txt"), "-H", "X-Lab: proxy", "-H", "Connection: keep-alive, Upgrade",
+               "-H", "Keep-Alive: timeout=5", "-H", "Proxy-Authorization: Basic dXNlcjpwdw==", "-H", "TE: trailers",
+               "-H", "Upgrade: h2c", "-H", "Trailer: X-Sum")
     _expect_no_origin_problem(case, origin)
     heads = origin.all_heads()
     if not heads:
@@ -53,8 +60,14 @@ def test_proxy_forwards_get(case, origin):
         wrong.append("no 'Connection: close' line")
     if not _has_header(head, b"X-Lab", b"proxy"):
         wrong.append("the client's header 'X-Lab: proxy' was not passed on")
-    if _has_header(head, b"Proxy-Connection"):
-        wrong.append("the client's 'Proxy-Connection' header was passed on (it is for the proxy only)")
+    for name in (b"Proxy-Connection", b"Keep-Alive", b"Proxy-Authorization", b"TE", b"Upgrade", b"Trailer"):
+        if _has_header(head, name):
+            wrong.append(f"the client's hop-by-hop header '{name.decode()}' was passed on (it is for the proxy only)")
+    if _has_header(head, b"Connection") and not _has_header(head, b"Connection", b"close"):
+        wrong.append("the client's own 'Connection' header was passed on")
+    hosts = sum(1 for line in _header_lines(head) if line.partition(b":")[0].strip().lower() == b"host")
+    if hosts != 1:
+        wrong.append(f"{hosts} Host lines (the proxy writes its own, and drops the client's)")
     if wrong:
         case.fail("the request the proxy sent to the origin is not the one the handout describes",
                   expected="GET /hello.txt HTTP/1.0, Host, the client's own headers, Connection: close",
@@ -78,6 +91,14 @@ def test_proxy_handout_form(case, origin):
     expect_body(case, "the body of /form.html", body, resp.body)
     res = curl(case, origin.url("/form.html"))
     expect_curl_ok(case, res, "the same URL in the absolute form", body)
+    conn = case.tcp_connect(host="::1", label="client over IPv6")
+    conn.send(get_request(origin, "/form.html"))
+    got = conn.recv_to_eof(timeout=6, what="the response over IPv6")
+    conn.close()
+    if Response(got.data, got.how).body != body:
+        case.fail("the proxy did not answer a client that connected over IPv6 (::1)",
+                  expected="the body of /form.html", saw=Response(got.data, got.how).describe(),
+                  hint="listen on every IPv6 and IPv4 address (sl_tcp_listen(NULL, ...))")
     expect_hits(case, origin, "/form.html", 1, "both forms name the same URL, so the second is a cache hit",
                 hint="make the cache key from host, port and path, not from the request's raw text")
 
@@ -91,6 +112,16 @@ def test_proxy_origin_unreachable(case, origin):
                   expected="HTTP status 502 (nothing listens on port %d)" % closed, saw=res.describe(),
                   hint="when connecting to the origin fails, answer 'HTTP/1.0 502 Bad Gateway' with a short "
                        "body that says why, then close the connection")
+    for path, raw, what in (("/garbage", b"SSH-2.0-OpenSSH_9.2\r\n\r\n", "garbage instead of a status line"),
+                            ("/half-head", b"HTTP/1.0 200 OK\r\nContent-Le", "half a response head, then its close"),
+                            ("/nothing", b"", "nothing at all, then its close")):
+        origin.route(path, raw=raw)
+        res = curl(case, origin.url(path))
+        if res.status != 502:
+            case.fail(f"a request whose origin sent {what} did not get 502 Bad Gateway",
+                      expected="HTTP status 502", saw=res.describe(),
+                      hint="a response head is a status line 'HTTP/1.x NNN reason' and header lines up to the "
+                           "empty line: an origin that closes or sends something else before it gets the client 502")
     body = b"still serving\n"
     origin.route("/after.txt", body=body)
     expect_curl_ok(case, curl(case, origin.url("/after.txt")), "a request after the 502", body)
@@ -108,6 +139,15 @@ def test_proxy_request_in_pieces(case, origin):
                   hint="one recv() returns what has arrived so far, maybe a few bytes: read lines until "
                        "the empty line that ends the request head (sl_reader_line())")
     expect_body(case, "the body of /pieces.txt", body, resp.body)
+    lf_only = request.replace(b"\r\n", b"\n").replace(b"/pieces.txt", b"/pieces.txt?lf")
+    origin.route("/pieces.txt?lf", body=body)
+    resp = raw_exchange(case, lf_only, label="client with bare LF lines", chunk=6, pace=0.01,
+                        note="the request head, every line ended by '\\n' alone")
+    if resp.status != 200:
+        case.fail("a request whose lines end in '\\n' alone was not accepted",
+                  expected="status 200 (be lenient in what you accept)", saw=resp.describe(),
+                  hint="a line ends at '\\n'; drop the '\\r' before it when there is one")
+    _expect_no_origin_problem(case, origin)
 
 
 def _expect_error(case, resp, allowed, what, hint):
@@ -230,3 +270,166 @@ def test_proxy_fin_teardown(case, origin):
                       f"teardown {leg['teardown']['kind']}",
                   hint="read the response up to its end (Content-Length, or the origin's close), then "
                        "close() the socket; a reset means bytes were left unread")
+
+
+ERROR_REQUESTS = (
+    # (what, the request, the statuses the handout allows)
+    ("a request line of four words", b"GET http://127.0.0.1:{port}/x HTTP/1.1 extra\r\n\r\n", (400,)),
+    ("a request line of two words", b"GET http://127.0.0.1:{port}/x\r\n\r\n", (400,)),
+    ("version HTTP/2.0", b"GET http://127.0.0.1:{port}/x HTTP/2.0\r\n\r\n", (400,)),
+    ("method DELETE", b"DELETE http://127.0.0.1:{port}/x HTTP/1.1\r\n\r\n", (501,)),
+    ("method CONNECT (an https:// tunnel)", b"CONNECT 127.0.0.1:443 HTTP/1.1\r\n\r\n", (501, 400)),
+    ("an https:// URL", b"GET https://127.0.0.1:{port}/x HTTP/1.1\r\n\r\n", (501,)),
+    ("a URL without a host", b"GET http:///x HTTP/1.1\r\n\r\n", (400,)),
+    ("a header line without a colon", b"GET http://127.0.0.1:{port}/x HTTP/1.1\r\nNo colon here\r\n\r\n", (400,)),
+    ("an obsolete continuation line",
+     b"GET http://127.0.0.1:{port}/x HTTP/1.1\r\nX-A: 1\r\n  continued: 2\r\n\r\n", (400,)),
+    ("a bad Content-Length", b"POST http://127.0.0.1:{port}/x HTTP/1.1\r\nContent-Length: 3x\r\n\r\nabc", (400,)),
+    ("two Content-Length headers",
+     b"POST http://127.0.0.1:{port}/x HTTP/1.1\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc", (400,)),
+    ("a Transfer-Encoding header",
+     b"POST http://127.0.0.1:{port}/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", (411,)),
+    ("a Transfer-Encoding header beside a Content-Length",
+     b"POST http://127.0.0.1:{port}/x HTTP/1.1\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"3\r\nabc\r\n0\r\n\r\n", (411,)),
+    ("a POST without Content-Length", b"POST http://127.0.0.1:{port}/x HTTP/1.1\r\n\r\n", (411,)),
+    ("40 header lines of 500 bytes (over 16 KiB in all)",
+     b"GET http://127.0.0.1:{port}/x HTTP/1.1\r\n" + b"".join(b"X-Line-%02d: %s\r\n" % (i, b"v" * 486)
+                                                            for i in range(40)) + b"\r\n", (431,)),
+)
+
+
+def _expect_error_response(case, resp, allowed, what):
+    """RESP must be a whole error response of a status in ALLOWED, as the handout shows one."""
+    _expect_error(case, resp, allowed, what,
+                  "the table 'Errors the proxy answers itself' says which status each problem gets")
+    wrong = []
+    if resp.header("Content-Type") is None:
+        wrong.append("no Content-Type")
+    if resp.header("Connection") != "close":
+        wrong.append("no 'Connection: close'")
+    length = resp.header("Content-Length")
+    if length is None or not length.isdigit() or int(length) != len(resp.body):
+        wrong.append(f"Content-Length {length!r} for a body of {len(resp.body)} bytes")
+    if not resp.body.endswith(b"\n") or resp.body.count(b"\n") != 1:
+        wrong.append(f"the body {resp.body[:80]!r} is not one line")
+    if resp.how != "eof":
+        wrong.append(f"the response ended with {resp.how}, not the proxy's FIN")
+    if wrong:
+        case.fail(f"the error response to {what} is not a whole HTTP response",
+                  expected="status line, Content-Type, Content-Length of the body, Connection: close, the empty "
+                           "line, a one-line body, then the proxy's FIN",
+                  saw="; ".join(wrong), hint="answer_error() writes all of it: send its head and its body")
+
+
+def test_proxy_error_replies(case, origin):
+    start_proxy(case)
+    for n, (what, request, allowed) in enumerate(ERROR_REQUESTS, 1):
+        request = request.replace(b"{port}", str(origin.port).encode())
+        resp = raw_exchange(case, request, label=f"client {n}", note=f"{what}: {request!r}")
+        _expect_error_response(case, resp, allowed, what)
+    if origin.all_heads():
+        case.fail("the proxy forwarded a request it should have refused",
+                  expected="no request at the origin", saw=repr(origin.all_heads()[0]))
+
+
+def _nothing_before(case, conns, started, when):
+    """None of CONNS may have received a byte before the monotonic time WHEN."""
+    while time.monotonic() < when:
+        ready, _, _ = select.select([conn.sock for _, conn in conns], [], [], when - time.monotonic())
+        for label, conn in conns:
+            if conn.sock in ready:
+                case.fail(f"the proxy answered or closed {label} before its 10 s timeout",
+                          expected="nothing for 10 s (the handout's timeout), then the error response",
+                          saw=f"something after {time.monotonic() - started:.1f} s",
+                          hint="give the peer the whole 10 s: set_io_timeout(fd, IO_TIMEOUT_S) on each socket")
+
+
+START_SLACK = 8.0       # the earliest a 10 s timeout may end, in s
+LATE_LIMIT = 15.0       # the latest, with the grader's load
+
+
+def test_proxy_silent_peers(case, origin):
+    origin.route("/quiet-origin.txt", silent=True)
+    stalled_body = payload(100000, seed=13)
+    stalled = origin.route("/stalled.bin", body=stalled_body, stall_first=30000,
+                           content_type="application/octet-stream")
+    quick = b"served while others were silent\n"
+    origin.route("/quick.txt", body=quick)
+    start_proxy(case)
+    started = time.monotonic()
+    mute = case.tcp_connect(label="client that says nothing")
+    half = case.tcp_connect(label="client that stops mid-head")
+    half.send(get_request(origin, "/quick.txt")[:25], note="the first 25 bytes of its request, then nothing")
+    waiting = case.tcp_connect(label="client of a silent origin")
+    waiting.send(get_request(origin, "/quiet-origin.txt"))
+    stuck = case.tcp_connect(label="client of an origin stalled mid-body")
+    stuck.send(get_request(origin, "/stalled.bin"))
+    if not origin.wait_hits("/quiet-origin.txt", 1, 3) or not origin.wait_hits("/stalled.bin", 1, 3):
+        case.fail("the proxy did not forward the requests for /quiet-origin.txt and /stalled.bin")
+    expect_curl_ok(case, curl(case, origin.url("/quick.txt"), timeout=3), "a request while three peers were silent",
+                   quick)
+    conns = (("the client that says nothing", mute), ("the client that stopped mid-head", half),
+             ("the client of a silent origin", waiting))
+    _nothing_before(case, conns, started, started + START_SLACK)
+    for (label, conn), status in zip(conns, (408, 408, 504)):
+        got = conn.recv_to_eof(timeout=max(0.5, started + LATE_LIMIT - time.monotonic()), what=f"{label}: the answer")
+        conn.close()
+        resp = Response(got.data, got.how)
+        if resp.status != status:
+            case.fail(f"{label} did not get {status} after 10 s",
+                      expected=f"'HTTP/1.0 {status} ...' {LATE_LIMIT:g} s after it connected at the latest, "
+                               "then the proxy's FIN",
+                      saw=resp.describe(),
+                      hint="every socket has a 10 s timeout (SO_RCVTIMEO): a client silent in its head gets 408, "
+                           "an origin silent before its response head gets the client a 504")
+        _expect_error_response(case, resp, (status,), label)
+    _expect_stalled_body_cut(case, origin, stuck, stalled, stalled_body, started)
+
+
+def _expect_stalled_body_cut(case, origin, stuck, route, body, started):
+    """An origin silent in the middle of a body: the client gets what came, then
+    the proxy's FIN; the cut copy is not cached."""
+    got = stuck.recv_to_eof(timeout=max(0.5, started + LATE_LIMIT - time.monotonic()),
+                            what="the response of the origin stalled mid-body")
+    stuck.close()
+    expected = route.head(len(body)) + body[:route.stall_first]
+    if got.data != expected or got.how != "eof":
+        case.fail("the client of an origin that went silent mid-body did not get what came, then the proxy's FIN",
+                  expected=f"{len(expected)} bytes (the head and {route.stall_first} body bytes), then end of stream "
+                           f"within {LATE_LIMIT:g} s",
+                  saw=f"{len(got.data)} bytes, then {got.how}", difference=first_difference(expected, got.data),
+                  hint="the 10 s read timeout ends the body: pass on what came, then close the client's connection")
+    res = curl(case, origin.url("/stalled.bin"))
+    expect_curl_ok(case, res, "the stalled URL asked for again", body)
+    expect_hits(case, origin, "/stalled.bin", 2, "a body cut by a timeout must not be cached",
+                hint="a failed read marks the response broken (w->broken): never cache it")
+
+
+def test_proxy_client_cap(case, origin):
+    body = b"one client at a time with -c 1\n"
+    origin.route("/cap.txt", body=body)
+    start_proxy(case, "-c", "1")
+    request = get_request(origin, "/cap.txt")
+    first = case.tcp_connect(label="client 1 (holds the only slot)")
+    first.send(request[:20], note="the first 20 bytes of its request")
+    second = case.tcp_connect(label="client 2")
+    second.send(request, note="its whole request")
+    early = second.recv_exact(1, timeout=1.5, what="an answer while client 1 holds the only slot")
+    if early.data:
+        case.fail("with -c 1, a second client was served while the first one held the only slot",
+                  expected="client 2 waits (in the kernel's backlog) until client 1 is done",
+                  saw=f"client 2 got {early.data!r}",
+                  hint="take_slot(): wait on the condition variable while busy >= max_clients, then busy++")
+    first.send(request[20:], note="the rest of its request")
+    got = first.recv_to_eof(timeout=5, what="client 1's response")
+    first.close()
+    if Response(got.data, got.how).body != body:
+        case.fail("client 1 did not get its response", saw=Response(got.data, got.how).describe())
+    got = second.recv_to_eof(timeout=5, what="client 2's response, once the slot was free")
+    second.close()
+    resp = Response(early.data + got.data, got.how)
+    if resp.status != 200 or resp.body != body:
+        case.fail("client 2 was not served once client 1's slot was free",
+                  expected="status 200 and the body of /cap.txt within 5 s", saw=resp.describe(),
+                  hint="give_slot(): busy--, then signal the condition variable the main thread waits on")

@@ -208,6 +208,8 @@ const char *http_reason(int status)
 		return "Not Implemented";
 	case 502:
 		return "Bad Gateway";
+	case 504:
+		return "Gateway Timeout";
 	default:
 		return "Error";
 	}

@@ -79,7 +79,8 @@ static const char usage[] =
 	"request, 408 too slow, 411 a POST without Content-Length, 431\n"
 	"headers over 16 KiB, 501 a method other than GET and POST or a\n"
 	"scheme other than http, 502 the origin cannot be reached or gave\n"
-	"no valid response.\n"
+	"no valid response, 504 the origin sent no response head within\n"
+	"10 s.\n"
 	"\n"
 	"Exit status:\n"
 	"  0  help printed\n"
@@ -280,7 +281,7 @@ static void answer_from_origin(struct client *c)
 			sl_log(&sl_prog_log, SL_WARN, "%s", r.err);
 		return;
 	case RELAY_NO_RESPONSE:
-		answer_error(c, 502, r.err);
+		answer_error(c, r.timed_out ? 504 : 502, r.err);
 		linger_close(c);
 		return;
 	case RELAY_CLIENT_GONE:

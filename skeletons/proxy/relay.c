@@ -128,8 +128,11 @@ static int head_error(struct work *w, enum sl_line_status st)
 {
 	const char *why = "the response head is longer than allowed";
 
-	if (st == SL_LINE_ERROR)
+	if (st == SL_LINE_ERROR) {
+		/* Silence, not a failure: 504 Gateway Timeout. */
+		w->r->timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
 		why = read_error();
+	}
 	else if (st == SL_LINE_EOF || st == SL_LINE_UNTERMINATED)
 		why = "closed the connection before the end of its headers";
 	(void)snprintf(w->r->err, sizeof w->r->err, "origin %.100s: %s",

@@ -39,13 +39,15 @@ struct relay {
 	unsigned long long body; /* body bytes passed to the client */
 	bool complete;		 /* the whole body arrived */
 	bool cached;		 /* and it is now in the cache */
+	bool timed_out;		 /* no response head in time: 504, not 502 */
 	char err[SL_ERRLEN];	 /* what went wrong, for the log */
 };
 
 /* How a forwarding ended. */
 enum relay_result {
 	RELAY_DONE,	   /* a response, whole or cut, went to the client */
-	RELAY_NO_RESPONSE, /* nothing was sent to the client: answer 502 */
+	RELAY_NO_RESPONSE, /* nothing was sent to the client: answer 502
+			    * (504 when timed_out) */
 	RELAY_CLIENT_GONE, /* the client went away during the exchange */
 };
 

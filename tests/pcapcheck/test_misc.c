@@ -9,6 +9,7 @@
 #include "analysis.h"
 #include "flowtable.h"
 #include "json.h"
+#include "marks.h"
 #include "report.h"
 #include "stream.h"
 #include "testutil.h"
@@ -220,6 +221,52 @@ static void test_analysis_frames(void)
 	analysis_free(&a);
 }
 
+
+/* test_marks - parsing SECONDS=LABEL, time order, the latest before. */
+static void test_marks(void)
+{
+	struct marks m = {0};
+	char err[256];
+	CU_ASSERT_EQUAL(marks_add(&m, "1764000000.5=second", err, sizeof err), 0);
+	CU_ASSERT_EQUAL(marks_add(&m, "1764000000.000000001=first", err,
+				  sizeof err),
+			0);
+	CU_ASSERT_EQUAL(marks_add(&m, "1764000001=third = with '='", err,
+				  sizeof err),
+			0);
+	CU_ASSERT_EQUAL_FATAL(m.n, 3);
+	CU_ASSERT_EQUAL(m.v[0].ts, 1764000000000000001LL);
+	CU_ASSERT_STRING_EQUAL(m.v[0].label, "first");
+	CU_ASSERT_EQUAL(m.v[1].ts, 1764000000500000000LL);
+	CU_ASSERT_STRING_EQUAL(m.v[2].label, "third = with '='");
+	CU_ASSERT_PTR_NULL(marks_last_before(&m, 1764000000000000000LL));
+	CU_ASSERT_PTR_EQUAL(marks_last_before(&m, 1764000000500000000LL),
+			    &m.v[1]);
+	CU_ASSERT_PTR_EQUAL(marks_last_before(&m, INT64_MAX), &m.v[2]);
+	CU_ASSERT_PTR_NULL(marks_last_before(NULL, INT64_MAX));
+	const char *bad[] = {"",	  "=x",	       "12",	  "12=",
+			     "1.2.3=x",	  "-5=x",      "1e9=x",	  "12 =x",
+			     "1.0000000001=too many decimals",
+			     "99999999999999999999=overflow"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(marks_add(&m, bad[i], err, sizeof err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "--event"));
+	}
+	CU_ASSERT_EQUAL(m.n, 3);
+
+	char file[] = "# a comment\n\n1764000002=from a file\nnot a mark\n";
+	FILE *f = fmemopen(file, strlen(file), "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(marks_read(&m, f, "x.events", err, sizeof err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "x.events:4:"));
+	CU_ASSERT_EQUAL(m.n, 4);
+	CU_ASSERT_STRING_EQUAL(m.v[3].label, "from a file");
+	fclose(f);
+	marks_free(&m);
+	CU_ASSERT_EQUAL(m.n, 0);
+}
+
 int add_misc_suite(void)
 {
 	CU_pSuite s = CU_add_suite("misc", NULL, NULL);
@@ -233,7 +280,8 @@ int add_misc_suite(void)
 	    !CU_add_test(s, "JSON document layout", test_json_document) ||
 	    !CU_add_test(s, "flow table", test_flowtable) ||
 	    !CU_add_test(s, "text helpers", test_text_helpers) ||
-	    !CU_add_test(s, "frames to JSON report", test_analysis_frames))
+	    !CU_add_test(s, "frames to JSON report", test_analysis_frames) ||
+	    !CU_add_test(s, "grader's events (--event)", test_marks))
 		return -1;
 	return 0;
 }

@@ -1,0 +1,313 @@
+"""chatserver's limits and its users file: a connection that never logs in,
+a frame longer than any the protocol has, a full room, a client that stops
+reading, a first frame that is not LOGIN, and the hashes --add-user writes;
+chatclient's exit status when it is refused or the server leaves."""
+
+import hashlib
+import os
+import re
+import socket
+import struct
+import time
+
+from chatlib import (PAYLOAD_MAX, TEXT_MAX, USERS, USERS_FILE, WAIT, Crowd, Peer, connect, describe, expect_login,
+                     frame, is_ctl, is_error, is_msg, login, parse, start_server, write_password, write_users)
+from socklab.feedback import show_bytes
+
+LOGIN_TIMEOUT = 10.0     # the handout: a connection that sends nothing for 10 s is closed
+LATE = 6.0               # how much later than that the grader still waits (a loaded machine)
+
+
+def test_chat_idle_connection_closed(case):
+    start_server(case)
+    alice = login(case, "alice")
+    silent = connect(case, "silent", label="a silent client")
+    connected = time.monotonic()
+    case.step("a scripted client connected and sends nothing at all; alice, logged in, stays silent too")
+    bob = login(case, "bob")
+    alice.expect("the notice that bob is online (the server serves others while one connection is silent)",
+                 is_ctl("online", "bob"))
+    f = silent.recv(timeout=LOGIN_TIMEOUT + LATE)
+    took = time.monotonic() - connected
+    if f is not None or silent.ended is None:
+        case.fail("chatserver did not close a connection that never sent its LOGIN",
+                  expected=f"the connection closed about {LOGIN_TIMEOUT:.0f} s after it was opened",
+                  saw=describe(f) if f is not None else f"still open after {took:.1f} s",
+                  hint="before LOGIN, receive with a timeout (SO_RCVTIMEO of 10 s): idle connections "
+                       "must not hold slots and threads for ever")
+    if took < LOGIN_TIMEOUT - 2:
+        case.fail("chatserver closed a silent connection before its 10 s were up",
+                  expected=f"the connection open for {LOGIN_TIMEOUT:.0f} s", saw=f"closed after {took:.1f} s",
+                  hint="a person may take a few seconds to type a password: give a connection 10 s")
+    case.step(f"the silent connection was closed after {took:.1f} s")
+    bob.send("M", "are you still there, alice?")
+    alice.expect("bob's message: a user who has logged in may stay silent as long as they like",
+                 is_msg("bob", "are you still there, alice?"),
+                 hint="the login timeout is for the LOGIN only: clear it (SO_RCVTIMEO 0) once the user is in")
+    alice.close()
+    bob.close()
+
+
+def test_chat_oversized_frame_refused(case):
+    server = start_server(case)
+    alice, bob = login(case, "alice"), login(case, "bob")
+    alice.expect("the notice that bob is online", is_ctl("online", "bob"))
+    huge = 1 << 20
+    bob.send_raw(struct.pack(">I", huge) + b"M" + b"x" * 100,
+                 note=f"a frame header announcing {huge} payload bytes (at most {PAYLOAD_MAX}), then 101 bytes")
+    deadline = time.monotonic() + WAIT
+    while bob.ended is None and time.monotonic() < deadline:
+        f = bob.recv(timeout=max(0.0, deadline - time.monotonic()))
+        if f is not None and f.type != "E":
+            case.fail("chatserver answered a frame longer than the protocol allows as if it were one",
+                      expected="the connection closed (an ERROR before it is fine)", saw=describe(f))
+    if bob.ended is None:
+        case.fail(f"chatserver did not close a connection whose frame announced {huge} bytes",
+                  expected=f"the connection closed at once: no frame is longer than {PAYLOAD_MAX} bytes, "
+                           "so the stream is out of step", saw=f"the connection still open after {WAIT:.0f} s",
+                  hint="check the announced length against your maximum before reading the payload "
+                       "(never trust a length from the network)")
+    alice.expect("the notice that bob is offline after his oversized frame", is_ctl("offline", "bob"))
+    if not server.running():
+        case.fail("chatserver ended on a frame that announced too many bytes", saw=server.status_text())
+    carol = login(case, "carol")
+    carol.send("M", "the room goes on")
+    alice.expect("the notice that carol is online", is_ctl("online", "carol"))
+    alice.expect("carol's message", is_msg("carol", "the room goes on"))
+    alice.close()
+    carol.close()
+
+
+def test_chat_first_frame_must_be_login(case):
+    start_server(case)
+    alice = login(case, "alice")
+    stranger = connect(case, "stranger")
+    # Two fields, the first a user's name: only its type tells it from a LOGIN.
+    stranger.send("P", "alice", "hello without logging in")
+    stranger.expect("an ERROR for a first frame that is not LOGIN", is_error("protocol"),
+                    expected="ERROR('protocol', text), then the server closes the connection",
+                    hint="the first frame must be LOGIN with a valid user name; anything else is refused")
+    stranger.expect_end("after refusing a first frame that was not LOGIN")
+    bob = login(case, "bob")
+    alice.expect("the notice that bob is online", is_ctl("online", "bob"))
+    bob.send("M", "first real message")
+    f = alice.expect("bob's message (and never the stranger's)", lambda f: f.type == "M")
+    if f.fields[1:] != [b"bob", b"first real message"]:
+        case.fail("a message from a connection that never logged in was relayed",
+                  expected="MSG(time, 'bob', 'first real message')", saw=describe(f),
+                  hint="relay nothing before a successful LOGIN")
+    alice.close()
+    bob.close()
+
+
+def test_chat_room_full(case):
+    start_server(case, max_clients=2)
+    alice, bob = login(case, "alice"), login(case, "bob")
+    alice.expect("the notice that bob is online", is_ctl("online", "bob"))
+    carol = connect(case, "carol", label="carol (a third client, --max-clients 2)")
+    carol.send("L", "carol", USERS["carol"])
+    carol.expect("the answer that the room is full", is_error("full"),
+                 expected="ERROR('full', text), then the server closes the connection",
+                 hint="count the connections; one more than --max-clients gets ERROR 'full'")
+    carol.expect_end("after telling carol the room is full")
+    bob.close()
+    alice.expect("the notice that bob is offline", is_ctl("offline", "bob"))
+    # bob's slot comes back once his thread has finished, a moment after the notice.
+    deadline = time.monotonic() + WAIT
+    while True:
+        again = connect(case, "carol", label="carol (again, after bob left)")
+        again.send("L", "carol", USERS["carol"])
+        f = again.recv()
+        if f is None or not is_error("full")(f) or time.monotonic() > deadline:
+            break
+        again.close()
+    if f is None or not is_ctl("welcome", "carol")(f):
+        case.fail("chatserver did not let carol in after bob left a full room",
+                  expected="CTL(time, 'welcome', 'carol'): bob's slot is free again",
+                  saw=describe(f) if f is not None else "nothing",
+                  hint="give a client's slot back when its connection ends, however it ends")
+    alice.close()
+    again.close()
+
+
+def _stuck_client(case, name):
+    """A client that logs in as NAME and then never reads: a tiny receive
+    buffer, so that the server's sends to it soon block."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(WAIT)
+    s.connect(("127.0.0.1", case.port))
+    payload = frame("L", name, USERS[name])
+    s.sendall(payload)
+    head = s.recv(4, socket.MSG_WAITALL)
+    body = s.recv(struct.unpack(">I", head)[0], socket.MSG_WAITALL) if len(head) == 4 else b""
+    if not body or not is_ctl("welcome", name)(parse(body)):
+        case.fail(f"the client {name} that will stop reading could not log in",
+                  saw=show_bytes(head + body))
+    case.step(f"client {name} logged in (receive buffer 4 KiB) and from now on reads nothing")
+    return s
+
+
+MESSAGES = 3000          # 3 MB of messages: far more than a stuck client's buffers hold
+
+
+def test_chat_stuck_reader_dropped(case):
+    start_server(case)
+    crowd = Crowd(case, ["alice", "carol"], case.port)
+    stuck = None
+    try:
+        for name in ("alice", "carol"):
+            crowd.send(name, frame("L", name, USERS[name]))
+        if not crowd.run_until(lambda: all(crowd.frames.values()), WAIT):
+            case.fail("alice and carol were not both welcomed", saw=repr(crowd.frames))
+        stuck = _stuck_client(case, "bob")
+        text = "x" * TEXT_MAX
+        case.step(f"alice sends {MESSAGES} messages of {TEXT_MAX} bytes; carol reads them, bob does not")
+        started = time.monotonic()
+        for k in range(MESSAGES):
+            if not crowd.send("alice", frame("M", f"{k:04d}" + text[4:])):
+                break
+        relayed = lambda: sum(1 for f in crowd.frames["carol"] if f.type == "M")  # noqa: E731
+        crowd.run_until(lambda: relayed() >= MESSAGES, 10.0)
+        took = time.monotonic() - started
+        got = relayed()
+        case.step(f"carol received {got} of alice's {MESSAGES} messages in {took:.1f} s")
+        if got < MESSAGES:
+            case.fail("a client that stopped reading stalled the whole room",
+                      expected=f"all {MESSAGES} messages at carol: bob dropped once a send to him blocks "
+                               "for 1 s", saw=f"{got} messages at carol after {took:.1f} s",
+                      hint="set a send timeout (SO_SNDTIMEO of 1 s) on every client socket and drop a "
+                           "client whose send times out (shutdown() it; its own thread says it is offline)")
+        if not any(is_ctl("offline", "bob")(f) for f in crowd.frames["carol"] + crowd.frames["alice"]):
+            crowd.run_until(lambda: any(is_ctl("offline", "bob")(f) for f in crowd.frames["carol"]), WAIT)
+        if not any(is_ctl("offline", "bob")(f) for f in crowd.frames["carol"]):
+            case.fail("bob, who stopped reading, was not dropped",
+                      expected="CTL(time, 'offline', 'bob') at carol once a send to bob timed out",
+                      saw="no offline notice for bob",
+                      hint="a client whose send times out is dropped, and the others are told it is offline")
+    finally:
+        crowd.close()
+        if stuck is not None:
+            stuck.close()
+
+
+def _add_user(case, name, password, iterations):
+    prog = case.start("chatserver", "--users", USERS_FILE, "--add-user", name, "--iterations", iterations,
+                      stdin=(password + "\n").encode())
+    case.wait_exit(prog, timeout=10, why="after adding a user")
+    if prog.returncode != 0:
+        case.fail(f"chatserver --add-user {name} did not succeed",
+                  expected="exit status 0 (user added)", saw=f"{prog.status_text()}: {prog.stderr.tail(3)}")
+
+
+LINE_RE = re.compile(r"^([^:]+):pbkdf2-sha256:(\d+):([0-9a-f]{32}):([0-9a-f]{64})$")
+
+
+def _entry(case, lines, name):
+    for line in lines:
+        if line.startswith(name + ":"):
+            m = LINE_RE.match(line)
+            if not m:
+                case.fail(f"the line --add-user wrote for {name} is not in the users file's format",
+                          expected="name:pbkdf2-sha256:iterations:salt (32 hex digits):hash (64 hex digits)",
+                          saw=repr(line))
+            return int(m.group(2)), bytes.fromhex(m.group(3)), bytes.fromhex(m.group(4))
+    case.fail(f"--add-user {name} wrote no line for {name}", saw="\n".join(lines) or "an empty file")
+
+
+def test_chat_add_user_salted_hashes(case):
+    path = os.path.join(case.workdir, USERS_FILE)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# users of the chat room\n")
+    os.chmod(path, 0o666)
+    shared = "same-password"
+    _add_user(case, "alice", shared, 1000)
+    _add_user(case, "bob", shared, 2000)
+    with open(path, encoding="utf-8") as f:
+        lines = [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")]
+    case.step(f"the users file now holds: {lines!r}")
+    if any(shared in line for line in lines):
+        case.fail("the users file holds the password itself", hint="store only the salted hash")
+    seen = {}
+    for name, iterations in (("alice", 1000), ("bob", 2000)):
+        n, salt, digest = _entry(case, lines, name)
+        if n != iterations:
+            case.fail(f"the line for {name} does not hold the iterations asked for",
+                      expected=f"{iterations} (--iterations {iterations})", saw=str(n))
+        want = hashlib.pbkdf2_hmac("sha256", shared.encode(), salt, n)
+        if digest != want:
+            case.fail(f"the hash in {name}'s line is not PBKDF2-HMAC-SHA256 of the password with its salt",
+                      expected=want.hex(), saw=digest.hex(),
+                      hint="PKCS5_PBKDF2_HMAC(pw, len, salt, 16, iterations, EVP_sha256(), 32, hash)")
+        seen[name] = salt
+    if seen["alice"] == seen["bob"]:
+        case.fail("two users got the same salt",
+                  expected="16 random bytes of salt for every user (RAND_bytes)", saw=seen["alice"].hex(),
+                  hint="a fixed or rand()-made salt repeats: use RAND_bytes()")
+    server = case.start("chatserver", "--port", case.port, "--users", USERS_FILE)
+    case.wait_bound(server, case.port, "tcp")
+    peer = connect(case, "bob")
+    peer.send("L", "bob", shared)
+    peer.expect("the welcome for bob, added with --add-user", is_ctl("welcome", "bob"),
+                hint="a user added with --add-user must be able to log in")
+    peer.close()
+
+
+def _client_against(case, listener, answer):
+    """chatclient logs in as alice; the scripted server answers with ANSWER(srv)."""
+    client = case.start("chatclient", "--host", "127.0.0.1", "--port", case.port, "--user", "alice",
+                        "--password-file", write_password(case, USERS["alice"]), stdin=None)
+    srv = Peer(case, case.accept_client(listener, client), "scripted server")
+    expect_login(case, srv, "alice", USERS["alice"])
+    answer(srv)
+    return client, srv
+
+
+def _expect_status_1(case, client, why):
+    rc = client.wait_exit(5)
+    if rc != 1:
+        case.fail(f"chatclient did not exit with status 1 when {why}",
+                  expected="exit status 1 (the handout: login refused, or the server closed first)",
+                  saw=client.status_text() if rc is not None else "still running after 5 s",
+                  hint="end with exit status 1 when the session could not go on")
+
+
+def test_chat_client_exit_status(case):
+    listener = case.tcp_listener(label="scripted server")
+
+    def refuse(srv):
+        srv.send("E", "login", "wrong user name or password")
+        srv.close()
+
+    client, _ = _client_against(case, listener, refuse)
+    _expect_status_1(case, client, "its login was refused")
+
+    def welcome_then_leave(srv):
+        srv.send("C", str(int(time.time())), "welcome", "alice")
+        srv.send("M", str(int(time.time())), "bob", "goodbye")
+        srv.close()
+
+    client, _ = _client_against(case, listener, welcome_then_leave)
+    _expect_status_1(case, client, "the server closed the connection first")
+    if b"goodbye" not in client.stdout.bytes():
+        case.fail("chatclient did not show the message that came just before the server left",
+                  saw=client.stdout.tail(5) or "nothing on stdout")
+
+
+def test_chat_server_exit_status(case):
+    prog = case.start("chatserver", "--port", case.port, "--users", "no-such-users-file.txt")
+    rc = prog.wait_exit(5)
+    if rc != 1:
+        case.fail("chatserver did not exit with status 1 when its users file could not be read",
+                  expected="exit status 1 and a message naming the file",
+                  saw=prog.status_text() if rc is not None else "still running after 5 s",
+                  hint="a server that cannot read its users file must say so and stop, not serve nobody")
+    if b"no-such-users-file.txt" not in prog.stderr.bytes():
+        case.fail("chatserver did not name the users file it could not read",
+                  saw=prog.stderr.tail(3) or "nothing on stderr")
+    prog = case.start("chatserver", "--port", case.port, "--users", write_users(case), "--no-such-option")
+    rc = prog.wait_exit(5)
+    if rc != 2:
+        case.fail("chatserver did not exit with status 2 on an unknown option",
+                  expected="exit status 2 (bad usage) and a usage message",
+                  saw=prog.status_text() if rc is not None else "still running after 5 s")

@@ -26,6 +26,11 @@ def expect_request(case, req, path=PATH):
                   else f"no request ({req.how})",
                   hint="send 'GET <PATH> HTTP/1.1\\r\\n', the headers, then an empty line '\\r\\n'")
     expect_crlf_request(case, req)
+    for name, value in (("User-Agent", "socklab-httpget"), ("Accept", "*/*"), ("Connection", "close")):
+        if (req.header(name) or "").strip().lower() != value.lower():
+            case.fail(f"httpget's request does not say '{name}: {value}'",
+                      expected=f"{name}: {value}", saw=f"{name}: {req.header(name) or '(none)'}",
+                      hint="send Host, User-Agent: socklab-httpget, Accept: */* and Connection: close")
     if req.version == "HTTP/1.1" and req.header("Host") is None:
         case.fail("httpget's HTTP/1.1 request has no Host header",
                   expected="Host: 127.0.0.1:PORT", saw="headers: " + ", ".join(n for n, _ in req.headers),
@@ -64,6 +69,9 @@ def test_hg_get_body(case):
     expect_exit(case, client, 0, "a 200 response")
     expect_stdout(case, client, body, "a 200 response with Content-Length")
     err = client.stderr.bytes()
+    if b"\r" in err:
+        case.fail("httpget prints the head on standard error with its '\\r's",
+                  expected="each line of the head without its \\r", saw=client.stderr.tail(6))
     for line in (b"HTTP/1.1 200 OK", b"Content-Type: text/plain; charset=utf-8"):
         if line not in err:
             case.fail("httpget does not print the status line and headers on standard error",
@@ -105,3 +113,32 @@ def test_hg_exit_status(case):
         expect_exit(case, client, exit_status, f"a {status} response")
         expect_stdout(case, client, body, f"a {status} response")
         conn.close()
+
+
+def test_hg_no_usable_response(case):
+    client = case.start("httpget", "127.0.0.1", case.port, PATH)
+    expect_exit(case, client, 1, "a refused connection (no server)")
+    listener = case.tcp_listener()
+    page = b"0123456789" * 10
+    for what, data in (("a malformed status line", b"HTTX/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+                       ("a status line without a code", b"HTTP/1.1 OK\r\n\r\n"),
+                       ("a body cut short (Content-Length 100, 50 bytes, then the close)",
+                        http.response(200, "OK", [("Content-Type", "text/plain")], page)[:-50]),
+                       ("a head that never ends (40 kB of headers)",
+                        b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"b" * 70)
+                                                             for i in range(500)))):
+        client, conn, req = start_httpget(case, listener)
+        conn.send(data, note=what)
+        conn.close()
+        expect_exit(case, client, 1, what)
+
+
+def test_hg_faults(case):
+    listener = case.tcp_listener()
+    body = random.Random(11).randbytes(300_000)
+    client, conn, req = start_httpget(case, listener, "/big.bin")
+    expect_request(case, req, "/big.bin")
+    conn.send(http.response(200, "OK", [("Content-Type", "application/octet-stream")], body))
+    expect_exit(case, client, 0, "a 200 response of 300000 bytes")
+    expect_stdout(case, client, body, "a 300000-byte response read with interrupted and short reads")
+    conn.close()

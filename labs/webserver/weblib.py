@@ -33,6 +33,13 @@ FILES = {
     "img/photo.png": b"\x89PNG\r\n\x1a\n" + _noise(1, 200_000),
     "img/Photo.JPG": b"\xff\xd8\xff\xe0" + _noise(2, 30_000),
     "big.bin": _noise(3, 1 << 20),
+    "page.htm": b"<p>an .htm page</p>\n",
+    "UPPER.HTML": b"<p>an upper-case extension</p>\n",
+    "img/photo.jpeg": b"\xff\xd8\xff\xe0" + _noise(4, 2000),
+    "img/anim.gif": b"GIF89a" + _noise(5, 500),
+    "img/logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>\n",
+    "favicon.ico": _noise(6, 300),
+    "doc.pdf": b"%PDF-1.4\n" + _noise(7, 400),
 }
 
 # The media types a server must send (any of a tuple is accepted).
@@ -47,6 +54,13 @@ TYPES = {
     "img/Photo.JPG": "image/jpeg",
     "notes": "application/octet-stream",
     "big.bin": "application/octet-stream",
+    "page.htm": "text/html",
+    "UPPER.HTML": "text/html",
+    "img/photo.jpeg": "image/jpeg",
+    "img/anim.gif": "image/gif",
+    "img/logo.svg": "image/svg+xml",
+    "favicon.ico": ("image/x-icon", "image/vnd.microsoft.icon"),
+    "doc.pdf": "application/pdf",
 }
 
 STATUS_HINT = ("the first bytes of a response are the status line 'HTTP/1.1 200 OK' and its CRLF: "
@@ -74,12 +88,13 @@ def make_docroot(case):
     return root
 
 
-def start_server(case, threads=None):
-    """Serve ../www (from the program's folder) on the case's port; wait until it listens."""
+def start_server(case, threads=None, port=None):
+    """Serve ../www (from the program's folder) on PORT (the case's); wait until it listens."""
     make_docroot(case)
-    args = ["-d", "../www"] + (["-t", threads] if threads else []) + [case.port]
+    port = case.port if port is None else port
+    args = ["-d", "../www"] + (["-t", threads] if threads else []) + [port]
     server = case.start("webserver", *args)
-    case.wait_bound(server, case.port, "tcp")
+    case.wait_bound(server, port, "tcp")
     return server
 
 
@@ -92,12 +107,12 @@ def host(case):
 
 
 def fetch(case, target, method="GET", headers=(), close=True, chunk=None, pace=0.0,
-          label="client", body=b"", raw=None):
+          label="client", body=b"", raw=None, version="HTTP/1.1"):
     """One scripted request on a new connection; return (conn, response).
     RAW: bytes to send instead of a well-formed request."""
     conn = case.tcp_connect(label=label)
     data = raw if raw is not None else http.request(method, target, host=host(case), headers=headers,
-                                                    close=close, body=body)
+                                                    close=close, body=body, version=version)
     conn.send(data, chunk=chunk, pace=pace)
     return conn, http.read_response(conn, method=method)
 

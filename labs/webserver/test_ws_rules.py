@@ -1,0 +1,224 @@
+"""webserver: the rules of the handout beyond one good GET - error statuses
+and their pages, which connections stay open, targets and their escapes,
+time limits, logs, usage, and socket calls that are interrupted or cut short."""
+
+import os
+import time
+
+from socklab import http
+from weblib import (FILES, expect_body, expect_closed, expect_length, expect_status, fetch, host,
+                    make_docroot, media_type, start_server)
+
+REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+           414: "URI Too Long", 505: "HTTP Version Not Supported"}
+
+
+def expect_error_page(case, resp, status, what):
+    """A whole error response: text/html, its Content-Length, a page saying 'STATUS REASON'."""
+    words = f"{status} {REASONS[status]}".encode()
+    if media_type(resp.header("Content-Type")) != "text/html" or words not in resp.body:
+        case.fail(f"the {status} response to {what} has no small HTML page saying '{words.decode()}'",
+                  expected=f"Content-Type: text/html and a page whose title and <h1> say {words.decode()}",
+                  saw=f"Content-Type: {resp.header('Content-Type')}, body {resp.body[:100]!r}",
+                  hint="every error response is a whole response: status line, headers, empty line, page")
+    expect_length(case, resp, len(resp.body), f"the {status} page")
+
+
+def expect_connection(case, resp, value, what):
+    got = (resp.header("Connection") or "").strip().lower()
+    if got != value:
+        case.fail(f"the response to {what} does not say 'Connection: {value}'",
+                  expected=f"Connection: {value}", saw=f"Connection: {resp.header('Connection') or '(none)'}",
+                  hint="say in each response whether the connection stays open: keep-alive or close")
+
+
+def test_ws_error_statuses(case):
+    start_server(case)
+    root = os.path.join(os.path.dirname(case.workdir), "www")
+    os.makedirs(os.path.join(root, "nothing_here"), exist_ok=True)
+    if case.limits.uid is not None:
+        os.chown(os.path.join(root, "nothing_here"), case.limits.uid, -1)
+    conn, resp = fetch(case, "/nothing_here/")
+    expect_status(case, resp, 404, "a folder without index.html",
+                  hint="a folder is served by its index.html, and a folder without one is 404")
+    conn.close()
+    conn, resp = fetch(case, None, raw=f"GET /hello.txt HTTP/2.0\r\nHost: {host(case)}\r\n\r\n".encode())
+    expect_status(case, resp, 505, "a request for HTTP/2.0",
+                  hint="only HTTP/1.0 and HTTP/1.1 are served: other versions get 505")
+    expect_error_page(case, resp, 505, "HTTP/2.0")
+    expect_closed(case, conn, "the 505 response")
+    conn.close()
+    conn, resp = fetch(case, "/" + "a" * 4000 + ".txt", label="client with a 4000-byte path")
+    expect_status(case, resp, (414, 404), "a 4000-byte path (inside the 8 KiB head)",
+                  hint="a path longer than the server's buffers gets 414 URI Too Long, never a crash")
+    conn.close()
+    conn, resp = fetch(case, "/index.html", method="DELETE")
+    expect_status(case, resp, 405, "DELETE /index.html")
+    expect_error_page(case, resp, 405, "DELETE")
+    conn.close()
+    if os.geteuid() == 0 and case.limits.uid is None:
+        case.step("403 not checked: the server runs as root, which may read any file")
+        return
+    private = os.path.join(root, "private.txt")
+    with open(private, "wb") as f:
+        f.write(b"nobody may read this\n")
+    if case.limits.uid is not None:
+        os.chown(private, 0, 0)
+    os.chmod(private, 0)
+    case.step("www/private.txt exists but the server's user may not read it")
+    conn, resp = fetch(case, "/private.txt")
+    expect_status(case, resp, 403, "a file the server may not read",
+                  hint="open() failing with EACCES means 403 Forbidden, not 404")
+    expect_error_page(case, resp, 403, "/private.txt")
+    conn.close()
+
+
+def test_ws_connection_rules(case):
+    start_server(case)
+    conn = case.tcp_connect(label="HTTP/1.1 client")
+    for i, (target, status) in enumerate((("/missing.txt", 404), ("/hello.txt", 200))):
+        conn.send(http.request("GET", target, host=host(case), close=False))
+        resp = http.read_response(conn, what=f"response {i + 1}")
+        expect_status(case, resp, status, f"GET {target} on a kept-alive connection",
+                      hint="after a 404 the connection stays usable: read the next request")
+        expect_connection(case, resp, "keep-alive", f"GET {target} (HTTP/1.1, no Connection header)")
+    conn.send(b"GARBAGE\r\n\r\n")
+    resp = http.read_response(conn, what="the response to a garbage request line")
+    expect_status(case, resp, 400, "a garbage request line on a kept-alive connection")
+    expect_connection(case, resp, "close", "a 400 (the stream is out of step)")
+    expect_closed(case, conn, "the 400 response")
+    conn.close()
+    conn, resp = fetch(case, "/hello.txt", version="HTTP/1.0", close=False, label="HTTP/1.0 client")
+    expect_status(case, resp, 200, "an HTTP/1.0 GET")
+    expect_connection(case, resp, "close", "an HTTP/1.0 request without 'Connection: keep-alive'")
+    expect_closed(case, conn, "the response to HTTP/1.0")
+    conn.close()
+    conn = case.tcp_connect(label="HTTP/1.0 keep-alive client")
+    for i in (1, 2):
+        conn.send(http.request("GET", "/hello.txt", host=host(case), version="HTTP/1.0",
+                               headers=["Connection: keep-alive"], close=False))
+        resp = http.read_response(conn, what=f"response {i}")
+        expect_status(case, resp, 200, f"HTTP/1.0 request {i} with 'Connection: keep-alive'")
+        expect_connection(case, resp, "keep-alive", "HTTP/1.0 with 'Connection: keep-alive'")
+        expect_body(case, resp, FILES["hello.txt"], "/hello.txt")
+    conn.close()
+    conn, resp = fetch(case, "/index.html", method="POST", body=b"x=1", close=False)
+    expect_status(case, resp, 405, "POST /index.html")
+    expect_connection(case, resp, "close", "a 405 (its body was never read)")
+    expect_closed(case, conn, "the 405 response")
+    conn.close()
+
+
+def test_ws_target_decoding(case):
+    start_server(case)
+    good = [("/hello.txt?name=value&x=1", "hello.txt"), ("/hello%2etxt", "hello.txt"),
+            ("/img%2Fphoto.png", "img/photo.png"), ("/img/./index.html", "img/index.html"),
+            ("/img//index.html", "img/index.html"), ("/img", "img/index.html")]
+    for target, name in good:
+        conn, resp = fetch(case, target)
+        expect_status(case, resp, 200, f"GET {target} (the file {name})",
+                      hint="drop the query (?...), decode every %XX, skip empty and '.' segments; "
+                           "a folder serves its index.html")
+        expect_body(case, resp, FILES[name], target)
+        conn.close()
+    for target in ("/hello%zz.txt", "/hello.txt%00.png", "/hello%2", "/%"):
+        conn, resp = fetch(case, target)
+        expect_status(case, resp, 400, f"GET {target} (a bad escape)",
+                      hint="a '%' not followed by two hex digits, or %00, is 400 Bad Request")
+        conn.close()
+
+
+def test_ws_silent_client(case):
+    server = start_server(case)
+    silent = case.tcp_connect(label="client that says nothing")
+    partial = case.tcp_connect(label="client that stops mid-request")
+    partial.send(f"GET /hello.txt HTTP/1.1\r\nHost: {host(case)}\r\n".encode())
+    start = time.monotonic()
+    ended = {}
+    for conn in (silent, partial):
+        got = conn.recv_to_eof(timeout=14 - (time.monotonic() - start), what="the server giving up")
+        ended[conn.label] = (got.how, time.monotonic() - start)
+    for label, (how, when) in ended.items():
+        if how == "timeout":
+            case.fail(f"webserver kept the connection of a {label[7:]} open for ever",
+                      expected="the connection closed about 10 s after the last byte (IO_TIMEOUT_S)",
+                      saw="still open after 14 s",
+                      hint="set SO_RCVTIMEO (10 s) on each connection socket: a recv() that waits longer "
+                           "fails with EAGAIN, and the thread closes the connection")
+        # Only a lower bound on the server's timer: load can only make it later.
+        if when < 9.0:
+            case.fail(f"webserver closed the connection of a {label[7:]} after {when:.1f} s",
+                      expected="10 s for each piece of a request before giving up",
+                      saw=f"closed ({how}) after {when:.1f} s",
+                      hint="a client has 10 seconds for each piece of its request: not less")
+    conn, resp = fetch(case, "/hello.txt", label="client after the silent ones")
+    expect_status(case, resp, 200, "GET /hello.txt after the silent clients")
+    conn.close()
+    if not server.running():
+        case.fail("webserver ended after silent clients", saw=server.status_text())
+
+
+def test_ws_logs(case):
+    server = start_server(case)
+
+    def logged(words, what):
+        if not server.stderr.wait_for(lambda b: any(all(w in l for w in words) for l in b.splitlines()), 3):
+            case.fail(f"webserver did not log {what}",
+                      expected="a log line on stderr with " + ", ".join(repr(w.decode()) for w in words),
+                      saw=server.stderr.tail(6) or "nothing on stderr",
+                      hint='log each answered request as: ADDR:PORT "METHOD TARGET VERSION" STATUS LENGTH')
+    logged([b"serving", f"on port {case.port}".encode()], "that it serves its folder on its port")
+    conn, resp = fetch(case, "/hello.txt")
+    expect_status(case, resp, 200, "GET /hello.txt")
+    logged([f'{conn.local} "GET /hello.txt HTTP/1.1" 200 {len(FILES["hello.txt"])}'.encode()],
+           f"the request of {conn.local} with its status and length")
+    conn.close()
+
+
+def _run(case, argv, why):
+    prog = case.start(*argv)
+    case.wait_exit(prog, timeout=5, why=why)
+    return prog
+
+
+def test_ws_usage(case):
+    make_docroot(case)
+    for argv, status in ((["webserver", "-h"], 0), (["httpget", "-h"], 0),
+                         (["webserver", "-x"], 2), (["webserver", "-t", "0", case.port], 2),
+                         (["webserver", "-t", "1001", case.port], 2), (["webserver", "0"], 2),
+                         (["webserver", "65536"], 2), (["httpget", "127.0.0.1", "80"], 2),
+                         (["httpget", "127.0.0.1", "port", "/"], 2),
+                         (["webserver", "-d", "../no-such-folder", case.port], 1)):
+        prog = _run(case, argv, "at once")
+        if prog.returncode != status:
+            case.fail(f"{' '.join(map(str, argv))}: wrong exit status",
+                      expected=f"exit status {status}", saw=prog.status_text(),
+                      hint="-h: usage on stdout, exit 0; bad usage: exit 2; a DOCROOT or port that cannot "
+                           "be opened: exit 1")
+        stream = prog.stdout if status == 0 else prog.stderr
+        if status != 1 and b"sage" not in stream.bytes():
+            case.fail(f"{' '.join(map(str, argv))}: no usage on standard {'output' if status == 0 else 'error'}",
+                      saw=stream.tail(4) or "nothing")
+    case.tcp_listener(host="::", label="program already on the port")
+    prog = _run(case, ["webserver", "-d", "../www", case.port], "when its port is taken")
+    if prog.returncode != 1:
+        case.fail("webserver's exit status when its port is taken", expected="exit status 1",
+                  saw=prog.status_text())
+    case.step("webserver started without PORT: it must use the default, 8080")
+    server = case.start("webserver", "-d", "../www")
+    case.wait_bound(server, 8080, "tcp")
+
+
+def test_ws_faults(case):
+    start_server(case)
+    conn = case.tcp_connect(label="keep-alive client")
+    for i, name in enumerate(("hello.txt", "big.bin", "img/photo.png")):
+        conn.send(http.request("GET", "/" + name, host=host(case), close=i == 2), chunk=5, pace=0.001)
+        resp = http.read_response(conn, what=f"response {i + 1}")
+        expect_status(case, resp, 200, f"GET /{name} with interrupted and short socket calls",
+                      hint="an interrupted call (EINTR) is tried again; a short send() sent only part: "
+                           "send the rest (sl_send_all)")
+        expect_length(case, resp, len(FILES[name]), f"/{name}")
+        expect_body(case, resp, FILES[name], f"/{name}")
+    expect_closed(case, conn, "the last response")
+    conn.close()

@@ -2,14 +2,16 @@
 
 import time
 
-from hblib import INTERVAL_MS, expect_interval, only_connection
+from gradertiming import attempt_port, judged
+from hblib import INTERVAL_MS, connection_to, only_connection
 
 HEARTBEATS = 6
 
 
-def _connect(case, stdin=None):
-    listener = case.tcp_listener()
-    client = case.start("hbclient", "127.0.0.1", case.port, stdin=stdin)
+def _connect(case, stdin=None, port=None):
+    port = case.port if port is None else port
+    listener = case.tcp_listener(port)
+    client = case.start("hbclient", "127.0.0.1", port, stdin=stdin)
     return client, case.accept_client(listener, client)
 
 
@@ -31,28 +33,38 @@ def _heartbeats(case, conn, count, first=1):
 
 def test_hb_client_answers_heartbeats(case):
     # stdin stays open and silent: the client must answer while it waits for input.
-    client, conn = _connect(case)
-    _heartbeats(case, conn, HEARTBEATS)
-    client.feed(b"", close=True)
-    conn.recv_to_eof(timeout=3, what="hbclient's close")
-    conn.close()
-    case.wait_exit(client, timeout=3)
-    c = only_connection(case)
+    def scenario(attempt):
+        port = attempt_port(case, attempt)
+        client, conn = _connect(case, port=port)
+        _heartbeats(case, conn, HEARTBEATS)
+        client.feed(b"", close=True)
+        conn.recv_to_eof(timeout=3, what="hbclient's close")
+        conn.close()
+        case.wait_exit(client, timeout=3)
+        return port
+
+    # A reply waited for a whole second: only a grader held back that long is excused.
+    port = judged(case, scenario, tolerance_ms=500)
+    c = connection_to(case, port)
     hb = c.get("heartbeats") or {}
     if hb.get("pairs") != HEARTBEATS or hb.get("requester") != "resp":
         case.fail("the capture does not show every heartbeat answered",
                   expected=f"{HEARTBEATS} heartbeat/reply pairs, requests from the server",
                   saw=f"{hb.get('pairs')} pairs, {hb.get('unanswered')} unanswered")
-    # The mean, not the maximum: a loaded machine may hold one reply back,
-    # but a client that answers late does so every time.
-    delays = hb["reply_delay_ms"]
-    if delays["mean"] > INTERVAL_MS:
+    # Only what the client controls: each reply's delay after its heartbeat
+    # (the scripted server's own pace is not the client's).  The median, not
+    # the maximum: a loaded machine may hold a reply back, but a client that
+    # answers late does so every time.
+    delays = sorted(e["delay_ms"] for e in hb.get("events", []) if e.get("delay_ms") is not None)
+    median = delays[(len(delays) - 1) // 2] if delays else 0.0
+    case.step("capture: replies " + ", ".join(f"{d:.1f}" for d in delays) + " ms after their heartbeats")
+    if median > INTERVAL_MS / 2:
         case.fail("hbclient answered heartbeats late",
-                  expected=f"replies before the next heartbeat (a mean delay under {INTERVAL_MS} ms)",
-                  saw=f"a mean reply delay of {delays['mean']:.0f} ms (up to {delays['max']:.0f} ms) "
-                      "in the capture",
+                  expected=f"each reply at once (the grader allows up to {INTERVAL_MS // 2} ms for most "
+                           "of them)",
+                  saw=f"replies {', '.join(f'{d:.0f}' for d in delays)} ms after their heartbeats in the "
+                      "capture",
                   hint="reply as soon as the heartbeat line is read; no sleep, no waiting for stdin")
-    expect_interval(case, c)
 
 
 def test_hb_client_sends_messages(case):

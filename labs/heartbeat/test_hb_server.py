@@ -4,58 +4,71 @@ import re
 import socket
 import struct
 
-from hblib import (INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
-                   expect_consecutive, expect_interval, start_server)
+from gradertiming import attempt_port, judged
+from hblib import (GRADER_LATE_MS, INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
+                   expect_consecutive, expect_schedule, start_server)
 
 
 def test_hb_server_sends_heartbeats(case):
-    start_server(case)
-    conn = case.tcp_connect(label="client")
-    r = Responder(case, conn)
-    enough = r.wait(lambda s: len(s.heartbeats) >= 6, timeout=3)
-    r.stop()
-    if not enough:
-        case.fail("hbserver did not send heartbeats at the interval asked for",
-                  expected=f"6 heartbeats within 3 s (-i {INTERVAL_MS})",
-                  saw=f"{len(r.heartbeats)} heartbeat(s)"
-                      f"{', then the server closed the connection' if r.ended else ''}",
-                  hint="every interval, send 'HB <n>\\n' to every client in the table")
-    expect_consecutive(case, [s for s, _ in r.heartbeats], "the client")
-    conn.close()
-    expect_interval(case, connection_from(case, conn.local))
+    def scenario(attempt):
+        port = attempt_port(case, attempt)
+        start_server(case, port=port)
+        conn = case.tcp_connect(port, label="client")
+        r = Responder(case, conn)
+        enough = r.wait(lambda s: len(s.heartbeats) >= 6, timeout=3)
+        r.stop()
+        if not enough:
+            case.fail("hbserver did not send heartbeats at the interval asked for",
+                      expected=f"6 heartbeats within 3 s (-i {INTERVAL_MS})",
+                      saw=f"{len(r.heartbeats)} heartbeat(s)"
+                          f"{', then the server closed the connection' if r.ended else ''}",
+                      hint="every interval, send 'HB <n>\\n' to every client in the table")
+        expect_consecutive(case, [s for s, _ in r.heartbeats], "the client")
+        conn.close()
+        return port, conn.local
+
+    # The scripted client answers each heartbeat: held back a whole interval,
+    # it may have missed enough of them to be dropped.
+    port, local = judged(case, scenario, GRADER_LATE_MS)
+    expect_schedule(case, connection_from(case, local, port))
 
 
 def test_hb_server_drops_silent_client(case):
-    start_server(case)
-    good = case.tcp_connect(label="client A (answers)")
-    r_good = Responder(case, good)
-    silent = case.tcp_connect(label="client B (silent)")
-    r_silent = Responder(case, silent, silent=True)
-    limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
-    dropped = r_silent.wait(lambda s: s.ended is not None, timeout=limit)
-    if not dropped:
-        case.fail(f"hbserver did not drop a client that never answered ({MISSES} misses allowed)",
-                  expected=f"the server closes client B's connection after {MISSES} unanswered heartbeats",
-                  saw=f"client B got {len(r_silent.heartbeats)} heartbeats and the connection stayed open "
-                      f"for {limit:.1f} s",
-                  hint="count unanswered heartbeats per client; at the limit, remove the client and close "
-                       "its socket (that sends the FIN)")
-    count = len(r_silent.heartbeats)
-    if count != MISSES:
-        case.fail("hbserver dropped the silent client after the wrong number of heartbeats",
-                  expected=f"exactly {MISSES} heartbeats, then the server's FIN (-m {MISSES})",
-                  saw=f"{count} heartbeats before the close")
-    before = len(r_good.heartbeats)
-    still = r_good.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=2)
-    r_good.stop()
-    r_silent.stop()
-    if not still:
-        case.fail("client A stopped getting heartbeats after client B was dropped",
-                  expected="heartbeats to client A go on", saw=f"{len(r_good.heartbeats) - before} more",
-                  hint="removing one client must leave the others in the table")
-    silent.close()
-    good.close()
-    case.expect_fin_teardown(connection_from(case, silent.local), "resp", "hbserver")
+    def scenario(attempt):
+        port = attempt_port(case, attempt)
+        start_server(case, port=port)
+        good = case.tcp_connect(port, label="client A (answers)")
+        r_good = Responder(case, good)
+        silent = case.tcp_connect(port, label="client B (silent)")
+        r_silent = Responder(case, silent, silent=True)
+        limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
+        dropped = r_silent.wait(lambda s: s.ended is not None, timeout=limit)
+        if not dropped:
+            case.fail(f"hbserver did not drop a client that never answered ({MISSES} misses allowed)",
+                      expected=f"the server closes client B's connection after {MISSES} unanswered heartbeats",
+                      saw=f"client B got {len(r_silent.heartbeats)} heartbeats and the connection stayed open "
+                          f"for {limit:.1f} s",
+                      hint="count unanswered heartbeats per client; at the limit, remove the client and close "
+                           "its socket (that sends the FIN)")
+        count = len(r_silent.heartbeats)
+        if count != MISSES:
+            case.fail("hbserver dropped the silent client after the wrong number of heartbeats",
+                      expected=f"exactly {MISSES} heartbeats, then the server's FIN (-m {MISSES})",
+                      saw=f"{count} heartbeats before the close")
+        before = len(r_good.heartbeats)
+        still = r_good.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=2)
+        r_good.stop()
+        r_silent.stop()
+        if not still:
+            case.fail("client A stopped getting heartbeats after client B was dropped",
+                      expected="heartbeats to client A go on", saw=f"{len(r_good.heartbeats) - before} more",
+                      hint="removing one client must leave the others in the table")
+        silent.close()
+        good.close()
+        return port, silent.local
+
+    port, local = judged(case, scenario, GRADER_LATE_MS)
+    case.expect_fin_teardown(connection_from(case, local, port), "resp", "hbserver")
 
 
 def test_hb_server_prints_messages(case):
@@ -104,28 +117,34 @@ def test_hb_server_broadcasts(case):
 
 
 def test_hb_server_survives_reset_client(case):
-    server = start_server(case)
-    steady = case.tcp_connect(label="steady client")
-    r = Responder(case, steady)
-    rude = case.tcp_connect(label="client killed mid-line")
-    rude.send(b"MSG half a mess")
-    rude.reset()
-    before = len(r.heartbeats)
-    going = r.wait(lambda s: len(s.heartbeats) >= before + 4, timeout=3)
-    r.stop()
-    if not server.running():
-        case.fail("hbserver ended when a client vanished with a reset",
-                  saw=server.status_text(),
-                  hint="ignore SIGPIPE (or send with MSG_NOSIGNAL) and treat ECONNRESET as "
-                       "'this client left'")
-    if not going:
-        case.fail("the steady client stopped getting heartbeats after another client reset",
-                  expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
-    steady.close()
+    def scenario(attempt):
+        port = attempt_port(case, attempt)
+        server = start_server(case, port=port)
+        steady = case.tcp_connect(port, label="steady client")
+        r = Responder(case, steady)
+        rude = case.tcp_connect(port, label="client killed mid-line")
+        rude.send(b"MSG half a mess")
+        rude.reset()
+        before = len(r.heartbeats)
+        going = r.wait(lambda s: len(s.heartbeats) >= before + 4, timeout=3)
+        r.stop()
+        if not server.running():
+            case.fail("hbserver ended when a client vanished with a reset",
+                      saw=server.status_text(),
+                      hint="ignore SIGPIPE (or send with MSG_NOSIGNAL) and treat ECONNRESET as "
+                           "'this client left'")
+        if not going:
+            case.fail("the steady client stopped getting heartbeats after another client reset",
+                      expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
+        steady.close()
+
+    judged(case, scenario, GRADER_LATE_MS)
 
 
 CHURN = 30              # clients that come and go in the lock case
 FAST_INTERVAL_MS = 20   # heartbeats walk the table often while they do
+PATIENT_MISSES = 50     # ... but the steady client is dropped only after a second without answers:
+                        # the case is about the lock, not about how fast the grader answers
 
 
 def _come_and_go(case, k):
@@ -143,7 +162,7 @@ def _come_and_go(case, k):
 def test_hb_server_table_is_locked(case):
     # lab.toml builds this case's programs with ThreadSanitizer: a table used
     # without its lock is then reported every time, not only when unlucky.
-    server = start_server(case, interval=FAST_INTERVAL_MS)
+    server = start_server(case, interval=FAST_INTERVAL_MS, misses=PATIENT_MISSES)
     steady = case.tcp_connect(label="steady client")
     r = Responder(case, steady)
     if not r.wait(lambda s: s.heartbeats, timeout=3):

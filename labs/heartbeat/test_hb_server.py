@@ -51,7 +51,7 @@ def test_hb_server_drops_silent_client(case):
                           f"for {limit:.1f} s",
                       hint="count unanswered heartbeats per client; at the limit, remove the client and close "
                            "its socket (that sends the FIN)")
-        logged = rb"WARN.*dropping " + re.escape(silent.local.encode())
+        logged = rb"WARN.*dropping " + re.escape(f"{silent.local}: {MISSES} heartbeats unanswered".encode())
         if not server.stderr.wait_for(lambda b: re.search(logged, b) is not None, 2):
             case.fail("hbserver did not log that it dropped the silent client",
                       expected=f"a WARN line 'dropping {silent.local}: {MISSES} heartbeats unanswered' on stderr",

@@ -72,12 +72,13 @@ def test_hbserver_reports_lost_and_delay(case):
         hb = HbScript(case, server, TIMEOUT_MS, port)
         a = hb.client("client A")
         # 3 and 7-9 never sent, 4 sent again after 6, heartbeat 5 carries a
-        # time 250 ms in the past, and one datagram that is no heartbeat.
-        hb.play([(a, 1), (a, 2), (a, b"garbage, not a heartbeat"), (a, 4), (a, 5, 250), (a, 6), (a, 4),
-                  (a, 10), (a, 11)])
+        # time 250 ms in the past, one datagram that is no heartbeat, and
+        # heartbeat 2 twice in a row.
+        hb.play([(a, 1), (a, 2), (a, 2), (a, b"garbage, not a heartbeat"), (a, 4), (a, 5, 250), (a, 6),
+                  (a, 4), (a, 10), (a, 11)])
         hb.expect_stop(a)
-        hb.expect_report(a, [hb.new(), hb.beat(1), hb.beat(2), hb.lost(3), hb.beat(4), hb.beat(5, 250),
-                             hb.beat(6), hb.late(4), hb.lost(7, 9), hb.beat(10), hb.beat(11),
+        hb.expect_report(a, [hb.new(), hb.beat(1), hb.beat(2), hb.late(2), hb.lost(3), hb.beat(4),
+                             hb.beat(5, 250), hb.beat(6), hb.late(4), hb.lost(7, 9), hb.beat(10), hb.beat(11),
                              hb.stopped(11, 7, 4)])
 
     judged(case, scenario, tolerance_ms=None)
@@ -93,7 +94,8 @@ def test_hbserver_two_clients(case):
         hb.play([(a, 1), (b, 1), (a, 2), (a, 3), (b, 4), (a, 5), (b, 5), (a, 6), (b, 6)])
         b_next = hb.keep_beating_until_stopped(b, 7, a)
         c = hb.client("client C")
-        hb.play([(c, 1), (b, b_next), (c, 2), (b, b_next + 1), (c, 3), (b, b_next + 2)])
+        # C's first heartbeat is its number 3: its count starts there, no gap before it.
+        hb.play([(c, 3), (b, b_next), (c, 4), (b, b_next + 1), (c, 5), (b, b_next + 2)])
         hb.expect_stop(b)
         hb.expect_stop(c)
         last_b = b_next + 2
@@ -101,6 +103,6 @@ def test_hbserver_two_clients(case):
                              hb.beat(6), hb.stopped(6, 5, 1)])
         hb.expect_report(b, [hb.new(), hb.beat(1), hb.lost(2, 3)] + [hb.beat(s) for s in range(4, last_b + 1)]
                          + [hb.stopped(last_b, last_b - 2, 2)])
-        hb.expect_report(c, [hb.new(), hb.beat(1), hb.beat(2), hb.beat(3), hb.stopped(3, 3, 0)])
+        hb.expect_report(c, [hb.new(), hb.beat(3), hb.beat(4), hb.beat(5), hb.stopped(5, 3, 0)])
 
     judged(case, scenario, tolerance_ms=None)

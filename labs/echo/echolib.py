@@ -9,6 +9,9 @@ DEFAULT_PORT = 12000       # the servers' port when none is given (handout)
 MAX_LINE = 65536          # the longest line, without its newline (handout)
 MAX_DATAGRAM = 65507      # the largest UDP payload (handout)
 
+# Every letter, and the bytes just around a-z and A-Z: only a-z may change.
+ALPHABET_LINE = b"`abcdefghijklmnopqrstuvwxyz{|}~ @ABCDEFGHIJKLMNOPQRSTUVWXYZ[ 0123456789"
+
 UTF8_LINE = "grüße aus köln, 你好，世界 and plain ascii".encode()
 # Every byte value but the newline, in a shuffled but fixed order.
 BINARY_LINE = bytes((i * 97 + 13) % 256 for i in range(256) if (i * 97 + 13) % 256 != 10)

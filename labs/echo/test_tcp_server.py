@@ -1,6 +1,6 @@
 """tcpserver against scripted TCP clients."""
 
-from echolib import DEFAULT_PORT, MAX_LINE, UTF8_LINE, exchange, expect_log, expect_no_error_logged, start_server, upper
+from echolib import ALPHABET_LINE, DEFAULT_PORT, MAX_LINE, UTF8_LINE, exchange, expect_log, expect_no_error_logged, start_server, upper
 
 
 def test_tcp_server_uppercase(case):
@@ -8,6 +8,7 @@ def test_tcp_server_uppercase(case):
     conn = case.tcp_connect()
     exchange(case, conn, b"hello from the grader", what="first reply")
     exchange(case, conn, UTF8_LINE, what="reply to a UTF-8 line")
+    exchange(case, conn, ALPHABET_LINE, what="reply to every letter and the bytes around them")
     conn.close()
 
 

@@ -3,59 +3,81 @@
 import re
 import socket
 import struct
+import time
 
-from hblib import (INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
-                   expect_consecutive, expect_interval, start_server)
+from gradertiming import attempt_port, judged
+from hblib import (GRADER_LATE_MS, INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
+                   expect_consecutive, expect_schedule, start_server)
 
 
 def test_hb_server_sends_heartbeats(case):
-    start_server(case)
-    conn = case.tcp_connect(label="client")
-    r = Responder(case, conn)
-    enough = r.wait(lambda s: len(s.heartbeats) >= 6, timeout=3)
-    r.stop()
-    if not enough:
-        case.fail("hbserver did not send heartbeats at the interval asked for",
-                  expected=f"6 heartbeats within 3 s (-i {INTERVAL_MS})",
-                  saw=f"{len(r.heartbeats)} heartbeat(s)"
-                      f"{', then the server closed the connection' if r.ended else ''}",
-                  hint="every interval, send 'HB <n>\\n' to every client in the table")
-    expect_consecutive(case, [s for s, _ in r.heartbeats], "the client")
-    conn.close()
-    expect_interval(case, connection_from(case, conn.local))
+    def scenario(attempt):
+        port = attempt_port(case, attempt)
+        start_server(case, port=port)
+        conn = case.tcp_connect(port, label="client")
+        r = Responder(case, conn)
+        enough = r.wait(lambda s: len(s.heartbeats) >= 6, timeout=3)
+        r.stop()
+        if not enough:
+            case.fail("hbserver did not send heartbeats at the interval asked for",
+                      expected=f"6 heartbeats within 3 s (-i {INTERVAL_MS})",
+                      saw=f"{len(r.heartbeats)} heartbeat(s)"
+                          f"{', then the server closed the connection' if r.ended else ''}",
+                      hint="every interval, send 'HB <n>\\n' to every client in the table")
+        expect_consecutive(case, [s for s, _ in r.heartbeats], "the client")
+        conn.close()
+        return port, conn.local
+
+    # The scripted client answers each heartbeat: held back a whole interval,
+    # it may have missed enough of them to be dropped.
+    port, local = judged(case, scenario, GRADER_LATE_MS)
+    expect_schedule(case, connection_from(case, local, port))
 
 
 def test_hb_server_drops_silent_client(case):
-    start_server(case)
-    good = case.tcp_connect(label="client A (answers)")
-    r_good = Responder(case, good)
-    silent = case.tcp_connect(label="client B (silent)")
-    r_silent = Responder(case, silent, silent=True)
-    limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
-    dropped = r_silent.wait(lambda s: s.ended is not None, timeout=limit)
-    if not dropped:
-        case.fail(f"hbserver did not drop a client that never answered ({MISSES} misses allowed)",
-                  expected=f"the server closes client B's connection after {MISSES} unanswered heartbeats",
-                  saw=f"client B got {len(r_silent.heartbeats)} heartbeats and the connection stayed open "
-                      f"for {limit:.1f} s",
-                  hint="count unanswered heartbeats per client; at the limit, remove the client and close "
-                       "its socket (that sends the FIN)")
-    count = len(r_silent.heartbeats)
-    if count != MISSES:
-        case.fail("hbserver dropped the silent client after the wrong number of heartbeats",
-                  expected=f"exactly {MISSES} heartbeats, then the server's FIN (-m {MISSES})",
-                  saw=f"{count} heartbeats before the close")
-    before = len(r_good.heartbeats)
-    still = r_good.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=2)
-    r_good.stop()
-    r_silent.stop()
-    if not still:
-        case.fail("client A stopped getting heartbeats after client B was dropped",
-                  expected="heartbeats to client A go on", saw=f"{len(r_good.heartbeats) - before} more",
-                  hint="removing one client must leave the others in the table")
-    silent.close()
-    good.close()
-    case.expect_fin_teardown(connection_from(case, silent.local), "resp", "hbserver")
+    def scenario(attempt):
+        port = attempt_port(case, attempt)
+        server = start_server(case, port=port)
+        good = case.tcp_connect(port, label="client A (answers)")
+        r_good = Responder(case, good)
+        silent = case.tcp_connect(port, label="client B (silent)")
+        r_silent = Responder(case, silent, silent=True)
+        limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
+        dropped = r_silent.wait(lambda s: s.ended is not None, timeout=limit)
+        if not dropped:
+            case.fail(f"hbserver did not drop a client that never answered ({MISSES} misses allowed)",
+                      expected=f"the server closes client B's connection after {MISSES} unanswered heartbeats",
+                      saw=f"client B got {len(r_silent.heartbeats)} heartbeats and the connection stayed open "
+                          f"for {limit:.1f} s",
+                      hint="count unanswered heartbeats per client; at the limit, remove the client and close "
+                           "its socket (that sends the FIN)")
+        logged = rb"WARN.*dropping " + re.escape(f"{silent.local}: {MISSES} heartbeats unanswered".encode())
+        if not server.stderr.wait_for(lambda b: re.search(logged, b) is not None, 2):
+            case.fail("hbserver did not log that it dropped the silent client",
+                      expected=f"a WARN line 'dropping {silent.local}: {MISSES} heartbeats unanswered' on stderr",
+                      saw=server.stderr.tail(3) or "nothing on stderr")
+        count = len(r_silent.heartbeats)
+        if count != MISSES:
+            case.fail("hbserver dropped the silent client after the wrong number of heartbeats",
+                      expected=f"exactly {MISSES} heartbeats, then the server's FIN (-m {MISSES})",
+                      saw=f"{count} heartbeats before the close")
+        before = len(r_good.heartbeats)
+        still = r_good.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=2)
+        r_good.stop()
+        r_silent.stop()
+        # Each connection counts its own heartbeats from 1.
+        expect_consecutive(case, [s for s, _ in r_silent.heartbeats], "client B")
+        expect_consecutive(case, [s for s, _ in r_good.heartbeats], "client A")
+        if not still:
+            case.fail("client A stopped getting heartbeats after client B was dropped",
+                      expected="heartbeats to client A go on", saw=f"{len(r_good.heartbeats) - before} more",
+                      hint="removing one client must leave the others in the table")
+        silent.close()
+        good.close()
+        return port, silent.local
+
+    port, local = judged(case, scenario, GRADER_LATE_MS)
+    case.expect_fin_teardown(connection_from(case, local, port), "resp", "hbserver")
 
 
 def test_hb_server_prints_messages(case):
@@ -74,6 +96,14 @@ def test_hb_server_prints_messages(case):
                   saw=server.stdout.tail(8) or "nothing",
                   hint="read whole lines (a message may come in pieces, or several in one recv) and "
                        "print 'ADDR:PORT: text' for each 'MSG text'")
+    # A client that closes its side: the server closes the connection too.
+    conn.shutdown_write()
+    rest = conn.recv_to_eof(timeout=2, what="the server's FIN after the client's")
+    if rest.how != "eof":
+        case.fail("hbserver did not close the connection after the client closed its side",
+                  expected="the server's FIN within 2 s of the client's", saw=rest.how,
+                  hint="when recv() returns 0 the client has left: take it out of the table and close() "
+                       "its socket")
     conn.close()
 
 
@@ -99,33 +129,48 @@ def test_hb_server_broadcasts(case):
                       saw=f"{got.data!r}, then {got.how}",
                       hint="send each line of the server's stdin to every client in the table, "
                            "under the table's lock")
-    for conn in clients:
+    # The end of standard input ends the broadcasts, not the server.
+    server.feed(b"", close=True)
+    late = case.tcp_connect(label="client D (after the end of stdin)")
+    late.send(b"MSG still serving?\n")
+    if not server.wait_output(re.escape(f"{late.local}: still serving?\n".encode()), timeout=3):
+        case.fail("hbserver stopped serving at the end of its standard input",
+                  expected="a client that connects after stdin ended is still served (its message printed)",
+                  saw=f"hbserver {server.status_text()}; stdout {server.stdout.tail(3)!r}",
+                  hint="at the end of stdin only the broadcast thread ends; the server runs until killed")
+    for conn in clients + [late]:
         conn.close()
 
 
 def test_hb_server_survives_reset_client(case):
-    server = start_server(case)
-    steady = case.tcp_connect(label="steady client")
-    r = Responder(case, steady)
-    rude = case.tcp_connect(label="client killed mid-line")
-    rude.send(b"MSG half a mess")
-    rude.reset()
-    before = len(r.heartbeats)
-    going = r.wait(lambda s: len(s.heartbeats) >= before + 4, timeout=3)
-    r.stop()
-    if not server.running():
-        case.fail("hbserver ended when a client vanished with a reset",
-                  saw=server.status_text(),
-                  hint="ignore SIGPIPE (or send with MSG_NOSIGNAL) and treat ECONNRESET as "
-                       "'this client left'")
-    if not going:
-        case.fail("the steady client stopped getting heartbeats after another client reset",
-                  expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
-    steady.close()
+    def scenario(attempt):
+        port = attempt_port(case, attempt)
+        server = start_server(case, port=port)
+        steady = case.tcp_connect(port, label="steady client")
+        r = Responder(case, steady)
+        rude = case.tcp_connect(port, label="client killed mid-line")
+        rude.send(b"MSG half a mess")
+        rude.reset()
+        before = len(r.heartbeats)
+        going = r.wait(lambda s: len(s.heartbeats) >= before + 4, timeout=3)
+        r.stop()
+        if not server.running():
+            case.fail("hbserver ended when a client vanished with a reset",
+                      saw=server.status_text(),
+                      hint="ignore SIGPIPE (or send with MSG_NOSIGNAL) and treat ECONNRESET as "
+                           "'this client left'")
+        if not going:
+            case.fail("the steady client stopped getting heartbeats after another client reset",
+                      expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
+        steady.close()
+
+    judged(case, scenario, GRADER_LATE_MS)
 
 
 CHURN = 30              # clients that come and go in the lock case
 FAST_INTERVAL_MS = 20   # heartbeats walk the table often while they do
+PATIENT_MISSES = 50     # ... but the steady client is dropped only after a second without answers:
+                        # the case is about the lock, not about how fast the grader answers
 
 
 def _come_and_go(case, k):
@@ -143,7 +188,7 @@ def _come_and_go(case, k):
 def test_hb_server_table_is_locked(case):
     # lab.toml builds this case's programs with ThreadSanitizer: a table used
     # without its lock is then reported every time, not only when unlucky.
-    server = start_server(case, interval=FAST_INTERVAL_MS)
+    server = start_server(case, interval=FAST_INTERVAL_MS, misses=PATIENT_MISSES)
     steady = case.tcp_connect(label="steady client")
     r = Responder(case, steady)
     if not r.wait(lambda s: s.heartbeats, timeout=3):
@@ -179,3 +224,80 @@ def _first_wrong(lines, expected):
         if got != want:
             return f"line {i + 1} is {got!r}, not {want!r}"
     return "lines missing at the end" if len(lines) < len(expected) else f"extra line {lines[len(expected)]!r}"
+
+
+def test_hb_server_ignores_early_answers(case):
+    server = start_server(case)
+    eager = case.tcp_connect(label="client A (answers in advance, then says nothing)")
+    # Answers to heartbeats never sent, and a line of no known kind: neither
+    # keeps the client alive, neither closes it.
+    eager.send(b"".join(b"HBACK %d\n" % n for n in range(1, 51)) + b"HELLO there\n")
+    r = Responder(case, eager, silent=True)
+    limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
+    dropped = r.wait(lambda s: s.ended is not None, timeout=limit)
+    r.stop()
+    if not dropped:
+        case.fail("hbserver kept a client that only answered heartbeats it had not sent yet",
+                  expected=f"client A dropped after {MISSES} unanswered heartbeats (-m {MISSES})",
+                  saw=f"{len(r.heartbeats)} heartbeats and the connection still open after {limit:.1f} s",
+                  hint="an HBACK counts only when acked < n <= sent: answers in advance are ignored")
+    if len(r.heartbeats) != MISSES:
+        case.fail("hbserver dropped client A after the wrong number of heartbeats",
+                  expected=f"exactly {MISSES} heartbeats (an unknown line is logged and ignored, "
+                           "HBACKs to heartbeats not sent change nothing)",
+                  saw=f"{len(r.heartbeats)} heartbeats before the close",
+                  hint="log an unknown line and go on reading; ignore HBACK n unless acked < n <= sent")
+    # A line longer than 1024 bytes closes that client's connection (on a
+    # server that drops nobody for missed heartbeats: nothing else closes it).
+    patient = start_server(case, misses=1000, port=attempt_port(case, 1))
+    wordy = case.tcp_connect(attempt_port(case, 1), label="client B (a line too long; -m 1000)")
+    wordy.send(b"MSG " + b"z" * 2000)
+    r = Responder(case, wordy)
+    closed = r.wait(lambda s: s.ended is not None, timeout=2)
+    r.stop()
+    if not closed:
+        case.fail("hbserver kept the connection of a client that sent a line longer than 1024 bytes",
+                  expected="the connection closed", saw="still open 2 s later",
+                  hint="a line longer than 1024 bytes with its '\\n' closes that client's connection")
+    for prog in (server, patient):
+        if not prog.running():
+            case.fail("hbserver ended because of what one client sent", saw=prog.status_text())
+    wordy.close()
+    eager.close()
+
+
+def test_hb_server_command_line(case):
+    helped = case.start("hbserver", "-h")
+    rc = case.wait_exit(helped, timeout=3, why="after -h")
+    if rc != 0 or b"hbserver" not in helped.stdout.bytes():
+        case.fail("hbserver -h does not print its usage on standard output and exit 0",
+                  expected="the usage on stdout, exit status 0",
+                  saw=f"{helped.status_text()}, stdout {helped.stdout.tail(2)!r}")
+    for bad in (["-i", "9"], ["-i", "3600001"], ["-m", "0"], ["-m", "1001"], ["-i", "ten"]):
+        prog = case.start("hbserver", *bad, case.port)
+        rc = case.wait_exit(prog, timeout=3, why=f"with {' '.join(bad)}")
+        if rc != 2 or not prog.stderr.bytes():
+            case.fail(f"hbserver {' '.join(bad)} is bad usage",
+                      expected="-i 10 to 3600000, -m 1 to 1000: the problem and the usage on stderr, exit 2",
+                      saw=prog.status_text())
+    taken = case.tcp_listener(case.port, label="another program on the port")
+    busy = case.start("hbserver", case.port)
+    rc = case.wait_exit(busy, timeout=3, why="when its port was taken")
+    if rc != 1:
+        case.fail("hbserver's exit status when its port cannot be opened is wrong",
+                  expected="exit status 1 with the reason on stderr", saw=busy.status_text())
+    taken.close()
+    # The defaults: port 12001, a heartbeat every 1000 ms; IPv6 as well as IPv4.
+    start_server_default = case.start("hbserver")
+    case.wait_bound(start_server_default, 12001, "tcp")
+    conn = case.tcp_connect(12001, host="::1", label="client over IPv6")
+    connected = time.monotonic()
+    got = conn.recv_until(b"\n", timeout=2.5, what="HB 1 (default interval: 1000 ms)")
+    waited = time.monotonic() - connected
+    if got.data != b"HB 1\n" or waited < 0.8:
+        case.fail("hbserver with no options does not send HB 1 one second after an IPv6 client connected",
+                  expected="'HB 1\\n' 1000 ms after the connection (the default -i), over IPv6 (::1)",
+                  saw=f"{got.data!r} after {waited * 1000:.0f} ms, then {got.how}",
+                  hint="listen on every IPv6 and IPv4 address (an AF_INET6 socket with IPV6_V6ONLY off); "
+                       "the default interval is 1000 ms")
+    conn.close()

@@ -20,11 +20,14 @@ import time
 
 from socklab.feedback import NotChecked
 
+from gradertiming import GraderLate, attempt_port, judged, probe
+
 TIMEOUT_MS = 300        # the grader's -W: short, so cases stay quick
 MARGIN_MS = 100         # no scheduled event comes closer than this to a timeout
 SLACK_MS = 80           # how much longer than the timeout pinger may wait
 EARLY_MS = 2            # how much earlier than the timeout it may give up
 RTT_SLACK_MS = 25       # pinger's RTT may exceed the capture's by this + 10% (a busy machine)
+GRADER_LATE_MS = MARGIN_MS // 2   # a scripted datagram this much later than its schedule: not judged
 
 PING_RE = re.compile(rb"^Ping ([1-9][0-9]*) ([1-9][0-9]*)\Z")
 HEARTBEAT_RE = re.compile(rb"^Heartbeat ([1-9][0-9]*) ([1-9][0-9]*)\Z")
@@ -194,15 +197,18 @@ class PingRun:
         self.count = len(fates)
         self.timeout_ms = timeout_ms
         self.host = host
-        self.addr = f"[{host}]:{case.port}" if ":" in host else f"{host}:{case.port}"
-        self.seen = {}          # seq -> the ping's datagram
-        self.bad_requests = []  # datagrams that were no ping, or out of turn
+        self.port = case.port
         self.client = None
         self.server = None
         self._rtts = None
 
+    @property
+    def addr(self):
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
     def _plan(self, n, data):
         m = PING_RE.match(data)
+        self.read_lag.append(time.time() * 1000 - int(m.group(2)) / 1000 if m else 0.0)
         if not m or int(m.group(1)) != n or n > self.count:
             self.bad_requests.append((n, data))
             return []
@@ -211,33 +217,116 @@ class PingRun:
         f = self.fates[seq - 1]
         reply = data.upper()
         if f.kind == "ok":
-            return [(f.delay / 1000, None)]
-        if f.kind == "late":
-            return [((self.timeout_ms + f.delay) / 1000, None)]
-        if f.kind == "dup":
-            return [(f.delay / 1000, None), (f.delay / 1000, None)]
-        if f.kind == "corrupt":
-            return [(f.delay / 1000, damage(reply, seq, f.how)), (f.delay / 1000, None)]
-        if f.kind == "corrupt-only":
-            return [(f.delay / 1000, damage(reply, seq, f.how))]
-        return []
+            answers = [(f.delay / 1000, None)]
+        elif f.kind == "late":
+            answers = [((self.timeout_ms + f.delay) / 1000, None)]
+        elif f.kind == "dup":
+            answers = [(f.delay / 1000, None), (f.delay / 1000, None)]
+        elif f.kind == "corrupt":
+            answers = [(f.delay / 1000, damage(reply, seq, f.how)), (f.delay / 1000, None)]
+        elif f.kind == "corrupt-only":
+            answers = [(f.delay / 1000, damage(reply, seq, f.how))]
+        else:
+            answers = []
+        came = self.server.received[-1][0]
+        self.due += [(came + delay, len(self.due), n, delay) for delay, _ in answers]
+        return answers
 
-    def run(self):
-        """Start the scripted server and pinger; wait for pinger to end."""
+    def run(self, check=None):
+        """Start the scripted server and pinger; wait for pinger to end.  An
+        attempt where the scripted server itself was late (so that its
+        datagrams may have come near a timeout, where the schedule promised
+        they would not) is run again on a fresh port.  CHECK(self, datagrams)
+        judges each attempt from the capture while it still runs (the
+        datagrams of this attempt, as udp_datagrams() gives them); it may
+        raise GraderLate too."""
+        self.check = check
         case = self.case
         case.step(f"the scripted server's schedule for {self.count} pings (pinger -W {self.timeout_ms}):")
         for seq, f in enumerate(self.fates, 1):
             case.step(f"    ping {seq}: {f.text(self.timeout_ms)}")
-        self.server = case.udp_server(lambda d: d.upper(), host=self.host, plan=self._plan)
-        self.client = case.start("pinger", self.host, case.port, "-c", self.count, "-W", self.timeout_ms)
+        rc = judged(case, self._attempt, tolerance_ms=None)
+        if check is not None and not self.checked:
+            # The capture did not show the attempt while it ran: judge it from
+            # the whole capture (no capture here: not checked).
+            mine = [d for d in udp_datagrams_of(case) if self.port in (d[1][1], d[2][1])]
+            try:
+                check(self, mine)
+            except GraderLate as e:
+                raise NotChecked(f"could not judge: {e}") from e
+        return rc
+
+    def _attempt(self, attempt):
+        case = self.case
+        self.port = attempt_port(case, attempt)
+        self.seen = {}          # seq -> the ping's datagram
+        self.bad_requests = []  # datagrams that were no ping, or out of turn
+        self.due = []           # when each scripted datagram was due (monotonic)
+        self.read_lag = []      # ms from the time each ping carried to when it was read
+        self._rtts = None
+        if self.server is not None:
+            self.server.close()
+        self.server = case.udp_server(lambda d: d.upper(), port=self.port, host=self.host, plan=self._plan)
+        clocks = time.time() - time.monotonic()
+        self.client = case.start("pinger", self.host, self.port, "-c", self.count, "-W", self.timeout_ms)
         _, end_ms = transcript(self.fates, self.timeout_ms)
         limit = end_ms / 1000 + 3
         rc = self.client.wait_exit(limit)
+        datagrams = self.live_datagrams()
+        stepped = 1000 * abs(time.time() - time.monotonic() - clocks)
+        if stepped > 5 + 0.01 * end_ms:
+            # The capture's times are of the wall clock: set meanwhile, they
+            # are not the times pinger measured with its monotonic clock.
+            raise GraderLate(f"the system's wall clock was set by {stepped:.0f} ms during the run")
+        self._expect_grader_on_time(datagrams)
         if rc is None:
             self._fail_still_running(limit)
         case.step(f"pinger {self.client.status_text()}")
         self.check_requests()
+        self.checked = self.check is not None and datagrams is not None
+        if self.checked:
+            self.check(self, datagrams)
         return rc
+
+    def live_datagrams(self, timeout=2.0):
+        """This attempt's datagrams from the capture as it runs (it writes
+        each batch at once): every datagram the scripted server received and
+        sent; None without a capture, or when they do not all show in time."""
+        if not self.case.iso.can_capture:
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                mine = [d for d in udp_datagrams(self.case.capture.path) if self.port in (d[1][1], d[2][1])]
+            except (OSError, ValueError, struct.error):
+                mine = []
+            came = sum(1 for d in mine if d[2][1] == self.port)
+            left = sum(1 for d in mine if d[1][1] == self.port)
+            if came >= len(self.server.received) and left >= len(self.server.sent):
+                return mine
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)   # polling the capture file for the condition, with a deadline
+
+    def _expect_grader_on_time(self, datagrams):
+        """Raise GraderLate when a scripted datagram left more than
+        GRADER_LATE_MS after it was due: after the ping it answers, on the
+        wire (DATAGRAMS, from the capture), or as the grader's clock saw it."""
+        planned = sorted(self.due)
+        if datagrams is not None:
+            pings = [t for t, _, dst, _ in datagrams if dst[1] == self.port]
+            left = [t for t, src, _, _ in datagrams if src[1] == self.port]
+            late = [t - (pings[n - 1] + delay) for t, (_, _, n, delay) in zip(left, planned)]
+        else:
+            # No capture: the grader's own times; a ping read late (the time it
+            # carries says when it left) delays everything planned from it.
+            sent = [t for t, _, _ in self.server.sent]
+            late = [t - due + max(0.0, self.read_lag[n - 1]) / 1000
+                    for t, (due, _, n, _) in zip(sent, planned)]
+        worst = 1000 * max(late, default=0.0)
+        if worst > GRADER_LATE_MS:
+            raise GraderLate(f"the scripted server sent a datagram {worst:.0f} ms after it was due "
+                             f"(more than {GRADER_LATE_MS} ms)")
 
     def _fail_still_running(self, limit):
         got = len(self.server.received)
@@ -274,9 +363,9 @@ class PingRun:
         the scripted server measured them when there is no capture."""
         if self._rtts is None:
             try:
-                sent = requests_in_capture(self.case, self.case.port)
+                sent = requests_in_capture(self.case, self.port)
                 back = [(t, p) for t, src, _, p in udp_datagrams(self.case.capture.path)
-                        if src[1] == self.case.port]
+                        if src[1] == self.port]
             except NotChecked:
                 sent = [(t, d) for t, d, _ in self.server.received]
                 back = [(t, d) for t, d, _ in self.server.sent]
@@ -306,6 +395,7 @@ class PingRun:
         for i, e in enumerate(exp, 2):
             line = out[i - 1] if i - 1 < len(out) else None
             check_line(self.case, i, line, e, self.addr, rtts, self.fates)
+        self.check_rtt_excess(rtts)
         after = out[len(exp) + 1] if len(exp) + 1 < len(out) else ""
         if after != "":
             self.case.fail(f"pinger printed line {len(exp) + 2} where its statistics should begin",
@@ -313,6 +403,27 @@ class PingRun:
                            saw=repr(after),
                            hint="print exactly one line per ping and per stray datagram (late, duplicate, "
                                 "corrupted), nothing else on stdout")
+
+    def check_rtt_excess(self, rtts):
+        """Most replies' RTTs are at most RTT_SLACK_MS + 10% longer than the
+        capture saw them: pinger's clock reading is what it controls, and a
+        mistake in it (another clock, another ping's time, the wrong unit)
+        shows in every reply, where a busy machine holds back one or two."""
+        printed = self.printed_rtts()
+        excess = [(printed[s] - rtts[s], rtts[s]) for s in sorted(printed) if s in rtts]
+        if not excess:
+            return
+        allowed = [RTT_SLACK_MS + 0.1 * peer for _, peer in excess]
+        over = [x - a for (x, _), a in zip(excess, allowed)]
+        if median(over) > 0:
+            seqs = [s for s in sorted(printed) if s in rtts]
+            self.case.fail("most RTTs pinger printed are longer than the capture saw them",
+                           expected=f"each RTT at most {RTT_SLACK_MS} ms + 10% longer than between the ping and "
+                                    "its reply on the wire (for most of the replies)",
+                           saw=", ".join(f"seq={s}: {printed[s]:.3f} ms for {rtts[s]:.3f} ms"
+                                         for s in seqs[:6]),
+                           hint="RTT = monotonic time when the reply came - when the ping left, in "
+                                "milliseconds with 3 decimals; take the time as soon as the reply is read")
 
     def expect_exit_status(self):
         rc = self.client.returncode
@@ -380,10 +491,12 @@ class PingRun:
                               saw=repr(rtt_line), hint=STATS_HINT[k])
         want = summary(ref)
         for k in ("min", "avg", "max"):
-            if not fits(got[k], want[k]):
+            # One reply a busy machine held back moves avg and max: "never shorter" only.
+            if not (fits if k == "min" else not_shorter)(got[k], want[k]):
                 case.fail(f"the statistics' {k} RTT does not match what the server measured",
                           expected=f"{k} ≈ {want[k]:.3f} ms (pinger's RTT may be up to "
-                                   f"{RTT_SLACK_MS} ms + 10% longer, never shorter)",
+                                   f"{RTT_SLACK_MS} ms + 10% longer, never shorter)" if k == "min" else
+                                   f"{k} ≥ {want[k]:.3f} ms (pinger's RTT is never shorter than the capture's)",
                           saw=repr(rtt_line), hint=STATS_HINT[k])
 
     def printed_rtts(self):
@@ -414,7 +527,20 @@ def summary(vals):
 def fits(client_ms, peer_ms):
     """pinger's RTT includes the server's and the way there and back, and a
     busy machine's scheduling: never shorter, not much longer."""
-    return peer_ms - 0.5 <= client_ms <= peer_ms + RTT_SLACK_MS + 0.1 * peer_ms
+    return not_shorter(client_ms, peer_ms) and client_ms <= peer_ms + RTT_SLACK_MS + 0.1 * peer_ms
+
+
+def not_shorter(client_ms, peer_ms):
+    """pinger's RTT can never be shorter than the time the capture saw (its
+    timestamps are of the wall clock, which a machine that sets its clock
+    may run up to 1% fast against the monotonic one pinger uses)."""
+    return peer_ms - 0.5 - 0.01 * peer_ms <= client_ms
+
+
+def median(vals):
+    """The lower median (more than half of VALS must be above it)."""
+    ordered = sorted(vals)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 REPLY_LINE = re.compile(r"^(\d+) bytes from (\S+): seq=(\d+) time=(\d+\.\d{3}) ms$")
@@ -501,9 +627,12 @@ def check_line(case, i, line, e, addr, rtts, fates):
                   hint="the size is the length of the reply datagram")
     if e.kind in ("reply", "late") and e.seq in rtts:
         ms = float(groups[3] if e.kind == "reply" else groups[2])
-        if not fits(ms, rtts[e.seq]):
-            case.fail(f"line {i}: the RTT of ping {e.seq} does not match what the server measured",
-                      expected=f"{rtts[e.seq]:.3f} ms at least, at most {RTT_SLACK_MS} ms + 10% more",
+        # Only "never shorter" line by line: a loaded machine may hold pinger
+        # back after one reply came, which is no fault of pinger's
+        # (check_rtt_excess() judges how much longer they are, over the run).
+        if not not_shorter(ms, rtts[e.seq]):
+            case.fail(f"line {i}: the RTT of ping {e.seq} is shorter than the capture saw it",
+                      expected=f"{rtts[e.seq]:.3f} ms at least (the ping and its reply on the wire)",
                       saw=repr(line),
                       hint="RTT = monotonic time when the reply came - when the ping left, in "
                            "milliseconds with 3 decimals")
@@ -630,10 +759,15 @@ def pace_until(when):
 
 
 
-def start_hbserver(case, timeout_ms):
-    server = case.start("hbserver", "--timeout", timeout_ms, case.port)
-    case.wait_bound(server, case.port, "udp")
+def start_hbserver(case, timeout_ms, port=None):
+    port = case.port if port is None else port
+    server = case.start("hbserver", "--timeout", timeout_ms, port)
+    case.wait_bound(server, port, "udp")
     return server
+
+
+DELAY_HINT = ("the one-way delay is our wall clock (CLOCK_REALTIME) when the heartbeat came minus the time "
+              "it carries, in milliseconds")
 
 
 class HbScript:
@@ -642,18 +776,20 @@ class HbScript:
 
     SLOT_MS = 20        # one scripted datagram every SLOT_MS: each client's about every 40 ms
 
-    def __init__(self, case, server, timeout_ms):
+    def __init__(self, case, server, timeout_ms, port=None):
         self.case = case
         self.server = server
         self.timeout_ms = timeout_ms
-        self.dest = ("127.0.0.1", case.port)
+        self.dest = ("127.0.0.1", case.port if port is None else port)
         self.next_slot = time.monotonic()
         self.stopped_at = {}        # label -> monotonic time its "stopped" line was seen
 
     def client(self, label):
         peer = self.case.udp_peer(label=label)
         peer.addr = f"127.0.0.1:{peer.port}"
-        peer.last_sent = None
+        peer.last_before = None     # monotonic time just before its last heartbeat was sent
+        peer.last_sent = None       # ... and just after
+        peer.lag_ms = {}            # seq -> how long the grader took from the time in it to its send
         return peer
 
     def _send(self, peer, what, backdate_ms=0):
@@ -662,9 +798,19 @@ class HbScript:
         if isinstance(what, bytes):
             peer.sendto(what, self.dest)
             return
+        before = time.monotonic()
         data = heartbeat(what, backdate_ms)
         peer.sock.sendto(data, self.dest)
-        peer.last_sent = time.monotonic()
+        after = time.monotonic()
+        lag = time.time() * 1000 - int(data.split()[2]) / 1000 - backdate_ms
+        peer.lag_ms.setdefault(what, lag)
+        if peer.last_before is not None and (after - peer.last_before) * 1000 > self.timeout_ms / 2:
+            # The script keeps each client's heartbeats well within --timeout:
+            # a gap this long is the grader's, and hbserver may rightly have
+            # reported the client stopped.
+            raise GraderLate(f"{peer.label}'s heartbeats, meant to be well under {self.timeout_ms // 2} ms "
+                             f"apart, left up to {(after - peer.last_before) * 1000:.0f} ms apart")
+        peer.last_before, peer.last_sent = before, after
         note = f" (its time {backdate_ms} ms in the past)" if backdate_ms else ""
         self.case.step(f"{peer.label} sent heartbeat {what}{note}")
 
@@ -699,13 +845,22 @@ class HbScript:
             if not self.server.stdout.wait_for(lambda b: rx.search(b) is not None, max(left, 0)):
                 self._fail_no_stop(peer)
             self.stopped_at[peer.label] = time.monotonic()
-        after = (self.stopped_at[peer.label] - peer.last_sent) * 1000
-        self.case.step(f"hbserver reported {peer.label} stopped {after:.0f} ms after its last heartbeat")
-        if not self.timeout_ms - 5 <= after <= self.timeout_ms + 250:
-            self.case.fail(f"hbserver reported {peer.label} stopped {after:.0f} ms after its last heartbeat",
+        seen = self.stopped_at[peer.label]
+        # hbserver's own wait is at most `longest` (the heartbeat came after
+        # `last_before`, the line was printed before the grader saw it) and at
+        # least `shortest` minus however long the grader was held back.
+        longest = (seen - peer.last_before) * 1000
+        shortest = (seen - peer.last_sent) * 1000
+        self.case.step(f"hbserver reported {peer.label} stopped {shortest:.0f} ms after its last heartbeat")
+        late_by = shortest - (self.timeout_ms + 250)
+        if late_by > 0 and probe(self.case).worst(peer.last_sent, seen) >= late_by:
+            raise GraderLate(f"the grader saw hbserver's report about {peer.label} {shortest:.0f} ms after "
+                             "its last heartbeat, but was itself held back meanwhile")
+        if longest < self.timeout_ms - 5 or late_by > 0:
+            self.case.fail(f"hbserver reported {peer.label} stopped {shortest:.0f} ms after its last heartbeat",
                            expected=f"{self.timeout_ms} ms after it (--timeout {self.timeout_ms}), "
                                     "within 250 ms",
-                           saw=f"{after:.0f} ms",
+                           saw=f"{shortest:.0f} ms",
                            hint="keep each client's last arrival time (monotonic clock); poll() at most "
                                 "until the first client's silence reaches the timeout, then report it")
 
@@ -728,7 +883,7 @@ class HbScript:
 
     def beat(self, seq, backdate_ms=0):
         return (f"heartbeat {seq}, delay ≈{backdate_ms} ms",
-                (re.compile(rf"^heartbeat {seq}, delay (-?\d+\.\d{{3}}) ms$"), backdate_ms),
+                (re.compile(rf"^heartbeat {seq}, delay (-?\d+\.\d{{3}}) ms$"), backdate_ms, seq),
                 "print each heartbeat counted as 'heartbeat N, delay D ms', D = our wall clock minus the "
                 "time in the datagram, in ms with 3 decimals")
 
@@ -750,20 +905,30 @@ class HbScript:
         prefix = peer.addr + ": "
         out = self.server.stdout.bytes().decode("utf-8", "replace").splitlines()
         mine = [line[len(prefix):] for line in out if line.startswith(prefix)]
+        excess = []     # (line number, ms beyond what the grader's own send explains)
         for i, (text, check, hint) in enumerate(expected):
             line = mine[i] if i < len(mine) else None
             ok_ = line is not None and (line == text if check is None else check[0].match(line))
             if ok_ and check is not None:
                 delay = float(check[0].match(line).group(1))
-                ok_ = check[1] - 1 <= delay <= check[1] + 50
+                # Never shorter than the time in the datagram says; how much
+                # longer is judged over all the heartbeats below (a loaded
+                # machine may hold hbserver back for one of them).
+                ok_ = check[1] - 1 <= delay <= check[1] + 1000
+                excess.append((i + 1, delay - check[1] - max(0.0, peer.lag_ms.get(check[2], 0.0))))
                 if not ok_:
-                    hint = ("the one-way delay is our wall clock (CLOCK_REALTIME) when the heartbeat came "
-                            "minus the time it carries, in milliseconds")
+                    hint = DELAY_HINT
             if not ok_:
                 self.case.fail(f"line {i + 1} of hbserver's report about {peer.label} is wrong",
                                expected=repr(prefix + text),
                                saw=repr(prefix + line) if line is not None else "no more lines about it",
                                hint=hint)
+        if excess and median([x for _, x in excess]) > 50:
+            self.case.fail(f"the delays in hbserver's report about {peer.label} are too long",
+                           expected="each delay = the wall clock when the heartbeat came minus the time it "
+                                    "carries: for most heartbeats within 50 ms of the time the grader put in",
+                           saw=", ".join(f"line {n}: {x:+.1f} ms" for n, x in excess[:8]),
+                           hint=DELAY_HINT)
         if len(mine) > len(expected):
             self.case.fail(f"hbserver printed more about {peer.label} than its heartbeats call for",
                            expected=f"{len(expected)} lines", saw=repr(prefix + mine[len(expected)]))

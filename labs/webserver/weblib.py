@@ -40,6 +40,9 @@ FILES = {
     "img/logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>\n",
     "favicon.ico": _noise(6, 300),
     "doc.pdf": b"%PDF-1.4\n" + _noise(7, 400),
+    "x": b"a file whose name is one letter\n",
+    "a.": b"a two-byte name that ends in a dot\n",
+    "img/q/index.html": b"<p>a folder whose name is one letter</p>\n",
 }
 
 # The media types a server must send (any of a tuple is accepted).
@@ -61,6 +64,9 @@ TYPES = {
     "img/logo.svg": "image/svg+xml",
     "favicon.ico": ("image/x-icon", "image/vnd.microsoft.icon"),
     "doc.pdf": "application/pdf",
+    "x": "application/octet-stream",
+    "a.": "application/octet-stream",
+    "img/q/index.html": "text/html",
 }
 
 STATUS_HINT = ("the first bytes of a response are the status line 'HTTP/1.1 200 OK' and its CRLF: "

@@ -54,19 +54,35 @@ def test_alternative_scores_100(variant, tmp_path):
     assert out.returncode == 0
 
 
-def test_a_broken_alternative_loses_points(tmp_path):
-    # The check can fail: the fork server with its child keeping the
-    # connection open after the client's FIN (it never closes) loses points.
-    sub = tmp_path / "echo-broken"
-    shutil.copytree(os.path.join(ALTERNATIVES, "echo-fork-nohelpers"), sub)
-    src = sub / "tcpserver.c"
+# One deliberate bug in a copy of a variant, the case that must catch it,
+# and a case that must still pass: the check above can fail, and for a
+# design the reference does not have.
+BROKEN = [
+    ("echo-fork-nohelpers", "tcpserver.c", "\tserve(fd, who);\n\tif (close(fd) < 0)",
+     "\tserve(fd, who);\n\tpause();\n\tif (close(fd) < 0)",
+     "tcp_server_closes_connection", "tcp_server_uppercase"),
+    ("heartbeat-poll", "hbserver.c", "if (c->sent - c->acked >= srv.misses)",
+     "if (0 && c->sent - c->acked >= srv.misses)",
+     "hb_server_drops_silent_client", "hb_server_sends_heartbeats"),
+    ("chat-poll", "chatserver.c", "#define STALL_MS 1000\t", "#define STALL_MS 1000000\t",
+     "chat_stuck_reader_dropped", "chat_broadcast_order"),
+]
+
+
+@pytest.mark.parametrize("variant, source, find, replace, caught_by, still_passes", BROKEN,
+                         ids=[b[0] for b in BROKEN])
+def test_a_broken_alternative_loses_points(variant, source, find, replace, caught_by, still_passes,
+                                           tmp_path):
+    sub = tmp_path / f"{variant}-broken"
+    shutil.copytree(os.path.join(ALTERNATIVES, variant), sub)
+    src = sub / source
     text = src.read_text()
-    bug = "\tserve(fd, who);\n\tif (close(fd) < 0)"
-    assert bug in text
-    src.write_text(text.replace(bug, "\tserve(fd, who);\n\tpause();\n\tif (close(fd) < 0)"))
-    _, data = gradecmd.run("echo", str(sub), str(tmp_path / "r"), "-j", "2",
-                           "-k", "tcp_server_closes_connection", "-k", "tcp_server_uppercase", timeout=600)
-    by = {c["name"]: c["status"] for c in data["cases"]}
-    assert by["tcp_server_closes_connection"] == "failed", by
-    assert by["tcp_server_uppercase"] == "passed", by
-    assert data["score"] < 100
+    assert text.count(find) == 1, f"{variant}/{source} changed: the bug cannot be put in"
+    src.write_text(text.replace(find, replace))
+    _, data = gradecmd.run(_lab(variant), str(sub), str(tmp_path / "r"), "-j", "2",
+                           "-k", caught_by, "-k", still_passes, timeout=600)
+    by = {c["name"]: c for c in data["cases"]}
+    assert by[caught_by]["status"] == "failed", f"{caught_by}: {by[caught_by]['status']}"
+    assert by[caught_by]["feedback"], "a failed case must explain itself"
+    assert by[still_passes]["status"] == "passed", _failures(data)
+    assert data["score"] < data["max_score"]

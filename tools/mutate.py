@@ -29,9 +29,12 @@ with the reason no program of the handout could tell it apart:
     why = "n is never 0 here: sl_reader_line returns -1 or a length > 0"
 
 A mutant is graded only on the cases that run a binary it changed (the
-reference's results say which binaries each case ran). A case that fails is
-run once more: a mutant counts as killed when its case fails twice, and as
-'flaky' when the second run passes (a timing case on a loaded machine).
+reference's results say which binaries each case ran). Grading stops at the
+first case that fails (grade -x), and that case is run once more: a mutant
+counts as killed when its case fails twice. When the second run passes,
+every case is graded, and the failures run once more; a mutant whose
+failures all pass the second time is 'flaky' (a timing case on a loaded
+machine).
 The full record goes to results/mutation/LAB.json.
 
 This is a benchmark-like command, not part of make test: all mutants of a
@@ -330,9 +333,10 @@ def digests(sub, binaries):
 
 # --- grading ---------------------------------------------------------------------
 
-def grade_cases(lab, sub, results, cases):
-    """{case: status} of CASES graded on the submission SUB."""
-    extra = [a for c in cases for a in ("-k", c)] + ["-j", "2"]
+def grade_cases(lab, sub, results, cases, exitfirst=False):
+    """{case: status} of CASES graded on the submission SUB (EXITFIRST: stop
+    at the first that does not pass; those left are 'not_run')."""
+    extra = [a for c in cases for a in ("-k", c)] + ["-j", "2"] + (["-x"] if exitfirst else [])
     _, data = gradecmd.run(lab, sub, results, *extra, timeout=900)
     if not data["build"]["ok"]:
         return {c: "build-failed" for c in cases}
@@ -370,14 +374,17 @@ def judge(lab, mutant, ref_digests, case_programs, listed, tmp):
         record["changed"] = changed
         if not cases:
             return dict(record, status="survived", why=f"no case runs {', '.join(changed)}")
-        first = grade_cases(lab, sub, os.path.join(folder, "r1"), cases)
-        failed = sorted(c for c, s in first.items() if s != "passed")
-        if not failed:
-            return dict(record, status="survived", why=f"passed {len(cases)} cases that run {', '.join(changed)}")
-        again = grade_cases(lab, sub, os.path.join(folder, "r2"), failed)
-        confirmed = sorted(c for c, s in again.items() if s != "passed")
-        if confirmed:
-            return dict(record, status="killed", by=confirmed)
+        # Most mutants fail a case early: stop there (-x) and confirm that
+        # case; only when it passes again are all cases run.
+        for attempt, exitfirst in (("a", True), ("b", False)):
+            first = grade_cases(lab, sub, os.path.join(folder, f"r1{attempt}"), cases, exitfirst)
+            failed = sorted(c for c, s in first.items() if s not in ("passed", "not_run"))
+            if not failed:
+                return dict(record, status="survived", why=f"passed {len(cases)} cases that run {', '.join(changed)}")
+            again = grade_cases(lab, sub, os.path.join(folder, f"r2{attempt}"), failed)
+            confirmed = sorted(c for c, s in again.items() if s != "passed")
+            if confirmed:
+                return dict(record, status="killed", by=confirmed)
         return dict(record, status="flaky", by=failed, why="its failing cases passed when run again")
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -33,6 +33,7 @@ examples:
   grader/grade echo                               grade the reference solution
   grader/grade echo --submission skeletons/echo   grade a student's copy
   grader/grade echo --submission mywork --sanitize -j 2
+  grader/grade echo --submission mywork -x -k tcp_   the tcp_ cases, up to the first failure
 
   grader/grade echo --class submissions/ -j 4      grade a whole class (see below)
 
@@ -74,6 +75,8 @@ def parse_args(argv):
                    help="build with AddressSanitizer and UndefinedBehaviorSanitizer; their reports fail the case")
     p.add_argument("-k", "--case", metavar="NAME", action="append",
                    help="run only this case (repeatable)")
+    p.add_argument("-x", "--exitfirst", action="store_true",
+                   help="stop at the first case that does not pass; the cases left are reported as not run")
     p.add_argument("--json", action="store_true", help="print results.json instead of the table")
     p.add_argument("--autolab", action="store_true", help="end the output with Autolab's JSON score line")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -82,8 +85,8 @@ def parse_args(argv):
     if args.jobs < 1:
         p.error("-j must be at least 1")
     if args.class_dir:
-        if args.submission or args.case or args.autolab:
-            p.error("--class grades whole submissions: it does not go with --submission, -k or --autolab")
+        if args.submission or args.case or args.autolab or args.exitfirst:
+            p.error("--class grades whole submissions: it does not go with --submission, -k, -x or --autolab")
         if args.jobs > batch.MAX_CLASS_JOBS:
             p.error(f"--class: -j at most {batch.MAX_CLASS_JOBS}")
     elif args.force or args.similarity:
@@ -139,6 +142,8 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         cmd += ["-n", str(args.jobs)]
     if args.case:
         cmd += ["-k", " or ".join(args.case)]
+    if args.exitfirst:
+        cmd.append("--socklab-exitfirst")
     n = len(lab.cases)
     deadline = 60 + (lab.case_timeout + 20) * n / args.jobs
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base))
@@ -149,7 +154,8 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             proc.wait(deadline)
-            problem = None if proc.returncode in (0, 1) else f"pytest exited with status {proc.returncode}"
+            finished = (0, 1, 2) if args.exitfirst else (0, 1)   # 2: interrupted, by -x
+            problem = None if proc.returncode in finished else f"pytest exited with status {proc.returncode}"
         except subprocess.TimeoutExpired:
             interrupt_group(proc)
             problem = f"the grading run did not finish within {deadline:.0f} s and was stopped"
@@ -167,15 +173,22 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
     return records, problem
 
 
-def complete(lab, records, problem, selected):
-    """Records in rubric order; a case without a record counts as a grader error."""
+def complete(lab, records, problem, selected, exitfirst=False):
+    """Records in rubric order; a case without a record counts as a grader error,
+    or as not run when -x stopped the run at a failure."""
     by_name = {r["name"]: r for r in records}
+    stopped = exitfirst and not problem and any(r["status"] != "passed" for r in records)
     out = []
     for name, spec in lab.cases.items():
         if selected and not any(sel in name for sel in selected):
             continue
         if name in by_name:
             out.append(by_name[name])
+            continue
+        if stopped:
+            out.append(unrun_record(name, spec.title, spec.visibility, spec.points, "not_run",
+                                    "not run: -x stopped at the first failing case",
+                                    "Not run: grading stopped at the first case that did not pass (-x)."))
             continue
         why = problem or "the grader did not report this case"
         out.append(unrun_record(name, spec.title, spec.visibility, spec.points, "error", why,
@@ -234,7 +247,7 @@ def grade(args):
             progress(args, f"built in {built.seconds:.1f} s ({built.warnings} warnings); "
                            f"running {len(lab.cases)} cases with -j {args.jobs}")
             records, problem = run_cases(args, lab, os.path.join(work, "src"), results_dir, uid_base)
-            results["cases"] = complete(lab, records, problem, args.case)
+            results["cases"] = complete(lab, records, problem, args.case, args.exitfirst)
             results["problem"] = problem
         else:
             progress(args, f"build failed: {built.problem}")

@@ -30,6 +30,8 @@ def pytest_addoption(parser):
     group.addoption("--socklab-results", metavar="DIR", help="where captures and cases.json go")
     group.addoption("--socklab-sanitize", action="store_true",
                     help="the submission was built with ASan/UBSan (no address-space limit)")
+    group.addoption("--socklab-exitfirst", action="store_true",
+                    help="stop after the first case that does not pass (grade -x)")
 
 
 def _lab_of(path):
@@ -203,8 +205,26 @@ class _Collector:
         self.records = []
 
     def pytest_runtest_logreport(self, report):
-        if report.when == "teardown":
-            self.records.extend(v for k, v in report.user_properties if k == "socklab")
+        if report.when != "teardown":
+            return
+        new = [v for k, v in report.user_properties if k == "socklab"]
+        self.records.extend(new)
+        if self.config.getoption("--socklab-exitfirst") and any(r["status"] != "passed" for r in new):
+            self._stop(f"stopping after {new[0]['name']} did not pass (-x)")
+
+    def _stop(self, why):
+        # pytest's own --maxfail stops xdist before the teardown that carries
+        # the record, so a case's record would be lost: stop here instead.
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        if dsession is not None:
+            dsession.shouldstop = why
+        elif self.session is not None:
+            self.session.shouldstop = why
+
+    session = None
+
+    def pytest_sessionstart(self, session):
+        self.session = session
 
     def pytest_sessionfinish(self, session):
         results = self.config.getoption("--socklab-results")

@@ -121,3 +121,21 @@ def test_hostile_submission_is_contained_and_graded(tmp_path):
     assert "SIGSEGV" in by["udp_server_two_clients"]["feedback"]
     assert seconds < 120
     assert _processes_of(data["student_uids"]) == [], "student processes survived the grading run"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_exitfirst_stops_at_the_first_failure_and_keeps_its_record(tmp_path, jobs):
+    out, data, _ = grade(tmp_path, os.path.join(ROOT, "skeletons", "echo"), "-x", "-j", jobs)
+    assert out.returncode == 1
+    statuses = [c["status"] for c in data["cases"]]
+    failed = [c for c in data["cases"] if c["status"] == "failed"]
+    assert failed and failed[0]["feedback"], "the failing case keeps its feedback"
+    assert statuses.count("not_run") >= len(statuses) - 2, statuses   # at most one more was in flight
+    assert all(c["summary"] == "not run: -x stopped at the first failing case"
+               for c in data["cases"] if c["status"] == "not_run")
+
+
+def test_exitfirst_runs_every_case_of_a_passing_submission(tmp_path):
+    out, data, _ = grade(tmp_path, os.path.join(ROOT, "solutions", "echo"), "-x", "-j", "2", "-k", "udp_")
+    assert out.returncode == 0, out.stderr
+    assert data["cases"] and {c["status"] for c in data["cases"]} == {"passed"}

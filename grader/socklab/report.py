@@ -99,10 +99,21 @@ def headline(results):
     elif hidden.get("count") and not hidden.get("present"):
         text += (f" ({hidden['count']} hidden case(s) worth {hidden['points']} points were not run "
                  f"here: they are graded by your instructor)")
-    unchecked = sum(c["max_points"] for c in results["cases"] if c["status"] == "not_checked")
+    unchecked = [c for c in results["cases"] if c["status"] == "not_checked"]
     if unchecked:
-        text += f"; {unchecked} points not checked (no capture rights on this machine)"
+        whys = sorted({why_not_checked(c) for c in unchecked})
+        text += f"; {sum(c['max_points'] for c in unchecked)} points not checked ({'; '.join(whys)})"
     return text
+
+
+def why_not_checked(case):
+    """Why a case was not checked, in a few words for the headline."""
+    summary = case.get("summary", "")
+    if "capture rights" in summary:
+        return "no capture rights on this machine"
+    if "grader was late" in summary:
+        return "the grader itself was held back, a loaded machine: grade again"
+    return "the cases say why"
 
 
 class Style:

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 
-from . import batch, classreport, isolation, report, similarity
+from . import batch, classreport, isolation, report, safetext, similarity
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
@@ -173,6 +173,11 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
     return records, problem
 
 
+def selected_count(lab, selected):
+    """How many of LAB's cases -k SELECTED names (all when none)."""
+    return sum(1 for name in lab.cases if not selected or any(sel in name for sel in selected))
+
+
 def complete(lab, records, problem, selected, exitfirst=False):
     """Records in rubric order; a case without a record counts as a grader error,
     or as not run when -x stopped the run at a failure."""
@@ -245,7 +250,7 @@ def grade(args):
                             "problem": built.problem}
         if built.ok:
             progress(args, f"built in {built.seconds:.1f} s ({built.warnings} warnings); "
-                           f"running {len(lab.cases)} cases with -j {args.jobs}")
+                           f"running {selected_count(lab, args.case)} cases with -j {args.jobs}")
             records, problem = run_cases(args, lab, os.path.join(work, "src"), results_dir, uid_base)
             results["cases"] = complete(lab, records, problem, args.case, args.exitfirst)
             results["problem"] = problem
@@ -262,6 +267,7 @@ def grade(args):
     results["score"] = report.total(results)
     results["seconds"] = round(time.monotonic() - t0, 2)
     results["isolation"] = ",".join(sorted({c["isolation"] for c in results["cases"] if c.get("isolation")}))
+    results = safetext.cleaned(results)   # student bytes: no raw control character in any report
     paths = report.write_all(results, results_dir)
     if args.json:
         print(json.dumps(results, indent=1, ensure_ascii=False))

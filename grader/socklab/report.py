@@ -5,7 +5,7 @@ import json
 import os
 import shutil
 import sys
-from xml.sax.saxutils import escape, quoteattr
+from .safetext import visible, xml_attr, xml_text
 
 STATUS_WORDS = {
     "passed": "passed", "failed": "FAILED", "error": "GRADER ERROR",
@@ -71,21 +71,24 @@ def junit_xml(results):
     skipped = sum(c["status"] == "not_checked" for c in cases)
     seconds = sum(c.get("seconds", 0) for c in cases)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuite name={quoteattr("socklab." + results["lab"])} tests="{len(cases)}" '
+           f'<testsuite name={xml_attr("socklab." + results["lab"])} tests="{len(cases)}" '
            f'failures="{failures}" errors="{errors}" skipped="{skipped}" time="{seconds:.3f}">',
            f'  <properties><property name="score" value="{total(results)}"/>'
            f'<property name="max_score" value="{results["max_score"]}"/></properties>']
     for c in cases:
-        out.append(f'  <testcase classname={quoteattr(results["lab"])} name={quoteattr(c["name"])} '
+        out.append(f'  <testcase classname={xml_attr(results["lab"])} name={xml_attr(c["name"])} '
                    f'time="{c.get("seconds", 0):.3f}">')
         out.append(f'    <properties><property name="points" value="{c["points"]}"/>'
                    f'<property name="max_points" value="{c["max_points"]}"/></properties>')
         tag = {"failed": "failure", "not_run": "failure", "error": "error",
                "not_checked": "skipped"}.get(c["status"])
         if tag:
-            out.append(f'    <{tag} message={quoteattr(c["summary"] or c["status"])}>'
-                       f'{escape(c["feedback"])}</{tag}>')
+            out.append(f'    <{tag} message={xml_attr(c["summary"] or c["status"])}>'
+                       f'{xml_text(c["feedback"])}</{tag}>')
         out.append("  </testcase>")
+    build = results.get("build", {}).get("feedback")
+    if build:
+        out.append(f"  <system-err>{xml_text('The submission did not build:' + chr(10) + build)}</system-err>")
     out.append("</testsuite>")
     return "\n".join(out) + "\n"
 

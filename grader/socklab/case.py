@@ -15,7 +15,7 @@ from . import capture as capmod
 from . import isolation, peers, safetext
 from .feedback import CaseFailure, NotChecked, Trace, explain_difference, first_difference, indent, show_bytes
 from .labspec import BUILD_VARIANTS, FAULTS
-from .paths import SLFAULT
+from .paths import SLFAULT, session_tmp
 from .proc import Program, chown_tree, sanitizer_report
 
 
@@ -52,7 +52,7 @@ class Case:
     # --- set-up ---------------------------------------------------------
     def _private_copy(self, build_dir):
         """A private copy of the built submission, owned by the student uid."""
-        top = tempfile.mkdtemp(prefix=f"socklab-{self.spec.name}-")
+        top = tempfile.mkdtemp(prefix=f"socklab-{self.spec.name}-", dir=session_tmp())
         work = os.path.join(top, "work")
         shutil.copytree(build_dir, work, symlinks=True)
         if self.limits.uid is not None:

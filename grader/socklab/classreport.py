@@ -12,7 +12,7 @@ import re
 from collections import Counter
 
 from . import report
-from .safetext import html_text
+from .safetext import html_text, visible
 
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
@@ -88,7 +88,7 @@ def summary(lab, outcomes, skipped, seconds, similar=None):
         "median": sorted(scores)[len(scores) // 2] if scores else None,
         "histogram": histogram(scores, lab.total_points),
         "cases": case_stats(lab, outcomes),
-        "skipped_entries": [{"entry": n, "why": w} for n, w in skipped],
+        "skipped_entries": [{"entry": visible(n), "why": w} for n, w in skipped],
         "similar_pairs": similar,
         "scores": {o.student: {"score": o.results.get("score", 0), "status": o.status} for o in outcomes},
     }

@@ -146,7 +146,8 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         cmd.append("--socklab-exitfirst")
     n = len(lab.cases)
     deadline = 60 + (lab.case_timeout + 20) * n / args.jobs
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base),
+               SOCKLAB_TMP_ROOT=os.path.dirname(build_dir))   # removed with the build
     log_path = os.path.join(results_dir, "pytest.log")
     with open(log_path, "wb") as log:
         # Own process group: on a timeout the workers go too, not only pytest.
@@ -307,7 +308,7 @@ def grade_class(args):
         print(f"{lab.name}: {data['students']} submissions ({statuses or 'none'}) in {seconds:.1f} s; "
               f"mean {data['mean']}, median {data['median']} of {data['max_score']}")
         for name, why in skipped:
-            print(f"  not graded: {name}: {why}")
+            print(f"  not graded: {safetext.visible(name)}: {why}")
         print(f"reports: {os.path.relpath(os.path.join(out_dir, 'index.html'))} "
               f"(also gradebook.csv, class.json, students/NAME/)")
     return EXIT_GRADER if data["statuses"].get("grader_error") else EXIT_FULL

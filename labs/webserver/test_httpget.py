@@ -100,6 +100,19 @@ def test_hg_get_body(case):
     expect_exit(case, client, 0, "a 200 response of 1 byte")
     expect_stdout(case, client, b"!", "a response with 'Content-Length: 1'")
     conn.close()
+    # The longest head httpget takes: header lines and the empty line, CRLFs counted,
+    # make exactly 65536 bytes (HEAD_MAX_BYTES; the status line is not counted).
+    fillers = [b"X-Filler-%02d: " % i for i in range(32)]
+    fillers = [f.ljust(2000, b"f") for f in fillers[:31]] + [fillers[31].ljust(3451, b"f")]
+    head = b"Content-Length: 2\r\n" + b"".join(f + b"\r\n" for f in fillers) + b"\r\n"
+    assert len(head) == 65536
+    client, conn, req = start_httpget(case, listener, "/long/head")
+    conn.send(b"HTTP/1.1 200 OK\r\n" + head + b"ok", note="a head of 65536 bytes after the status line")
+    expect_exit(case, client, 0, "a 200 response whose head has 65536 bytes after its status line",
+                hint="a head may hold 64 KiB (65536 bytes) after the status line, each line counted with "
+                     "its CRLF: refuse only a longer one")
+    expect_stdout(case, client, b"ok", "a response with a head of 64 KiB")
+    conn.close()
 
 
 def test_hg_large_body_in_pieces(case):

@@ -1,6 +1,7 @@
 """hbserver against scripted heartbeat clients."""
 
 import re
+import select
 import socket
 import struct
 import time
@@ -8,6 +9,7 @@ import time
 from gradertiming import attempt_port, judged
 from hblib import (GRADER_LATE_MS, INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
                    expect_consecutive, expect_schedule, start_server)
+from socklab.feedback import NotChecked
 
 
 def test_hb_server_sends_heartbeats(case):
@@ -348,3 +350,119 @@ def test_hb_server_command_line(case):
                   hint="listen on every IPv6 and IPv4 address (an AF_INET6 socket with IPV6_V6ONLY off); "
                        "the default interval is 1000 ms")
     conn.close()
+
+
+MAX_THREAD_CLIENTS = 200   # beyond this many clients the case would run out of descriptors first
+REFUSED_IN_A_ROW = 2       # clients that come while the server is out of threads, after the first
+
+
+def _served_or_closed(server, sock, text, timeout=3):
+    """Send 'MSG TEXT' on SOCK; return 'served' once hbserver printed it, 'closed'
+    when hbserver closed the connection instead, 'neither' at the deadline."""
+    printed = re.escape(f"{_addr(sock)}: {text}\n".encode())
+    sock.sendall(b"MSG " + text.encode() + b"\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if re.search(printed, server.stdout.bytes()):
+            return "served"
+        ready, _, _ = select.select([sock], [], [], 0.02)
+        if ready:
+            try:
+                if sock.recv(4096) == b"":
+                    return "closed"
+            except OSError:
+                return "closed"   # a reset: it closed without reading our line
+    return "neither"
+
+
+def _addr(sock):
+    host, port = sock.getsockname()[:2]
+    return f"{host}:{port}"
+
+
+def test_hb_server_out_of_threads(case):
+    # Every student program runs with RLIMIT_NPROC (threads of its uid): the
+    # server's main, heartbeat and broadcast threads and one per client. Once
+    # it is reached, pthread_create() fails for the next client: the server
+    # must close that connection and go on serving.
+    nproc = int(case.limits.values.get("nproc", 0))
+    if case.limits.uid is None or not 0 < nproc <= MAX_THREAD_CLIENTS:
+        raise NotChecked("the thread limit is not the server's own here (the grader runs without root, "
+                         "so the student's uid is shared): a failed thread start cannot be provoked")
+    server = start_server(case, interval=QUIET_INTERVAL_MS)
+    case.step(f"clients connect one at a time, each sending 'MSG client k', until hbserver cannot start "
+              f"a thread for one (RLIMIT_NPROC {nproc})")
+    served, refused = [], None
+    try:
+        for k in range(nproc + 4):
+            try:
+                sock = socket.create_connection(("127.0.0.1", case.port), timeout=3)
+                addr = _addr(sock)
+                how = _served_or_closed(server, sock, f"client {k}")
+            except OSError as e:
+                case.fail(f"client {k} could not connect to hbserver and send its message", saw=str(e))
+            if how == "served":
+                served.append(sock)
+                continue
+            sock.close()
+            if how == "closed":
+                refused = k
+                break
+            case.fail(f"hbserver neither served client {k} nor closed its connection",
+                      expected=f"'{addr}: client {k}' on stdout, or, when no thread can start for it, "
+                               "the connection closed at once",
+                      saw=f"nothing for 3 s ({len(served)} clients served before it)",
+                      hint="when sl_start_thread() fails, log it, take the client out of the table, close "
+                           "its socket and free it; the accept loop must go on")
+        if refused is None:
+            case.fail(f"hbserver started a thread for each of {nproc + 4} clients under RLIMIT_NPROC {nproc}",
+                      saw="every client served")
+        case.step(f"clients 0..{refused - 1} served; hbserver closed client {refused}'s connection "
+                  f"(no thread could start for it)")
+        # While it is out of threads, every new client is closed at once.
+        for k in range(refused + 1, refused + 1 + REFUSED_IN_A_ROW):
+            try:
+                sock = socket.create_connection(("127.0.0.1", case.port), timeout=3)
+                addr = _addr(sock)
+                how = _served_or_closed(server, sock, f"client {k}")
+            except OSError as e:
+                case.fail(f"client {k} could not connect to hbserver and send its message", saw=str(e))
+            if how == "served":
+                served.append(sock)
+                continue
+            sock.close()
+            if how == "neither":
+                case.fail(f"hbserver, out of threads, neither served client {k} nor closed its connection",
+                          expected=f"'{addr}: client {k}' on stdout, or the connection closed at once",
+                          saw="nothing for 3 s",
+                          hint="when sl_start_thread() fails, clean up as client_main() would (remove_client, "
+                               "close, free) and go on accepting")
+        case.step(f"clients {refused + 1}..{refused + REFUSED_IN_A_ROW} connected while hbserver was out of "
+                  "threads: each served or closed at once")
+        refused += REFUSED_IN_A_ROW
+        # One client leaves: its thread ends, and the next client is served again.
+        served.pop(0).shutdown(socket.SHUT_WR)
+        case.step("client 0 closed its side: its thread ends; new clients connect until one is served")
+        deadline = time.monotonic() + 5
+        k = refused
+        while True:
+            k += 1
+            try:
+                sock = socket.create_connection(("127.0.0.1", case.port), timeout=3)
+                how = _served_or_closed(server, sock, f"client {k}")
+            except OSError as e:
+                case.fail(f"client {k} could not connect to hbserver and send its message", saw=str(e))
+            if how == "served":
+                served.append(sock)
+                break
+            sock.close()
+            if how == "neither" or time.monotonic() > deadline:
+                case.fail("hbserver did not serve new clients after it could not start a thread for one",
+                          expected="once a client left, a new client served (its message printed)",
+                          saw=f"client {k}: {'no message printed, connection open' if how == 'neither' else 'closed'}",
+                          hint="when sl_start_thread() fails, clean up as client_main() would "
+                               "(remove_client, close, free) and go on accepting")
+        case.step(f"client {k} served")
+    finally:
+        for sock in served:
+            sock.close()

@@ -13,7 +13,7 @@ from . import batch, classreport, isolation, report, safetext, similarity
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
-from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLFAULT, SLRUN, SOLUTIONS
+from .paths import HIDE_VAR, LABS, PCAPCHECK, PYTHON, ROOT, SLFAULT, SLRUN, SOLUTIONS
 from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits, interrupt_group
 
 EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
@@ -123,12 +123,21 @@ def student_uid_base():
     return STUDENT_UID_BASE + (os.getpid() % 500) * MAX_WORKERS_PER_UID_BLOCK
 
 
+def hide_from_students(*folders):
+    """Add FOLDERS to those no student process sees (SOCKLAB_HIDE, inherited
+    by the grading processes: slrun --fs-hide)."""
+    known = [p for p in os.environ.get(HIDE_VAR, "").split(os.pathsep) if p]
+    os.environ[HIDE_VAR] = os.pathsep.join(dict.fromkeys(known + [os.path.abspath(f) for f in folders]))
+
+
 def student_limits(uid_base):
     """Real root: a student uid and a PID namespace; in a user namespace: the
-    PID namespace only (no other uid is mapped); otherwise neither."""
+    PID namespace only (no other uid is mapped); otherwise neither.  Both
+    with a private file system view, unless host mode was asked for."""
     root = os.geteuid() == 0
     real_root = root and not isolation.in_user_namespace()
-    return Limits(uid=uid_base if real_root else None, pidns=root)
+    contained = root and os.environ.get("SOCKLAB_ISOLATION", "auto") != "host"
+    return Limits(uid=uid_base if real_root else None, pidns=root, private_fs=contained)
 
 
 def run_cases(args, lab, build_dir, results_dir, uid_base):
@@ -231,6 +240,7 @@ def grade(args):
     if not os.path.isdir(submission):
         raise SpecError(f"no submission folder {submission}")
     results_dir = os.path.abspath(args.results or os.path.join("results", lab.name))
+    hide_from_students(results_dir)
     prepare_results(results_dir)
     ensure_tools(args)
     uid_base = student_uid_base()
@@ -288,6 +298,7 @@ def grade_class(args):
     if not os.path.isdir(args.class_dir):
         raise SpecError(f"no class folder {args.class_dir}")
     out_dir = os.path.abspath(args.results or os.path.join("results", f"{lab.name}-class"))
+    hide_from_students(args.class_dir, out_dir)   # the other students' submissions and results
     ensure_tools(args)
     run = batch.Batch(lab, args.class_dir, out_dir, jobs=args.jobs, force=args.force,
                       sanitize=args.sanitize, quiet=args.quiet or args.json)

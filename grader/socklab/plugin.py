@@ -75,7 +75,8 @@ class _Env:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
         base = int(os.environ.get("SOCKLAB_UID_BASE", STUDENT_UID_BASE))
         uid = base + int(worker[2:] or 0) % MAX_WORKERS_PER_UID_BLOCK if self.iso.is_root else None
-        self.limits = Limits(uid=uid, pidns=self.iso.mode in ("netns", "userns"), sanitize=self.sanitize)
+        contained = self.iso.mode in ("netns", "userns")
+        self.limits = Limits(uid=uid, pidns=contained, private_fs=contained, sanitize=self.sanitize)
         self.results = config.getoption("--socklab-results") or os.path.join(tmp, "results")
         os.makedirs(self.results, exist_ok=True)
         self.given_build = config.getoption("--socklab-build")
@@ -110,7 +111,7 @@ class _Env:
         cap), with the lab's own OVERRIDES of the defaults ([limits] in lab.toml)."""
         if variant is None and not overrides:
             return self.limits
-        return Limits(uid=self.limits.uid, pidns=self.limits.pidns,
+        return Limits(uid=self.limits.uid, pidns=self.limits.pidns, private_fs=self.limits.private_fs,
                       sanitize=self.sanitize or variant is not None, **(overrides or {}))
 
 

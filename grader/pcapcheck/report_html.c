@@ -159,8 +159,30 @@ static void put_code(FILE *out, uint8_t c)
 	}
 }
 
+/* code_point - the character of the valid K-byte UTF-8 sequence at p. */
+static uint32_t code_point(const uint8_t *p, size_t k)
+{
+	static const uint8_t lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	uint32_t cp = p[0] & lead_mask[k];
+
+	for (size_t i = 1; i < k; i++)
+		cp = cp << 6 | (p[i] & 0x3fu);
+	return cp;
+}
+
+/* hides_text - whether showing CP as itself could hide or reorder what is
+ * around it: C1 controls, the bidi embeddings, overrides, isolates and
+ * marks, the line and paragraph separators and the byte-order mark. */
+static bool hides_text(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
 /* put_escaped - bytes as HTML text: markup characters as entities, valid
- * UTF-8 kept, controls and stray bytes as visible escapes; in a payload a
+ * UTF-8 kept (but characters that hide or reorder text, as \uXXXX),
+ * controls and stray bytes as visible escapes; in a payload a
  * backslash is doubled so that the escapes stay unambiguous. Returns how
  * many bytes were written, never more than max (a character is not cut). */
 static size_t put_escaped(FILE *out, const uint8_t *p, size_t n, size_t max,
@@ -184,6 +206,8 @@ static size_t put_escaped(FILE *out, const uint8_t *p, size_t n, size_t max,
 			fputs("\\\\", out);
 		else if (c < 0x20 || c == 0x7f || k == 0)
 			put_code(out, c);
+		else if (k > 1 && hides_text(code_point(p + i, k)))
+			fprintf(out, "\\u%04x", (unsigned)code_point(p + i, k));
 		else
 			(void)fwrite(p + i, 1, k, out);
 		i += k == 0 ? 1 : k;

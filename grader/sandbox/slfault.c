@@ -6,9 +6,9 @@
  * SOCKLAB_FAULTS is a comma-separated list of:
  *
  *   eintr  every other blocking call of accept, accept4, recv, recvfrom,
- *          read, send, sendto and write on a socket fails with EINTR
- *          before it does anything (as when a signal arrives): a program
- *          must try again.
+ *          read, send, sendto and write on a socket, and of poll and ppoll
+ *          on a set that holds a socket, fails with EINTR before it does
+ *          anything (as when a signal arrives): a program must try again.
  *   short  send, sendto and write on a stream socket move at most half of
  *          what was asked (at least one byte), as a send interrupted after
  *          part of its data does; recv and read on a stream socket return
@@ -17,13 +17,17 @@
  *
  * Datagram sockets are never shortened (a datagram is sent whole or not at
  * all), non-blocking calls never get EINTR, and files, pipes and terminals
- * are left alone.  Each thread counts its own calls, so what a program sees
+ * are left alone.  Each thread counts its own calls of each function, so
+ * that a loop of two calls (poll, then recv) is not interrupted in the same
+ * one every time, and what a program sees
  * does not depend on how its threads are scheduled.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +41,9 @@ enum fault { FAULT_EINTR = 1, FAULT_SHORT = 2 };
 /* What SOCKLAB_FAULTS asked for; read once, before main(). */
 static int faults;
 /* Calls this thread has made that could fail with EINTR. */
-static _Thread_local unsigned long interruptible_calls;
+enum call { CALL_SEND, CALL_SENDTO, CALL_WRITE, CALL_RECV, CALL_RECVFROM, CALL_READ,
+	    CALL_ACCEPT, CALL_ACCEPT4, CALL_POLL, CALL_PPOLL, CALLS };
+static _Thread_local unsigned long interruptible_calls[CALLS];
 
 /* parse_faults - the fault bits named in SPEC ("eintr,short"). */
 static int parse_faults(const char *spec)
@@ -76,6 +82,8 @@ static struct {
 	ssize_t (*read)(int, void *, size_t);
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
 } libc;
 
 __attribute__((constructor)) static void set_up(void)
@@ -88,6 +96,8 @@ __attribute__((constructor)) static void set_up(void)
 	libc.read = next("read");
 	libc.accept = next("accept");
 	libc.accept4 = next("accept4");
+	libc.poll = next("poll");
+	libc.ppoll = next("ppoll");
 	faults = parse_faults(getenv("SOCKLAB_FAULTS"));
 }
 
@@ -106,7 +116,7 @@ static int socket_type(int fd)
 }
 
 /* interrupt_now - whether this blocking call on FD fails with EINTR (every other one). */
-static bool interrupt_now(int fd, int flags)
+static bool interrupt_now(enum call call, int fd, int flags)
 {
 	int fl;
 
@@ -115,7 +125,19 @@ static bool interrupt_now(int fd, int flags)
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_NONBLOCK))
 		return false;
-	return interruptible_calls++ % 2 == 0;
+	return interruptible_calls[call]++ % 2 == 0;
+}
+
+/* poll_interrupt_now - whether this poll of FDS, which waits (TIMEOUT_MS is
+ * not 0) on at least one socket, fails with EINTR (every other one). */
+static bool poll_interrupt_now(enum call call, const struct pollfd *fds, nfds_t nfds, bool waits)
+{
+	if (!(faults & FAULT_EINTR) || !waits)
+		return false;
+	for (nfds_t i = 0; i < nfds; i++)
+		if (fds[i].fd >= 0 && socket_type(fds[i].fd) != 0)
+			return interruptible_calls[call]++ % 2 == 0;
+	return false;
 }
 
 /* shortened - LEN cut to at most its half (at least 1) on a stream socket,
@@ -129,58 +151,85 @@ static size_t shortened(int fd, size_t len, int flags)
 }
 
 /* INTERRUPTED - return -1 with EINTR from the calling wrapper when it is this call's turn. */
-#define INTERRUPTED(fd, flags)                      \
-	do {                                        \
-		if (interrupt_now((fd), (flags))) { \
-			errno = EINTR;              \
-			return -1;                  \
-		}                                   \
+#define INTERRUPTED(call, fd, flags)                        \
+	do {                                                \
+		if (interrupt_now((call), (fd), (flags))) { \
+			errno = EINTR;                      \
+			return -1;                          \
+		}                                           \
 	} while (0)
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-	INTERRUPTED(fd, flags);
+	INTERRUPTED(CALL_SEND, fd, flags);
 	return libc.send(fd, buf, shortened(fd, len, flags), flags);
 }
 
 ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
 {
-	INTERRUPTED(fd, flags);
+	INTERRUPTED(CALL_SENDTO, fd, flags);
 	return libc.sendto(fd, buf, shortened(fd, len, flags), flags, to, tolen);
 }
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	INTERRUPTED(fd, 0);
+	INTERRUPTED(CALL_WRITE, fd, 0);
 	return libc.write(fd, buf, shortened(fd, len, 0));
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	INTERRUPTED(fd, flags);
+	INTERRUPTED(CALL_RECV, fd, flags);
 	return libc.recv(fd, buf, shortened(fd, len, flags), flags);
 }
 
 ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
 {
-	INTERRUPTED(fd, flags);
+	INTERRUPTED(CALL_RECVFROM, fd, flags);
 	return libc.recvfrom(fd, buf, shortened(fd, len, flags), flags, from, fromlen);
 }
 
 ssize_t read(int fd, void *buf, size_t len)
 {
-	INTERRUPTED(fd, 0);
+	INTERRUPTED(CALL_READ, fd, 0);
 	return libc.read(fd, buf, shortened(fd, len, 0));
 }
 
 int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	INTERRUPTED(fd, 0);
+	INTERRUPTED(CALL_ACCEPT, fd, 0);
 	return libc.accept(fd, addr, addrlen);
 }
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
-	INTERRUPTED(fd, 0);
+	INTERRUPTED(CALL_ACCEPT4, fd, 0);
 	return libc.accept4(fd, addr, addrlen, flags);
 }
+
+/* glibc declares poll's FDS write-only (only revents is written), so gcc
+ * takes reading its fd fields for a read of uninitialised memory. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	if (poll_interrupt_now(CALL_POLL, fds, nfds, timeout_ms != 0)) {
+		errno = EINTR;
+		return -1;
+	}
+	return libc.poll(fds, nfds, timeout_ms);
+}
+
+int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask)
+{
+	bool waits = !timeout || timeout->tv_sec != 0 || timeout->tv_nsec != 0;
+
+	if (poll_interrupt_now(CALL_PPOLL, fds, nfds, waits)) {
+		errno = EINTR;
+		return -1;
+	}
+	return libc.ppoll(fds, nfds, timeout, sigmask);
+}
+
+#pragma GCC diagnostic pop

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import time
 
+from . import safetext
 from .proc import Limits, chown_tree, describe_status
 
 SANITIZE_CC = "gcc -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g"
@@ -30,10 +31,10 @@ class BuildResult:
 
     def feedback(self, lines=40):
         """The problem and the first errors of the build log."""
-        text = self.log.decode("utf-8", "replace")
+        text = safetext.decode(self.log)
         errors = [l for l in text.splitlines() if re.search(r"\berror\b|undefined reference|\*\*\*", l)]
         shown = errors[:lines] if errors else text.splitlines()[-lines:]
-        return f"{self.problem}\n" + "\n".join("    " + l for l in shown)
+        return f"{self.problem}\n" + safetext.quoted("\n".join(shown))
 
 
 def copy_submission(src, dest):

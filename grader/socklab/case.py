@@ -12,10 +12,10 @@ import tempfile
 import time
 
 from . import capture as capmod
-from . import isolation, peers
+from . import isolation, peers, safetext
 from .feedback import CaseFailure, NotChecked, Trace, explain_difference, first_difference, indent, show_bytes
 from .labspec import BUILD_VARIANTS, FAULTS
-from .paths import SLFAULT
+from .paths import SLFAULT, session_tmp
 from .proc import Program, chown_tree, sanitizer_report
 
 
@@ -52,7 +52,7 @@ class Case:
     # --- set-up ---------------------------------------------------------
     def _private_copy(self, build_dir):
         """A private copy of the built submission, owned by the student uid."""
-        top = tempfile.mkdtemp(prefix=f"socklab-{self.spec.name}-")
+        top = tempfile.mkdtemp(prefix=f"socklab-{self.spec.name}-", dir=session_tmp())
         work = os.path.join(top, "work")
         shutil.copytree(build_dir, work, symlinks=True)
         if self.limits.uid is not None:
@@ -311,11 +311,11 @@ class Case:
                 lines.append(f"{prog.name}: {prog.status_text()}")
                 report = sanitizer_report(prog.stderr.bytes())
                 if report:
-                    lines += [f"{prog.name}: sanitizer report (first lines):", indent(report)]
+                    lines += [f"{prog.name}: sanitizer report (first lines):", safetext.quoted(report)]
                 for stream, count in ((prog.stdout, 5), (prog.stderr, 15)):
                     tail = stream.tail(count)
                     if tail:
-                        lines += [f"{prog.name} {stream.name} (last lines):", indent(tail)]
+                        lines += [f"{prog.name} {stream.name} (last lines):", safetext.quoted(tail)]
         verdict_lines = self._verdict_summary()
         if status != "passed" and verdict_lines:
             rel = os.path.relpath(self.capture.path, self.results_dir) if self.capture.path else None

@@ -5,7 +5,6 @@ every student) and one page per student with the feedback they would see.
 Every page is self-contained HTML: no script, no external file."""
 
 import csv
-import html
 import io
 import json
 import os
@@ -13,6 +12,7 @@ import re
 from collections import Counter
 
 from . import report
+from .safetext import html_text, visible
 
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
@@ -31,12 +31,12 @@ pre{background:#f1f3f7;border-radius:6px;padding:10px;overflow-x:auto;font-size:
 
 def _page(title, body):
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width\"><title>{html.escape(title)}</title>"
+            f"<meta name=\"viewport\" content=\"width=device-width\"><title>{html_text(title)}</title>"
             f"<style>{CSS}</style></head><body><main>\n{body}\n</main></body></html>\n")
 
 
 def _e(text):
-    return html.escape(str(text), quote=True)
+    return html_text(text)
 
 
 # --- figures ------------------------------------------------------------------
@@ -88,7 +88,7 @@ def summary(lab, outcomes, skipped, seconds, similar=None):
         "median": sorted(scores)[len(scores) // 2] if scores else None,
         "histogram": histogram(scores, lab.total_points),
         "cases": case_stats(lab, outcomes),
-        "skipped_entries": [{"entry": n, "why": w} for n, w in skipped],
+        "skipped_entries": [{"entry": visible(n), "why": w} for n, w in skipped],
         "similar_pairs": similar,
         "scores": {o.student: {"score": o.results.get("score", 0), "status": o.status} for o in outcomes},
     }

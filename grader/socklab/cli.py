@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 
-from . import batch, classreport, isolation, report, similarity
+from . import batch, classreport, isolation, report, safetext, similarity
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
@@ -146,7 +146,8 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         cmd.append("--socklab-exitfirst")
     n = len(lab.cases)
     deadline = 60 + (lab.case_timeout + 20) * n / args.jobs
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base),
+               SOCKLAB_TMP_ROOT=os.path.dirname(build_dir))   # removed with the build
     log_path = os.path.join(results_dir, "pytest.log")
     with open(log_path, "wb") as log:
         # Own process group: on a timeout the workers go too, not only pytest.
@@ -171,6 +172,11 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         with open(path) as f:
             records = json.load(f)["cases"]
     return records, problem
+
+
+def selected_count(lab, selected):
+    """How many of LAB's cases -k SELECTED names (all when none)."""
+    return sum(1 for name in lab.cases if not selected or any(sel in name for sel in selected))
 
 
 def complete(lab, records, problem, selected, exitfirst=False):
@@ -245,7 +251,7 @@ def grade(args):
                             "problem": built.problem}
         if built.ok:
             progress(args, f"built in {built.seconds:.1f} s ({built.warnings} warnings); "
-                           f"running {len(lab.cases)} cases with -j {args.jobs}")
+                           f"running {selected_count(lab, args.case)} cases with -j {args.jobs}")
             records, problem = run_cases(args, lab, os.path.join(work, "src"), results_dir, uid_base)
             results["cases"] = complete(lab, records, problem, args.case, args.exitfirst)
             results["problem"] = problem
@@ -262,6 +268,7 @@ def grade(args):
     results["score"] = report.total(results)
     results["seconds"] = round(time.monotonic() - t0, 2)
     results["isolation"] = ",".join(sorted({c["isolation"] for c in results["cases"] if c.get("isolation")}))
+    results = safetext.cleaned(results)   # student bytes: no raw control character in any report
     paths = report.write_all(results, results_dir)
     if args.json:
         print(json.dumps(results, indent=1, ensure_ascii=False))
@@ -301,7 +308,7 @@ def grade_class(args):
         print(f"{lab.name}: {data['students']} submissions ({statuses or 'none'}) in {seconds:.1f} s; "
               f"mean {data['mean']}, median {data['median']} of {data['max_score']}")
         for name, why in skipped:
-            print(f"  not graded: {name}: {why}")
+            print(f"  not graded: {safetext.visible(name)}: {why}")
         print(f"reports: {os.path.relpath(os.path.join(out_dir, 'index.html'))} "
               f"(also gradebook.csv, class.json, students/NAME/)")
     return EXIT_GRADER if data["statuses"].get("grader_error") else EXIT_FULL

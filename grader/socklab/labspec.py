@@ -17,8 +17,8 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gra
 BUILD_VARIANTS = {"thread": "ThreadSanitizer: reports data races, such as a shared table used without its lock"}
 # Faults a case may have the kernel's part played with (`faults = [...]`,
 # grader/sandbox/slfault.c): what each does to the student's socket calls.
-FAULTS = {"eintr": "every other blocking socket call is interrupted (fails with EINTR, as when a signal "
-                   "arrives) and must be tried again",
+FAULTS = {"eintr": "every other blocking socket call, poll() on sockets too, is interrupted (fails with "
+                   "EINTR, as when a signal arrives) and must be tried again",
           "short": "each send on a TCP socket moves at most half of its bytes and each read returns at most "
                    "half a buffer, so sends and reads must loop"}
 # Resource limits a lab may raise for its programs in a `[limits]` table (a

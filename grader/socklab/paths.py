@@ -11,3 +11,11 @@ SLRUN = os.path.join(GRADER, "sandbox", "slrun")
 SLFAULT = os.path.join(GRADER, "sandbox", "slfault.so")   # fault injection (LD_PRELOAD)
 PCAPCHECK = os.path.join(GRADER, "pcapcheck", "pcapcheck")
 PYTHON = "/usr/bin/python3"
+
+# The grading process's own temporary folder (made by the plugin, removed when
+# the run ends); None outside a grading run: the system's.
+SESSION_TMP_VAR = "SOCKLAB_SESSION_TMP"
+
+
+def session_tmp():
+    return os.environ.get(SESSION_TMP_VAR)

@@ -8,6 +8,7 @@ submission with --socklab-build and writes the reports from cases.json.
 
 import json
 import os
+import shutil
 import tempfile
 import traceback
 
@@ -18,7 +19,7 @@ from . import isolation
 from .case import Case, unrun_record
 from .feedback import CaseFailure, NotChecked
 from .labspec import Lab, case_name_of
-from .paths import LABS, SOLUTIONS
+from .paths import LABS, SESSION_TMP_VAR, SOLUTIONS
 from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits
 
 
@@ -115,9 +116,7 @@ class _Env:
 
 @pytest.fixture(scope="session")
 def socklab_env(request):
-    tmp = tempfile.mkdtemp(prefix="socklab-session-")
-    os.chmod(tmp, 0o755)
-    return _Env(request.config, tmp)
+    return _Env(request.config, request.config.socklab_tmp)
 
 
 @pytest.fixture
@@ -237,5 +236,18 @@ class _Collector:
 
 
 def pytest_configure(config):
+    # The temporary files of this process (builds, cases' work dirs, the
+    # labs' own, such as the SMTP test PKI: paths.session_tmp()) go into one
+    # folder removed at the end; grader/grade puts it in its own work dir
+    # (SOCKLAB_TMP_ROOT), which it removes also when the run is interrupted.
+    config.socklab_tmp = tempfile.mkdtemp(prefix="socklab-session-", dir=os.environ.get("SOCKLAB_TMP_ROOT"))
+    os.chmod(config.socklab_tmp, 0o755)   # the student uid reaches its case's work dir through it
+    os.environ[SESSION_TMP_VAR] = config.socklab_tmp
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_Collector(config), "socklab-collector")
+
+
+def pytest_unconfigure(config):
+    tmp = getattr(config, "socklab_tmp", None)
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)

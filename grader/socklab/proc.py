@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 
+from . import safetext
 from .paths import SLRUN
 
 OUTPUT_CAP = 1 << 20          # bytes kept per stream
@@ -120,7 +121,7 @@ class _Stream:
     def tail(self, lines=15, chars=2000):
         """The last LINES lines (at most CHARS characters) as text, with a note
         when output was cut."""
-        text = self.bytes()[-4 * chars:].decode("utf-8", "replace")
+        text = safetext.decode(self.bytes()[-4 * chars:])
         kept = text.splitlines()[-lines:]
         while kept and sum(len(k) + 1 for k in kept) > chars:
             if len(kept) == 1:

@@ -5,7 +5,7 @@ import json
 import os
 import shutil
 import sys
-from xml.sax.saxutils import escape, quoteattr
+from .safetext import visible, xml_attr, xml_text
 
 STATUS_WORDS = {
     "passed": "passed", "failed": "FAILED", "error": "GRADER ERROR",
@@ -71,21 +71,24 @@ def junit_xml(results):
     skipped = sum(c["status"] == "not_checked" for c in cases)
     seconds = sum(c.get("seconds", 0) for c in cases)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuite name={quoteattr("socklab." + results["lab"])} tests="{len(cases)}" '
+           f'<testsuite name={xml_attr("socklab." + results["lab"])} tests="{len(cases)}" '
            f'failures="{failures}" errors="{errors}" skipped="{skipped}" time="{seconds:.3f}">',
            f'  <properties><property name="score" value="{total(results)}"/>'
            f'<property name="max_score" value="{results["max_score"]}"/></properties>']
     for c in cases:
-        out.append(f'  <testcase classname={quoteattr(results["lab"])} name={quoteattr(c["name"])} '
+        out.append(f'  <testcase classname={xml_attr(results["lab"])} name={xml_attr(c["name"])} '
                    f'time="{c.get("seconds", 0):.3f}">')
         out.append(f'    <properties><property name="points" value="{c["points"]}"/>'
                    f'<property name="max_points" value="{c["max_points"]}"/></properties>')
         tag = {"failed": "failure", "not_run": "failure", "error": "error",
                "not_checked": "skipped"}.get(c["status"])
         if tag:
-            out.append(f'    <{tag} message={quoteattr(c["summary"] or c["status"])}>'
-                       f'{escape(c["feedback"])}</{tag}>')
+            out.append(f'    <{tag} message={xml_attr(c["summary"] or c["status"])}>'
+                       f'{xml_text(c["feedback"])}</{tag}>')
         out.append("  </testcase>")
+    build = results.get("build", {}).get("feedback")
+    if build:
+        out.append(f"  <system-err>{xml_text('The submission did not build:' + chr(10) + build)}</system-err>")
     out.append("</testsuite>")
     return "\n".join(out) + "\n"
 
@@ -99,10 +102,21 @@ def headline(results):
     elif hidden.get("count") and not hidden.get("present"):
         text += (f" ({hidden['count']} hidden case(s) worth {hidden['points']} points were not run "
                  f"here: they are graded by your instructor)")
-    unchecked = sum(c["max_points"] for c in results["cases"] if c["status"] == "not_checked")
+    unchecked = [c for c in results["cases"] if c["status"] == "not_checked"]
     if unchecked:
-        text += f"; {unchecked} points not checked (no capture rights on this machine)"
+        whys = sorted({why_not_checked(c) for c in unchecked})
+        text += f"; {sum(c['max_points'] for c in unchecked)} points not checked ({'; '.join(whys)})"
     return text
+
+
+def why_not_checked(case):
+    """Why a case was not checked, in a few words for the headline."""
+    summary = case.get("summary", "")
+    if "capture rights" in summary:
+        return "no capture rights on this machine"
+    if "grader was late" in summary:
+        return "the grader itself was held back, a loaded machine: grade again"
+    return "the cases say why"
 
 
 class Style:

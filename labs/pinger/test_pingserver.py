@@ -5,8 +5,8 @@ import time
 
 from socklab.feedback import NotChecked
 
-from pinglib import (PING_RE, collect, dropped_pings, ping_datagram, pace_until, start_pingserver,
-                     udp_datagrams_of)
+from pinglib import (PING_RE, collect, dropped_pings, ping_datagram, pace_until, splitmix64,
+                     start_pingserver, udp_datagrams_of)
 
 
 def test_pingserver_echoes(case):
@@ -36,7 +36,21 @@ def test_pingserver_echoes(case):
 REPLY_RE = re.compile(rb"^PING ([1-9][0-9]*) ([1-9][0-9]*)\Z")
 SEED, LOSS = 2026, 30
 PACE_MS = 2
-COUNT = next(n for n in range(40, 80) if n not in dropped_pings(SEED, LOSS, n))
+
+
+def _draws(seed, count):
+    """The first COUNT draws of pingserver's generator, each % 100."""
+    state, out = seed, []
+    for _ in range(count):
+        state, r = splitmix64(state)
+        out.append(r % 100)
+    return out
+
+
+# Enough pings that one draw is exactly LOSS (kept: a '<=' drops it) and one
+# is LOSS - 1 (dropped), and the last ping is answered (it ends the wait).
+COUNT = next(n for n in range(40, 200) if n not in dropped_pings(SEED, LOSS, n)
+             and {LOSS - 1, LOSS} <= set(_draws(SEED, n)))
 
 
 def test_pingserver_seeded_loss(case):
@@ -113,3 +127,33 @@ def reply_delays(case, sent, got):
         return [(sent[p][0], (left[p] - came[p]) * 1000) for p in sorted(left, key=lambda p: sent[p][0])]
     except NotChecked:
         return [(sent[data][0], (when - sent[data][1]) * 1000) for when, data in got]
+
+
+def test_pingserver_interrupted_calls(case):
+    # Every other poll(), recvfrom() and sendto() fails with EINTR (lab.toml's
+    # faults): pingserver calls them again and answers every ping, late ones
+    # from its queue too.
+    server = start_pingserver(case, "--loss", "0", "--delay", "30")
+    peer = case.udp_peer(label="scripted client")
+    dest = ("127.0.0.1", case.port)
+    start = time.monotonic()
+    count = 6
+    for seq in range(1, count + 1):
+        pace_until(start + seq * 0.010)
+        peer.sock.sendto(ping_datagram(seq), dest)
+    case.step(f"scripted client sent pings 1..{count}, 10 ms apart; each reply is due 30 ms after its ping")
+    last = b"PING %d " % count
+    got = collect(peer, lambda g: any(d.startswith(last) for _, d in g), timeout=3)
+    answered = [int(m.group(1)) for m in (REPLY_RE.match(d) for _, d in got) if m]
+    if answered != list(range(1, count + 1)):
+        case.fail("pingserver lost replies when its calls were interrupted",
+                  expected=f"replies to pings 1..{count}, in order",
+                  saw=f"replies to {answered or 'none'}; pingserver {server.status_text()}",
+                  hint="a poll(), recvfrom() or sendto() that fails with EINTR did nothing: call it again "
+                       "(a reply whose sendto() was interrupted is lost unless it is sent again)")
+    errors = [line for line in server.stderr.bytes().splitlines() if b"ERROR" in line]
+    if errors:
+        case.fail("pingserver logged an error where nothing failed",
+                  expected="no ERROR line on stderr: an interrupted call and a poll() that timed out are no "
+                           "failures", saw=errors[0].decode(errors="replace"),
+                  hint="log a poll() failure only when it returned -1 and errno is not EINTR")

@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 from socklab import capture as capmod
 from socklab.feedback import show_bytes
+from socklab.paths import session_tmp
 
 SERVER_NAME = "mail.socklab.test"   # what the server calls itself in its replies
 FROM = "alice@socklab.test"
@@ -73,7 +74,7 @@ def certs():
     global _certs  # one PKI per grading process: keys are made at test time, never committed
     with _certs_lock:
         if _certs is None:
-            d = tempfile.mkdtemp(prefix="socklab-smtp-pki-")
+            d = tempfile.mkdtemp(prefix="socklab-smtp-pki-", dir=session_tmp())
             _make_ca("ca", d)
             _make_ca("rogueca", d)
             _make_cert("good", "ca", "DNS:localhost,IP:127.0.0.1", d)

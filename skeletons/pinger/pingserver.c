@@ -150,9 +150,15 @@ static int queue_push(struct reply_queue *q, int64_t due_us, const char *data,
 /* Sends one reply; a failure is logged and the server goes on. */
 static void send_reply(int fd, const struct pending *r)
 {
-	/* One datagram out: sendto() sends all of it or fails. */
-	if (sendto(fd, r->data, r->len, 0, (const struct sockaddr *)&r->to,
-		   r->tolen) < 0)
+	ssize_t n;
+
+	/* One datagram out: sendto() sends all of it or fails; a signal
+	 * (EINTR) means it sent nothing yet. */
+	do {
+		n = sendto(fd, r->data, r->len, 0,
+			   (const struct sockaddr *)&r->to, r->tolen);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
 		sl_log(&sl_prog_log, SL_ERROR, "send to %s: %s", r->who,
 		       strerror(errno));
 }

@@ -53,6 +53,15 @@ def test_headline_counts_hidden_and_unchecked_points():
     assert "hidden" not in report.headline(_results(hidden_present=True))
 
 
+def test_headline_says_why_points_were_not_checked():
+    results = _results()
+    results["cases"][2]["summary"] = "Not checked: no capture rights here (no network namespace): ..."
+    assert "10 points not checked (no capture rights on this machine)" in report.headline(results)
+    results["cases"][2]["summary"] = "Not checked: could not judge: the grader was late in 3 attempts"
+    line = report.headline(results)
+    assert "held back" in line and "capture rights" not in line
+
+
 def test_junit_xml_parses_and_counts():
     suite = ET.fromstring(report.junit_xml(_results()))
     assert suite.get("tests") == "3" and suite.get("failures") == "1" and suite.get("skipped") == "1"

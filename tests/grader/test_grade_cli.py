@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +140,43 @@ def test_exitfirst_runs_every_case_of_a_passing_submission(tmp_path):
     out, data, _ = grade(tmp_path, os.path.join(ROOT, "solutions", "echo"), "-x", "-j", "2", "-k", "udp_")
     assert out.returncode == 0, out.stderr
     assert data["cases"] and {c["status"] for c in data["cases"]} == {"passed"}
+
+
+@pytest.fixture
+def tmpdir_for_grade():
+    """An empty TMPDIR for one grading run: in /tmp (pytest's own folders are
+    closed to the student uid that builds), removed afterwards."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="socklab-test-tmpdir-")
+    os.chmod(path, 0o755)
+    yield Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _grade_in(tmpdir, results, *extra):
+    env = dict(os.environ, TMPDIR=str(tmpdir))
+    return subprocess.Popen([GRADE, "echo", "--results", str(results), "-q", *extra], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_grading_run_leaves_no_temporary_file(tmp_path, tmpdir_for_grade):
+    tmpdir = tmpdir_for_grade
+    proc = _grade_in(tmpdir, tmp_path / "results", "-j", "2", "-k", "udp_client_uppercase", "-k", "tcp_server_uppercase")
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err
+    assert list(tmpdir.iterdir()) == [], "the grading run left temporary files behind"
+
+
+def test_an_interrupted_grading_run_leaves_no_temporary_file(tmp_path, tmpdir_for_grade):
+    tmpdir = tmpdir_for_grade
+    proc = _grade_in(tmpdir, tmp_path / "results", "-j", "2")
+    deadline = time.monotonic() + 120
+    # Interrupt once the cases run: the session folder exists in the work dir.
+    while not list(tmpdir.glob("socklab-build-*/socklab-session-*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)   # polling a condition with a deadline, not synchronising on time
+    assert list(tmpdir.glob("socklab-build-*/socklab-session-*")), "the cases never started"
+    proc.send_signal(2)    # Ctrl-C
+    proc.communicate(timeout=120)
+    assert list(tmpdir.iterdir()) == [], "the interrupted run left temporary files behind"

@@ -13,6 +13,7 @@ SLFAULT = ROOT / "grader" / "sandbox" / "slfault.so"
 
 PROBE = r"""
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -55,6 +56,21 @@ int main(void)
 	report("dgram-send-2", send(dg[0], buf, 100, 0));
 	report("pipe-write", write(pp[1], buf, 100));
 	report("send-all", send_all(st[0], buf, sizeof buf));
+
+	struct pollfd on_socket = {.fd = st[1], .events = POLLIN};
+	struct pollfd on_pipe = {.fd = pp[0], .events = POLLIN};
+
+	report("poll-now", poll(&on_socket, 1, 0));
+	report("poll-wait-1", poll(&on_socket, 1, 100));
+	report("poll-wait-2", poll(&on_socket, 1, 100));
+	report("poll-pipe", poll(&on_pipe, 1, 100));
+
+	/* A loop of poll() then recv(), as a server writes it. */
+	ssize_t n = -1;
+	for (int tries = 0; tries < 4 && n < 0; tries++)
+		if (poll(&on_socket, 1, 100) > 0)
+			n = recv(st[1], buf, 10, 0);
+	report("poll-recv-loop", n);
 	return 0;
 }
 """
@@ -79,6 +95,7 @@ def test_no_faults_changes_nothing(probe):
     got = run(probe, "")
     assert got["stream-send-1"] == "100" and got["stream-send-2"] == "100"
     assert got["dgram-send-1"] == "100" and got["pipe-write"] == "100" and got["send-all"] == "1000"
+    assert got["poll-wait-1"] == "1" and got["poll-pipe"] == "1" and got["poll-recv-loop"] == "10"
 
 
 def test_eintr_interrupts_every_other_socket_call(probe):
@@ -88,6 +105,14 @@ def test_eintr_interrupts_every_other_socket_call(probe):
     assert got["dgram-send-1"] == "-1 Interrupted system call" and got["dgram-send-2"] == "100"
     assert got["pipe-write"] == "100", "a pipe is not a socket: left alone"
     assert got["send-all"] == "1000", "a loop that tries again gets every byte through"
+
+
+def test_eintr_interrupts_every_other_poll_that_waits_on_a_socket(probe):
+    got = run(probe, "eintr")
+    assert got["poll-now"] == "1", "a poll that does not wait is never interrupted"
+    assert got["poll-wait-1"] == "-1 Interrupted system call" and got["poll-wait-2"] == "1"
+    assert got["poll-pipe"] == "1", "a poll on no socket is left alone"
+    assert got["poll-recv-loop"] == "10", "poll and recv count apart: a poll-then-recv loop gets its data"
 
 
 def test_short_halves_stream_sends_but_never_a_datagram(probe):

@@ -9,12 +9,12 @@ import sys
 import tempfile
 import time
 
-from . import batch, classreport, isolation, report, safetext, similarity
+from . import batch, classreport, isolation, report, safetext, similarity, uidblocks
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
 from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLFAULT, SLRUN, SOLUTIONS
-from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits, interrupt_group
+from .proc import MAX_WORKERS_PER_UID_BLOCK, Limits, interrupt_group
 
 EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
@@ -113,14 +113,15 @@ def ensure_tools(args):
                                    "\nIs the kit set up? Run 'make deps' as root.")
 
 
-def student_uid_base():
-    """A block of uids of our own, so that concurrent grading runs do not share
-    RLIMIT_NPROC (counted per uid) and their leftovers can be told apart. A
-    class run hands each of its children a block (SOCKLAB_UID_BLOCK)."""
+def student_uid_block():
+    """A block of uids of our own, held until this run ends, so that concurrent
+    grading runs do not share RLIMIT_NPROC (counted per uid) and their
+    leftovers can be told apart. A class run hands each of its children a
+    block it holds (SOCKLAB_UID_BLOCK)."""
     given = os.environ.get("SOCKLAB_UID_BLOCK")
     if given:
-        return int(given)
-    return STUDENT_UID_BASE + (os.getpid() % 500) * MAX_WORKERS_PER_UID_BLOCK
+        return uidblocks.Block.handed_down(int(given))
+    return uidblocks.reserve(*uidblocks.SINGLE_RUNS)
 
 
 def student_limits(uid_base):
@@ -233,7 +234,8 @@ def grade(args):
     results_dir = os.path.abspath(args.results or os.path.join("results", lab.name))
     prepare_results(results_dir)
     ensure_tools(args)
-    uid_base = student_uid_base()
+    uid_block = student_uid_block()   # held by this process until it ends
+    uid_base = uid_block.base
     work = tempfile.mkdtemp(prefix="socklab-build-")
     os.chmod(work, 0o755)
     results = {"lab": lab.name, "title": lab.title, "submission": os.path.relpath(submission),

@@ -175,6 +175,40 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
     return records, problem
 
 
+RESULTS_CAP = 64 << 20   # bytes of one submission's results folder (a class of 200: under 13 GiB)
+
+
+def folder_bytes(path):
+    return sum(os.path.getsize(os.path.join(base, f)) for base, _, files in os.walk(path) for f in files
+               if not os.path.islink(os.path.join(base, f)))
+
+
+def keep_under_cap(results_dir, cases, cap=RESULTS_CAP):
+    """Remove the largest captures until the results folder fits in CAP; say
+    so in each case that lost its capture. Returns the cases whose went."""
+    total = folder_bytes(results_dir)
+    if total <= cap:
+        return []
+    removed = []
+    by_size = sorted((c for c in cases if c.get("capture")),
+                     key=lambda c: -os.path.getsize(os.path.join(results_dir, c["capture"])))
+    for case in by_size:
+        if total <= cap:
+            break
+        path = os.path.join(results_dir, case["capture"])
+        size = os.path.getsize(path)
+        for leftover in (path, path + ".events"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        total -= size
+        removed.append(case["name"])
+        case["capture"] = None
+        case["feedback"] = (case.get("feedback") or "") + (
+            f"\n(This case's capture, {size >> 20} MiB, was removed: the results of one submission are "
+            f"capped at {cap >> 20} MiB, and the program sent far more than the cases ask for.)")
+    return removed
+
+
 def selected_count(lab, selected):
     """How many of LAB's cases -k SELECTED names (all when none)."""
     return sum(1 for name in lab.cases if not selected or any(sel in name for sel in selected))
@@ -270,6 +304,7 @@ def grade(args):
     results["score"] = report.total(results)
     results["seconds"] = round(time.monotonic() - t0, 2)
     results["isolation"] = ",".join(sorted({c["isolation"] for c in results["cases"] if c.get("isolation")}))
+    results["captures_removed"] = keep_under_cap(results_dir, results["cases"])
     results = safetext.cleaned(results)   # student bytes: no raw control character in any report
     paths = report.write_all(results, results_dir)
     if args.json:

@@ -451,6 +451,10 @@ def run(lab, args):
                     print(show(record), flush=True)
                 elif sys.stdout.isatty():
                     print(f"\r  {n}/{len(chosen)}", end="", flush=True)
+                if not sys.stdout.isatty() and (n % 10 == 0 or n == len(chosen)):
+                    survived = sum(r["status"] == "survived" for r in records)
+                    print(f"  {n}/{len(chosen)} graded, {survived} survived so far "
+                          f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
     if sys.stdout.isatty():
         print("\r", end="")
     records.sort(key=lambda r: (r["file"], r["line"], r["id"]))

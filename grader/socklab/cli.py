@@ -9,12 +9,12 @@ import sys
 import tempfile
 import time
 
-from . import batch, classreport, isolation, report, safetext, similarity
+from . import batch, classreport, isolation, report, safetext, similarity, uidblocks
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
 from .paths import HIDE_VAR, LABS, PCAPCHECK, PYTHON, ROOT, SLFAULT, SLRUN, SOLUTIONS
-from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits, interrupt_group
+from .proc import MAX_WORKERS_PER_UID_BLOCK, Limits, interrupt_group
 
 EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
@@ -113,14 +113,15 @@ def ensure_tools(args):
                                    "\nIs the kit set up? Run 'make deps' as root.")
 
 
-def student_uid_base():
-    """A block of uids of our own, so that concurrent grading runs do not share
-    RLIMIT_NPROC (counted per uid) and their leftovers can be told apart. A
-    class run hands each of its children a block (SOCKLAB_UID_BLOCK)."""
+def student_uid_block():
+    """A block of uids of our own, held until this run ends, so that concurrent
+    grading runs do not share RLIMIT_NPROC (counted per uid) and their
+    leftovers can be told apart. A class run hands each of its children a
+    block it holds (SOCKLAB_UID_BLOCK)."""
     given = os.environ.get("SOCKLAB_UID_BLOCK")
     if given:
-        return int(given)
-    return STUDENT_UID_BASE + (os.getpid() % 500) * MAX_WORKERS_PER_UID_BLOCK
+        return uidblocks.Block.handed_down(int(given))
+    return uidblocks.reserve(*uidblocks.SINGLE_RUNS)
 
 
 def hide_from_students(*folders):
@@ -183,6 +184,40 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
     return records, problem
 
 
+RESULTS_CAP = 64 << 20   # bytes of one submission's results folder (a class of 200: under 13 GiB)
+
+
+def folder_bytes(path):
+    return sum(os.path.getsize(os.path.join(base, f)) for base, _, files in os.walk(path) for f in files
+               if not os.path.islink(os.path.join(base, f)))
+
+
+def keep_under_cap(results_dir, cases, cap=RESULTS_CAP):
+    """Remove the largest captures until the results folder fits in CAP; say
+    so in each case that lost its capture. Returns the cases whose went."""
+    total = folder_bytes(results_dir)
+    if total <= cap:
+        return []
+    removed = []
+    by_size = sorted((c for c in cases if c.get("capture")),
+                     key=lambda c: -os.path.getsize(os.path.join(results_dir, c["capture"])))
+    for case in by_size:
+        if total <= cap:
+            break
+        path = os.path.join(results_dir, case["capture"])
+        size = os.path.getsize(path)
+        for leftover in (path, path + ".events"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        total -= size
+        removed.append(case["name"])
+        case["capture"] = None
+        case["feedback"] = (case.get("feedback") or "") + (
+            f"\n(This case's capture, {size >> 20} MiB, was removed: the results of one submission are "
+            f"capped at {cap >> 20} MiB, and the program sent far more than the cases ask for.)")
+    return removed
+
+
 def selected_count(lab, selected):
     """How many of LAB's cases -k SELECTED names (all when none)."""
     return sum(1 for name in lab.cases if not selected or any(sel in name for sel in selected))
@@ -243,7 +278,8 @@ def grade(args):
     hide_from_students(results_dir)
     prepare_results(results_dir)
     ensure_tools(args)
-    uid_base = student_uid_base()
+    uid_block = student_uid_block()   # held by this process until it ends
+    uid_base = uid_block.base
     work = tempfile.mkdtemp(prefix="socklab-build-")
     os.chmod(work, 0o755)
     results = {"lab": lab.name, "title": lab.title, "submission": os.path.relpath(submission),
@@ -278,6 +314,7 @@ def grade(args):
     results["score"] = report.total(results)
     results["seconds"] = round(time.monotonic() - t0, 2)
     results["isolation"] = ",".join(sorted({c["isolation"] for c in results["cases"] if c.get("isolation")}))
+    results["captures_removed"] = keep_under_cap(results_dir, results["cases"])
     results = safetext.cleaned(results)   # student bytes: no raw control character in any report
     paths = report.write_all(results, results_dir)
     if args.json:

@@ -15,7 +15,7 @@ import traceback
 import pytest
 
 from . import build as buildmod
-from . import isolation
+from . import isolation, uidblocks
 from .case import Case, unrun_record
 from .feedback import CaseFailure, NotChecked
 from .labspec import Lab, case_name_of
@@ -244,6 +244,11 @@ def pytest_configure(config):
     config.socklab_tmp = tempfile.mkdtemp(prefix="socklab-session-", dir=os.environ.get("SOCKLAB_TMP_ROOT"))
     os.chmod(config.socklab_tmp, 0o755)   # the student uid reaches its case's work dir through it
     os.environ[SESSION_TMP_VAR] = config.socklab_tmp
+    if not hasattr(config, "workerinput") and "SOCKLAB_UID_BASE" not in os.environ:
+        # `pytest labs/LAB` on its own: a uid block of its own, as grade has;
+        # the workers, started after this, inherit it.
+        config.socklab_uid_block = uidblocks.reserve(*uidblocks.SINGLE_RUNS)
+        os.environ["SOCKLAB_UID_BASE"] = str(config.socklab_uid_block.base)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_Collector(config), "socklab-collector")
 

@@ -42,6 +42,10 @@ def test_hb_server_drops_silent_client(case):
         r_good = Responder(case, good)
         silent = case.tcp_connect(port, label="client B (silent)")
         r_silent = Responder(case, silent, silent=True)
+        # Client C answers HB 1 only: then acked = 1, and it is dropped at the
+        # tick after HB MISSES+1, with MISSES heartbeats unanswered (sent - acked).
+        once = case.tcp_connect(port, label="client C (answers HB 1, then silent)")
+        r_once = Responder(case, once, answers=1)
         limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
         dropped = r_silent.wait(lambda s: s.ended is not None, timeout=limit)
         if not dropped:
@@ -61,18 +65,39 @@ def test_hb_server_drops_silent_client(case):
             case.fail("hbserver dropped the silent client after the wrong number of heartbeats",
                       expected=f"exactly {MISSES} heartbeats, then the server's FIN (-m {MISSES})",
                       saw=f"{count} heartbeats before the close")
+        if not r_once.wait(lambda s: s.ended is not None, timeout=limit):
+            case.fail("hbserver did not drop a client that answered HB 1 and then nothing",
+                      expected=f"the server closes client C's connection after HB {MISSES + 1} "
+                               f"({MISSES} unanswered)",
+                      saw=f"client C got {len(r_once.heartbeats)} heartbeats and the connection stayed open")
+        if len(r_once.heartbeats) != MISSES + 1:
+            case.fail("hbserver dropped the client that answered HB 1 after the wrong number of heartbeats",
+                      expected=f"exactly {MISSES + 1} heartbeats (HBACK 1 counts: acked = 1), then the "
+                               "server's FIN",
+                      saw=f"{len(r_once.heartbeats)} heartbeats before the close",
+                      hint="drop when sent - acked >= MISSES, with acked the highest heartbeat answered")
+        logged = rb"WARN.*dropping " + re.escape(f"{once.local}: {MISSES} heartbeats unanswered".encode())
+        if not server.stderr.wait_for(lambda b: re.search(logged, b) is not None, 2):
+            case.fail("hbserver's log of the drop of client C does not count its unanswered heartbeats",
+                      expected=f"a WARN line 'dropping {once.local}: {MISSES} heartbeats unanswered' on stderr "
+                               f"(sent {MISSES + 1} - acked 1)",
+                      saw=server.stderr.tail(3) or "nothing on stderr",
+                      hint="N in the log is sent - acked, the heartbeats left unanswered")
         before = len(r_good.heartbeats)
         still = r_good.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=2)
         r_good.stop()
         r_silent.stop()
+        r_once.stop()
         # Each connection counts its own heartbeats from 1.
         expect_consecutive(case, [s for s, _ in r_silent.heartbeats], "client B")
+        expect_consecutive(case, [s for s, _ in r_once.heartbeats], "client C")
         expect_consecutive(case, [s for s, _ in r_good.heartbeats], "client A")
         if not still:
             case.fail("client A stopped getting heartbeats after client B was dropped",
                       expected="heartbeats to client A go on", saw=f"{len(r_good.heartbeats) - before} more",
                       hint="removing one client must leave the others in the table")
         silent.close()
+        once.close()
         good.close()
         return port, silent.local
 
@@ -109,6 +134,18 @@ def test_hb_server_prints_messages(case):
 
 def test_hb_server_broadcasts(case):
     server = start_server(case, interval=QUIET_INTERVAL_MS)
+    # A client that came and went first: the server closed its socket, so the
+    # next client accepted gets the same descriptor number. Left in the table,
+    # it would have that client's broadcasts sent twice.
+    gone = case.tcp_connect(label="client X (leaves first)")
+    gone.send(b"MSG X was here\n")
+    if not server.wait_output(re.escape(f"{gone.local}: X was here\n".encode()), timeout=3):
+        case.fail("hbserver never printed the message of client X", saw=server.stdout.tail(8) or "nothing")
+    gone.shutdown_write()
+    if gone.recv_to_eof(timeout=3, what="the server's FIN after client X's").how != "eof":
+        case.fail("hbserver did not close the connection of a client that closed its side",
+                  expected="the server's FIN within 3 s of the client's")
+    gone.close()
     clients = []
     for name in "ABC":
         conn = case.tcp_connect(label=f"client {name}")
@@ -120,15 +157,17 @@ def test_hb_server_broadcasts(case):
         if not server.wait_output(mark, timeout=3):
             case.fail(f"hbserver never printed the first message of {conn.label}",
                       saw=server.stdout.tail(8) or "nothing")
-    server.feed(b"hello everyone\n")
+    server.feed(b"hello everyone\nand again\n")
     for conn in clients:
-        got = conn.recv_until(b"\n", timeout=3, what="the broadcast")
-        if got.data != b"BCAST hello everyone\n":
-            case.fail(f"{conn.label} did not get the broadcast",
-                      expected="'BCAST hello everyone\\n' to every connected client",
-                      saw=f"{got.data!r}, then {got.how}",
-                      hint="send each line of the server's stdin to every client in the table, "
-                           "under the table's lock")
+        for text in (b"hello everyone", b"and again"):
+            got = conn.recv_until(b"\n", timeout=3, what="the broadcast")
+            if got.data != b"BCAST " + text + b"\n":
+                case.fail(f"{conn.label} did not get each broadcast once, in order",
+                          expected="'BCAST hello everyone\\n', then 'BCAST and again\\n', to every connected "
+                                   "client",
+                          saw=f"{got.data!r}, then {got.how}",
+                          hint="send each line of the server's stdin to every client in the table, under the "
+                               "table's lock; a client that left is no longer in the table")
     # The end of standard input ends the broadcasts, not the server.
     server.feed(b"", close=True)
     late = case.tcp_connect(label="client D (after the end of stdin)")
@@ -216,6 +255,14 @@ def test_hb_server_table_is_locked(case):
     if not going:
         case.fail("the steady client stopped getting heartbeats while clients came and went",
                   expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
+    # The steady client's thread handled its HBACKs (record_ack) before this
+    # line: once it is printed, a report ThreadSanitizer made in that thread
+    # (it takes a moment to write) is on stderr, not cut off by the end of the case.
+    steady.send(b"MSG still here\n")
+    if not server.wait_output(re.escape(f"{steady.local}: still here\n".encode()), timeout=5):
+        case.fail("hbserver did not print the steady client's message after clients came and went",
+                  expected=f"'{steady.local}: still here' on stdout", saw=server.stdout.tail(3) or "nothing",
+                  hint="a client thread stuck on the lock prints nothing: unlock on every path")
     steady.close()
 
 

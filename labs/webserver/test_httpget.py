@@ -37,12 +37,18 @@ def expect_request(case, req, path=PATH):
                   hint="HTTP/1.1 requires 'Host: HOST:PORT' (servers answer 400 without it)")
 
 
-def expect_exit(case, client, status, why):
-    rc = case.wait_exit(client, timeout=5, why="after the server's response")
+def expect_exit(case, client, status, why, hint=None):
+    rc = client.wait_exit(5)
+    if rc is None:
+        case.fail(f"httpget did not exit within 5 s after {why}", expected=f"exit status {status}",
+                  saw="httpget still running",
+                  hint=hint or "once the response is complete (or unusable), exit with its status")
+    case.step(f"httpget {client.status_text()}")
     if rc != status:
         case.fail(f"httpget's exit status is wrong for {why}",
                   expected=f"exit status {status}", saw=client.status_text(),
-                  hint="exit 0 for 2xx, 3 for 3xx, 4 for 4xx, 5 for 5xx; 1 when there is no usable response")
+                  hint=hint or "exit 0 for 2xx, 3 for 3xx, 4 for 4xx, 5 for 5xx; 1 when there is no "
+                               "usable response")
 
 
 def expect_stdout(case, client, body, what):
@@ -78,13 +84,22 @@ def test_hg_get_body(case):
                       expected=f"a line {line.decode()!r} on stderr", saw=client.stderr.tail(8) or "nothing")
     conn.close()
     # An HTTP/1.0-style response: no Content-Length, the body ends when the server closes.
+    # 120 kB: more than one read of any buffer.
+    old_style = b"until the server closes\n" * 5000
     client, conn, req = start_httpget(case, listener, "/old/style")
     expect_request(case, req, "/old/style")
-    conn.send(http.response(200, "OK", [("Content-Type", "text/plain")], b"until the server closes\n",
+    conn.send(http.response(200, "OK", [("Content-Type", "text/plain")], old_style,
                             length=False, version="HTTP/1.0"))
     conn.close()
     expect_exit(case, client, 0, "a 200 response whose body ends when the server closes")
-    expect_stdout(case, client, b"until the server closes\n", "a response without Content-Length")
+    expect_stdout(case, client, old_style, "a response without Content-Length (120 kB until the close)")
+    # The smallest body: the copy loop runs until no byte is left, not one.
+    client, conn, req = start_httpget(case, listener, "/one/byte")
+    expect_request(case, req, "/one/byte")
+    conn.send(http.response(200, "OK", [("Content-Type", "text/plain")], b"!"))
+    expect_exit(case, client, 0, "a 200 response of 1 byte")
+    expect_stdout(case, client, b"!", "a response with 'Content-Length: 1'")
+    conn.close()
 
 
 def test_hg_large_body_in_pieces(case):
@@ -105,13 +120,27 @@ def test_hg_exit_status(case):
     listener = case.tcp_listener()
     page = b"<!DOCTYPE html>\n<h1>404 Not Found</h1>\n"
     for status, reason, exit_status in ((404, "Not Found", 4), (500, "Internal Server Error", 5),
-                                        (301, "Moved Permanently", 3), (200, "OK", 0)):
+                                        (301, "Moved Permanently", 3), (200, "OK", 0),
+                                        # the first and last code of each class
+                                        (299, "Last Success", 0), (300, "Multiple Choices", 3),
+                                        (399, "Last Redirection", 3), (400, "Bad Request", 4),
+                                        (499, "Last Client Error", 4), (599, "Last Server Error", 5)):
         body = page if status == 404 else f"{status} {reason}\n".encode()
         client, conn, req = start_httpget(case, listener, f"/status/{status}")
         extra = [("Location", "/elsewhere")] if status == 301 else []
         conn.send(http.response(status, reason, [("Content-Type", "text/html")] + extra, body))
         expect_exit(case, client, exit_status, f"a {status} response")
         expect_stdout(case, client, body, f"a {status} response")
+        conn.close()
+    # Three digits, but no class of 2xx-5xx: no usable response (exit 1), whether
+    # httpget prints the body or calls the status line malformed.
+    for code in ("199", "600", "099"):
+        client, conn, req = start_httpget(case, listener, f"/status/{code}")
+        conn.send(f"HTTP/1.1 {code} Odd\r\nContent-Length: 0\r\n\r\n".encode(),
+                  note=f"a {code} response")
+        expect_exit(case, client, 1, f"a {code} response (no status class 2xx to 5xx)",
+                    hint="200-299 is 2xx (exit 0), 300-399 3xx, 400-499 4xx, 500-599 5xx; "
+                         "any other code is no usable response (exit 1)")
         conn.close()
 
 
@@ -120,17 +149,40 @@ def test_hg_no_usable_response(case):
     expect_exit(case, client, 1, "a refused connection (no server)")
     listener = case.tcp_listener()
     page = b"0123456789" * 10
-    for what, data in (("a malformed status line", b"HTTX/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
-                       ("a status line without a code", b"HTTP/1.1 OK\r\n\r\n"),
-                       ("a body cut short (Content-Length 100, 50 bytes, then the close)",
-                        http.response(200, "OK", [("Content-Type", "text/plain")], page)[:-50]),
-                       ("a head that never ends (40 kB of headers)",
-                        b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"b" * 70)
-                                                             for i in range(500)))):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+    # (what, bytes, whether the server closes after them): a response that is unusable
+    # from its head on ends httpget at once, without waiting for the server to close.
+    for what, data, closes in (
+            ("a malformed status line", b"HTTX/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", False),
+            ("a status line without a code", b"HTTP/1.1 OK\r\n\r\n", False),
+            ("a status line of 9000 bytes", b"HTTP/1.1 200 " + b"O" * 9000 + b"\r\n\r\n", False),
+            ("a header line of 9000 bytes", head + b"X-Long: " + b"l" * 9000 + b"\r\n\r\n", False),
+            ("a body cut short (Content-Length 100, 50 bytes, then the close)",
+             http.response(200, "OK", [("Content-Type", "text/plain")], page)[:-50], True),
+            ("a head that never ends (40 kB of headers)",
+             b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"b" * 70)
+                                                  for i in range(500)), True),
+            # 2000 header lines: 66000 bytes with their CRLFs, over the 64 KiB
+            # (HEAD_MAX_BYTES) httpget takes of a head, but 64000 counting 1 byte a line end.
+            ("a head of 66 kB in 2000 short header lines, then its body",
+             b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%04d: %s\r\n" % (i, b"c" * 16)
+                                                  for i in range(1999))
+             + b"Content-Length: 2\r\n\r\nok", False)):
         client, conn, req = start_httpget(case, listener)
-        conn.send(data, note=what)
+        conn.send(data, note=what + ("" if closes else " (the server keeps the connection open)"))
+        if closes:
+            conn.close()
+        expect_exit(case, client, 1, what,
+                    hint=None if closes else "a head that cannot be used is the end: exit 1 at once, "
+                                             "without reading on until the server closes")
         conn.close()
-        expect_exit(case, client, 1, what)
+    # A reset in the middle of the body: a failed receive, not the end of the body.
+    client, conn, req = start_httpget(case, listener)
+    conn.send(http.response(200, "OK", [("Content-Type", "text/plain")], page)[:-50],
+              note="Content-Length 100, 50 bytes of body")
+    conn.reset()
+    expect_exit(case, client, 1, "a body cut short by a reset (RST) after 50 of its 100 bytes",
+                hint="a failed receive of the body is no usable response: exit 1")
 
 
 def test_hg_faults(case):

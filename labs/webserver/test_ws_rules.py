@@ -101,6 +101,15 @@ def test_ws_connection_rules(case):
         expect_status(case, resp, 200, f"HTTP/1.0 request {i} with 'Connection: keep-alive'")
         expect_connection(case, resp, "keep-alive", "HTTP/1.0 with 'Connection: keep-alive'")
         expect_body(case, resp, FILES["hello.txt"], "/hello.txt")
+    conn.shutdown_write()
+    how = http.expect_eof(conn, timeout=3)
+    if how != "eof":
+        case.fail("the server did not just close a kept-alive connection whose client closed its side",
+                  expected="the end of the stream, nothing more, once the client is done (its FIN)",
+                  saw={"data": f"more bytes: {conn.pending[:60]!r}", "timeout": "the connection stayed "
+                       "open for 3 s", "reset": "a reset (RST)"}.get(how, how),
+                  hint="the end of the stream before a request line is the client saying goodbye: "
+                       "close, with no response")
     conn.close()
     conn, resp = fetch(case, "/index.html", method="POST", body=b"x=1", close=False)
     expect_status(case, resp, 405, "POST /index.html")
@@ -113,12 +122,13 @@ def test_ws_target_decoding(case):
     start_server(case)
     good = [("/hello.txt?name=value&x=1", "hello.txt"), ("/hello%2etxt", "hello.txt"),
             ("/img%2Fphoto.png", "img/photo.png"), ("/img/./index.html", "img/index.html"),
-            ("/img//index.html", "img/index.html"), ("/img", "img/index.html")]
+            ("/img//index.html", "img/index.html"), ("/img", "img/index.html"),
+            ("/.a", ".a"), ("/hello.txt/.", "hello.txt")]
     for target, name in good:
         conn, resp = fetch(case, target)
         expect_status(case, resp, 200, f"GET {target} (the file {name})",
-                      hint="drop the query (?...), decode every %XX, skip empty and '.' segments; "
-                           "a folder serves its index.html")
+                      hint="drop the query (?...), decode every %XX, skip empty and '.' segments "
+                           "(only those: '.a' is a name); a folder serves its index.html")
         expect_body(case, resp, FILES[name], target)
         conn.close()
     for target in ("/hello%zz.txt", "/hello.txt%00.png", "/hello%2", "/%"):
@@ -172,6 +182,19 @@ def test_ws_logs(case):
     expect_status(case, resp, 200, "GET /hello.txt")
     logged([f'{conn.local} "GET /hello.txt HTTP/1.1" 200 {len(FILES["hello.txt"])}'.encode()],
            f"the request of {conn.local} with its status and length")
+    expect_closed(case, conn, "the response to GET /hello.txt")
+    conn.close()
+    # A second request, once the first connection is closed on both sides: when its
+    # line is logged, whatever the first connection's end logs is there too.
+    conn, resp = fetch(case, "/missing.txt")
+    expect_status(case, resp, 404, "GET /missing.txt")
+    logged([f'{conn.local} "GET /missing.txt HTTP/1.1" 404'.encode()], f"the request of {conn.local}")
+    alarms = [line for line in server.stderr.bytes().splitlines() if b" WARN " in line or b" ERROR " in line]
+    if alarms:
+        case.fail("webserver logs a warning or an error for requests answered and connections closed "
+                  "as they should", expected="no WARN or ERROR line", saw=alarms[0].decode(errors="replace"),
+                  hint="log a failure only when the call failed: shutdown() and close() return -1 "
+                       "on failure, 0 on success")
     conn.close()
 
 

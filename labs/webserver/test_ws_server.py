@@ -68,7 +68,7 @@ def test_ws_crlf_headers(case):
 
 def test_ws_content_length(case):
     start_server(case)
-    for name in ("hello.txt", "empty.txt", "big.bin"):
+    for name in ("hello.txt", "empty.txt", "one.txt", "big.bin"):
         conn, resp = fetch(case, "/" + name)
         expect_status(case, resp, 200, f"GET /{name}")
         expect_length(case, resp, len(FILES[name]), f"/{name}")
@@ -124,8 +124,30 @@ BIG_HEADER = b"X-Filler: " + b"a" * 20000
 MANY_HEADERS = [f"X-Filler-{i}: {'a' * 90}" for i in range(500)]
 
 
+def head_of_size(case, size, lines):
+    """A GET /hello.txt head of exactly SIZE bytes, every CRLF and the empty line
+    counted, padded by LINES filler header lines."""
+    fixed = ["GET /hello.txt HTTP/1.1", f"Host: {host(case)}", "Connection: close"]
+    room = size - sum(len(line) + 2 for line in fixed) - 2
+    lengths = [room // lines] * lines
+    lengths[-1] += room - sum(lengths)
+    fillers = [f"X-Fill-{i:03d}: ".ljust(n - 2, "h") for i, n in enumerate(lengths)]
+    head = "".join(line + "\r\n" for line in fixed + fillers) + "\r\n"
+    assert len(head) == size
+    return head.encode()
+
+
 def test_ws_bad_request(case):
     server = start_server(case)
+    # HTTP_HEAD_MAX counts every line with its CRLF, the empty line included.
+    for size, lines, statuses, what in (
+            (8192, 4, 200, "a request head of exactly 8192 bytes (8 KiB: the most allowed)"),
+            (8250, 200, (431, 400), "a request head of 8250 bytes in 204 short lines (over 8 KiB)")):
+        conn, resp = fetch(case, None, raw=head_of_size(case, size, lines), label=f"client ({size}-byte head)")
+        expect_status(case, resp, statuses, what,
+                      hint="a head may hold 8192 bytes, counting each line with its CRLF (2 bytes) and the "
+                           "empty line; one byte more gets 431 Request Header Fields Too Large")
+        conn.close()
     bad = [
         (b"GARBAGE\r\n\r\n", "a request line of one word"),
         (b"GET /index.html\r\n\r\n", "a request line without a version"),
@@ -147,6 +169,12 @@ def test_ws_bad_request(case):
     conn, resp = fetch(case, "/index.html", label="client after the bad ones")
     if not server.running():
         case.fail("webserver ended after bad requests", saw=server.status_text())
+    warned = server.stderr.wait_for(
+        lambda b: any(b" WARN " in line and rude.local.encode() in line for line in b.splitlines()), 3)
+    if not warned:
+        case.fail("webserver did not log the client that reset in the middle of its request",
+                  expected=f"a WARN line naming {rude.local}", saw=server.stderr.tail(6) or "nothing on stderr",
+                  hint="when no whole request head arrives, say why (log_read_end()) before giving up")
     expect_status(case, resp, 200, "GET /index.html after the bad requests",
                   hint="a bad request or a vanished client ends that connection only: log it and go on")
     expect_body(case, resp, INDEX_HTML, "/index.html")

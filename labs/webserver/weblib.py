@@ -28,6 +28,7 @@ FILES = {
     "app.js": b"console.log('socklab');\n",
     "data.json": b'{"lab": "webserver"}\n',
     "empty.txt": b"",
+    "one.txt": b"!",
     "notes": b"a file without an extension\n",
     "img/index.html": b"<p>the img folder</p>\n",
     "img/photo.png": b"\x89PNG\r\n\x1a\n" + _noise(1, 200_000),
@@ -42,7 +43,9 @@ FILES = {
     "doc.pdf": b"%PDF-1.4\n" + _noise(7, 400),
     "x": b"a file whose name is one letter\n",
     "a.": b"a two-byte name that ends in a dot\n",
+    ".a": b"a two-byte name that starts with a dot\n",
     "img/q/index.html": b"<p>a folder whose name is one letter</p>\n",
+    "q/index.html": b"<p>a top folder whose name is one letter</p>\n",
 }
 
 # The media types a server must send (any of a tuple is accepted).
@@ -67,6 +70,7 @@ TYPES = {
     "x": "application/octet-stream",
     "a.": "application/octet-stream",
     "img/q/index.html": "text/html",
+    "q/index.html": "text/html",
 }
 
 STATUS_HINT = ("the first bytes of a response are the status line 'HTTP/1.1 200 OK' and its CRLF: "

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #define LINE_MAX_LEN 8192
+#define HEAD_MAX_LEN (64 * 1024)
 
 static const char usage[] =
 	"Usage: httpget [-h] HOST PORT PATH\n"
@@ -240,11 +241,16 @@ int main(int argc, char *argv[])
 	}
 	status = atoi(line + 9);
 	fprintf(stderr, "%s\n", line);
-	for (;;) { /* the headers, up to the empty line */
+	for (size_t head = 0;;) { /* the headers, up to the empty line */
 		char *colon;
 
 		if (get_line(line, sizeof line) < 0) {
 			say("ERROR", "the response head was cut short");
+			return 1;
+		}
+		head += strlen(line) + 2;
+		if (head > HEAD_MAX_LEN) {
+			say("ERROR", "the response head is over %d bytes", HEAD_MAX_LEN);
 			return 1;
 		}
 		if (line[0] == '\0')

@@ -22,9 +22,27 @@ class NoFreeBlock(RuntimeError):
     """Every block of the range is held by another run."""
 
 
+def _host_uid():
+    """Our uid on the host: in a user namespace (the grader without root),
+    the one uid_map maps our uid to."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            for line in f:
+                inside, outside, count = map(int, line.split())
+                if inside <= os.getuid() < inside + count:
+                    return outside + os.getuid() - inside
+    except (OSError, ValueError):
+        pass
+    return os.getuid()
+
+
 def lock_dir():
-    """Where the lock files live: one folder for every run of the machine."""
-    path = os.environ.get(LOCK_DIR_VAR) or ("/run/lock/socklab" if os.geteuid() == 0 else "/tmp/socklab-locks")
+    """Where the lock files live: one folder for every run of the machine
+    (real root's), or one per user; root of a user namespace is not root on
+    the host, and cannot write into root's folder."""
+    host_uid = _host_uid()
+    default = "/run/lock/socklab" if host_uid == 0 else f"/tmp/socklab-locks-{host_uid}"
+    path = os.environ.get(LOCK_DIR_VAR) or default
     os.makedirs(path, mode=0o755, exist_ok=True)
     return path
 
@@ -50,7 +68,8 @@ class Block:
 
 def _try_lock(index):
     path = os.path.join(lock_dir(), f"uid-block-{index}.lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    # 0600: a student program (which sees /run read-only) must not open it to hold its lock.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:

@@ -165,7 +165,8 @@ class Case:
         """Accept the connection of the student's client PROG, or fail saying it never came."""
         conn = listener.accept(timeout=timeout, while_true=prog.running)
         if conn is None:
-            self.fail(f"{prog.name} never connected to the scripted {listener.label}",
+            peer = listener.label if listener.label.startswith("scripted") else f"scripted {listener.label}"
+            self.fail(f"{prog.name} never connected to the {peer}",
                       expected=f"a TCP connection to 127.0.0.1:{listener.port} "
                                f"(HOST and PORT from the command line)",
                       saw=f"no connection; {prog.name} {prog.status_text()}",

@@ -100,17 +100,21 @@ def progress(args, text):
 
 
 def ensure_tools(args):
-    """Build slrun and pcapcheck when they are missing (a fresh checkout)."""
-    for tool, folder in ((SLRUN, "grader/sandbox"), (SLFAULT, "grader/sandbox"), (PCAPCHECK, "grader/pcapcheck")):
-        if tool == PCAPCHECK and os.environ.get("SOCKLAB_ISOLATION") == "host":
+    """Build slrun and pcapcheck when they are missing (a fresh checkout) or
+    older than their sources (a kit updated with git pull)."""
+    folders = {"grader/sandbox": (SLRUN, SLFAULT), "grader/pcapcheck": (PCAPCHECK,)}
+    for folder, tools in folders.items():
+        if folder == "grader/pcapcheck" and os.environ.get("SOCKLAB_ISOLATION") == "host":
             continue  # no capture in host mode
-        if not os.access(tool, os.R_OK if tool.endswith(".so") else os.X_OK):
-            progress(args, f"building {folder}")
-            out = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, folder)],
-                                 capture_output=True, text=True)
-            if out.returncode != 0:
-                raise RuntimeError(f"cannot build {folder}:\n{out.stdout}{out.stderr}"
-                                   "\nIs the kit set up? Run 'make deps' as root.")
+        path = os.path.join(ROOT, folder)
+        missing = not all(os.access(t, os.R_OK if t.endswith(".so") else os.X_OK) for t in tools)
+        if not missing and subprocess.run(["make", "-q", "-s", "-C", path], capture_output=True).returncode == 0:
+            continue
+        progress(args, f"building {folder}" if missing else f"rebuilding {folder}: its sources changed")
+        out = subprocess.run(["make", "-s", "-C", path], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"cannot build {folder}:\n{out.stdout}{out.stderr}"
+                               "\nIs the kit set up? Run 'make deps' as root.")
 
 
 def student_uid_block():

@@ -9,6 +9,7 @@ submission with --socklab-build and writes the reports from cases.json.
 import json
 import os
 import shutil
+import ssl
 import tempfile
 import traceback
 
@@ -166,6 +167,8 @@ def _record(item):
         status, failure = "failed", exc
     elif isinstance(exc, NotChecked):
         status, error_text = "not_checked", f"Not checked: {exc}"
+    elif program_fault(exc, c) is not None:
+        status, failure = "failed", program_fault(exc, c)
     elif excinfo.typename == "Failed" and "Timeout" in str(exc):
         status = "failed"
         failure = CaseFailure(f"the case did not finish within its time limit "
@@ -186,6 +189,29 @@ def _record(item):
         return unrun_record(spec.name, spec.title, spec.visibility, spec.points, "error",
                             (error_text or "the case could not start").split("\n")[0], error_text or "")
     return c.record(status, failure, error_text)
+
+
+# What a misbehaving program makes a peer's socket calls raise: a reset, a
+# refused or dropped connection, a wait that timed out, a TLS handshake it
+# broke, bytes that are not the text they must be. The program's failure,
+# never a grader error, once the case has started one of its programs.
+PROGRAM_FAULTS = (ConnectionError, TimeoutError, EOFError, UnicodeDecodeError, ssl.SSLError)
+
+
+def program_fault(exc, case):
+    """The CaseFailure for EXC when the student's programs caused it, or None."""
+    if not isinstance(exc, PROGRAM_FAULTS) or case is None or not case.programs:
+        return None
+    names = ", ".join(sorted({p.name for p in case.programs}))
+    what = {ConnectionResetError: "reset the connection", ConnectionRefusedError: "refused the connection",
+            BrokenPipeError: "closed the connection while the grader was still sending",
+            TimeoutError: "did not answer in time", UnicodeDecodeError: "sent bytes that are not UTF-8 text",
+            EOFError: "closed the connection before the exchange was over"}
+    did = next((text for kind, text in what.items() if isinstance(exc, kind)), "broke the exchange")
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return CaseFailure(f"{names} {did} ({detail})",
+                       hint="the grader's peer could not go on with the exchange: see what the test did, and "
+                            "what the program printed, below")
 
 
 def _our_frames(exc):

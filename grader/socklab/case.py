@@ -16,7 +16,7 @@ from . import isolation, peers, safetext
 from .feedback import CaseFailure, NotChecked, Trace, explain_difference, first_difference, indent, show_bytes
 from .labspec import BUILD_VARIANTS, FAULTS
 from .paths import SLFAULT, session_tmp
-from .proc import Program, chown_tree, sanitizer_report
+from .proc import Program, chown_tree, make_case_folder, sanitizer_report
 
 
 def unrun_record(name, title, visibility, max_points, status, summary, feedback):
@@ -51,12 +51,15 @@ class Case:
 
     # --- set-up ---------------------------------------------------------
     def _private_copy(self, build_dir):
-        """A private copy of the built submission, owned by the student uid."""
+        """A private copy of the built submission: the work dir, owned by the
+        student uid, in the case's folder (TOP), which stays the grader's."""
         top = tempfile.mkdtemp(prefix=f"socklab-{self.spec.name}-", dir=session_tmp())
+        os.chmod(top, 0o755)
         work = os.path.join(top, "work")
         shutil.copytree(build_dir, work, symlinks=True)
         if self.limits.uid is not None:
-            chown_tree(top, self.limits.uid)
+            chown_tree(work, self.limits.uid)
+            make_case_folder(top, self.limits.uid)
         return work
 
     def _start_capture(self):
@@ -162,7 +165,8 @@ class Case:
         """Accept the connection of the student's client PROG, or fail saying it never came."""
         conn = listener.accept(timeout=timeout, while_true=prog.running)
         if conn is None:
-            self.fail(f"{prog.name} never connected to the scripted {listener.label}",
+            peer = listener.label if listener.label.startswith("scripted") else f"scripted {listener.label}"
+            self.fail(f"{prog.name} never connected to the {peer}",
                       expected=f"a TCP connection to 127.0.0.1:{listener.port} "
                                f"(HOST and PORT from the command line)",
                       saw=f"no connection; {prog.name} {prog.status_text()}",

@@ -32,6 +32,23 @@ def unrun_records(lab, status, summary, feedback):
             for name, spec in lab.cases.items()]
 
 
+def sanitizer_failure(name, report):
+    """The CaseFailure for program NAME's sanitizer REPORT, by the report's kind."""
+    first = report.splitlines()[0]
+    if "ThreadSanitizer" in report and "data race" not in first:
+        return CaseFailure(f"{name}: ThreadSanitizer found a misuse of a lock", saw=first,
+                           hint="read the report below: a mutex unlocked that this thread does not hold, "
+                                "destroyed while locked, or locked twice; every lock needs its unlock on "
+                                "every path, in the same thread")
+    if "ThreadSanitizer" in report:
+        return CaseFailure(f"{name}: ThreadSanitizer found a data race (two threads used the same memory, at "
+                           "least one writing, with no lock between them)", saw=first,
+                           hint="read the report below: it names both accesses and the locks each thread "
+                                "held; guard the shared data with one mutex everywhere")
+    return CaseFailure(f"{name}: the sanitizer found a memory or undefined-behaviour error", saw=first,
+                       hint="read the sanitizer report below: its first frame is the line of the error")
+
+
 class Case:
     def __init__(self, spec, lab, build_dir, iso, results_dir, limits, build_problem=None):
         self.spec = spec
@@ -285,16 +302,8 @@ class Case:
             self.step(f"capture problem: {e}")
         for prog in self.programs:
             report = sanitizer_report(prog.stderr.bytes())
-            if report and "ThreadSanitizer" in report:
-                return CaseFailure(f"{prog.name}: ThreadSanitizer found a data race (two threads used the "
-                                   "same memory, at least one writing, with no lock between them)",
-                                   saw=report.splitlines()[0],
-                                   hint="read the report below: it names both accesses and the locks each "
-                                        "thread held; guard the shared data with one mutex everywhere")
             if report:
-                return CaseFailure(f"{prog.name}: the sanitizer found a memory or undefined-behaviour error",
-                                   saw=report.splitlines()[0],
-                                   hint="read the sanitizer report below: its first frame is the line of the error")
+                return sanitizer_failure(prog.name, report)
             crash = prog.crashed()
             if crash:
                 return CaseFailure(f"{prog.name} crashed: {prog.status_text()}",

@@ -59,7 +59,7 @@ test-c: tools
 	@$(MAKE) -s -C tests/pcapcheck check
 
 test-py: tools
-	@$(PYTHON) -m pytest -n $(JOBS) tests
+	@$(PYTHON) -m pytest -n $(JOBS) --durations=15 tests   # the slowest tests: the 15-minute budget
 
 test: test-c test-py
 

@@ -333,11 +333,17 @@ def digests(sub, binaries):
 
 # --- grading ---------------------------------------------------------------------
 
+class GraderFailed(Exception):
+    """grade itself failed on a mutant (its results say nothing of the mutant)."""
+
+
 def grade_cases(lab, sub, results, cases, exitfirst=False):
     """{case: status} of CASES graded on the submission SUB (EXITFIRST: stop
     at the first that does not pass; those left are 'not_run')."""
     extra = [a for c in cases for a in ("-k", c)] + ["-j", "2"] + (["-x"] if exitfirst else [])
-    _, data = gradecmd.run(lab, sub, results, *extra, timeout=900)
+    out, data = gradecmd.run(lab, sub, results, *extra, timeout=900)
+    if "build" not in data:
+        raise GraderFailed(f"grade {lab} failed (exit {out.returncode}): {out.stderr.strip()[-500:]}")
     if not data["build"]["ok"]:
         return {c: "build-failed" for c in cases}
     return {c["name"]: c["status"] for c in data["cases"] if c["name"] in cases}
@@ -374,25 +380,33 @@ def judge(lab, mutant, ref_digests, case_programs, listed, tmp):
         record["changed"] = changed
         if not cases:
             return dict(record, status="survived", why=f"no case runs {', '.join(changed)}")
-        # Most mutants fail a case early: stop there (-x) and confirm that
-        # case; only when it passes again are all cases run.
-        for attempt, exitfirst in (("a", True), ("b", False)):
-            first = grade_cases(lab, sub, os.path.join(folder, f"r1{attempt}"), cases, exitfirst)
-            failed = sorted(c for c, s in first.items() if s not in ("passed", "not_run"))
-            if not failed:
-                return dict(record, status="survived", why=f"passed {len(cases)} cases that run {', '.join(changed)}")
-            again = grade_cases(lab, sub, os.path.join(folder, f"r2{attempt}"), failed)
-            confirmed = sorted(c for c, s in again.items() if s != "passed")
-            if confirmed:
-                return dict(record, status="killed", by=confirmed)
-        return dict(record, status="flaky", by=failed, why="its failing cases passed when run again")
+        try:
+            return _graded(lab, sub, record, folder, cases, changed)
+        except (GraderFailed, gradecmd.GradeCommandError) as e:
+            return dict(record, status="error", why=str(e))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _graded(lab, sub, record, folder, cases, changed):
+    """RECORD with the status grading the built mutant SUB on CASES gives."""
+    # Most mutants fail a case early: stop there (-x) and confirm that case;
+    # only when it passes again are all cases run.
+    for attempt, exitfirst in (("a", True), ("b", False)):
+        first = grade_cases(lab, sub, os.path.join(folder, f"r1{attempt}"), cases, exitfirst)
+        failed = sorted(c for c, s in first.items() if s not in ("passed", "not_run"))
+        if not failed:
+            return dict(record, status="survived", why=f"passed {len(cases)} cases that run {', '.join(changed)}")
+        again = grade_cases(lab, sub, os.path.join(folder, f"r2{attempt}"), failed)
+        confirmed = sorted(c for c, s in again.items() if s != "passed")
+        if confirmed:
+            return dict(record, status="killed", by=confirmed)
+    return dict(record, status="flaky", by=failed, why="its failing cases passed when run again")
+
+
 # --- the report -------------------------------------------------------------------
 
-STATUSES = ("killed", "survived", "flaky", "equivalent", "not-compiled")
+STATUSES = ("killed", "survived", "flaky", "equivalent", "not-compiled", "error")
 
 
 def score_line(lab, records, generated):
@@ -401,7 +415,7 @@ def score_line(lab, records, generated):
     score = 100.0 * counts["killed"] / judged if judged else 100.0
     return counts, score, (f"{lab}: {generated} generated, {len(records)} graded, {counts['not-compiled']} not "
                            f"compiled, {counts['equivalent']} equivalent, {counts['killed']} killed, "
-                           f"{counts['survived']} survived, {counts['flaky']} flaky: mutation score "
+                           f"{counts['survived']} survived, {counts['flaky']} flaky, {counts['error']} grader errors: mutation score "
                            f"{score:.1f}%")
 
 
@@ -411,7 +425,7 @@ def show(record):
     if isinstance(extra, list):
         extra = ", ".join(extra)
     return f"  {record['status']:12} {record['op']} {where:22} {record['original']}  =>  {record['mutated']}" + \
-        (f"\n               {extra}" if record["status"] in ("survived", "flaky") else "")
+        (f"\n               {extra}" if record["status"] in ("survived", "flaky", "error") else "")
 
 
 def sample(mutants, most, seed):
@@ -447,10 +461,14 @@ def run(lab, args):
             for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 record = future.result()
                 records.append(record)
-                if args.verbose or record["status"] in ("survived", "flaky"):
+                if args.verbose or record["status"] in ("survived", "flaky", "error"):
                     print(show(record), flush=True)
                 elif sys.stdout.isatty():
                     print(f"\r  {n}/{len(chosen)}", end="", flush=True)
+                if not sys.stdout.isatty() and (n % 10 == 0 or n == len(chosen)):
+                    survived = sum(r["status"] == "survived" for r in records)
+                    print(f"  {n}/{len(chosen)} graded, {survived} survived so far "
+                          f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
     if sys.stdout.isatty():
         print("\r", end="")
     records.sort(key=lambda r: (r["file"], r["line"], r["id"]))

@@ -9,6 +9,9 @@
 /* How long to wait for packets before looking at the stop flag again. */
 #define POLL_INTERVAL_MS 100
 
+/* Bytes of the file's own header, and of each packet's record header. */
+enum { PCAP_FILE_HEADER = 24, PCAP_RECORD_HEADER = 16 };
+
 /* pcap_error_text - pcap's message for a failed call, or its status text. */
 static const char *pcap_error_text(pcap_t *p, int status)
 {
@@ -126,6 +129,7 @@ int capture_open(struct capture *c, const struct capture_options *opt,
 	}
 	if (open_output(c, err, errlen) == -1)
 		goto error;
+	c->file_bytes = PCAP_FILE_HEADER;
 	return 0;
 
 error:
@@ -136,13 +140,29 @@ error:
 	return -1;
 }
 
-/* write_packet - pcap_dispatch callback: append one packet to the file. */
+/* write_packet - pcap_dispatch callback: append one packet to the file,
+ * whole, as headers only, or not at all, as the byte budget says. */
 static void write_packet(u_char *user, const struct pcap_pkthdr *h,
 			 const u_char *bytes)
 {
 	struct capture *c = (struct capture *)user;
-	pcap_dump((u_char *)c->dumper, h, bytes);
+	const struct capture_options *o = c->opt;
+	struct pcap_pkthdr kept = *h;
+	bool headers_only = o->full_bytes != 0 &&
+			    c->file_bytes >= o->full_bytes &&
+			    kept.caplen > CAPTURE_HEADER_BYTES;
+
 	c->captured++;
+	if (headers_only)
+		kept.caplen = CAPTURE_HEADER_BYTES;
+	if (o->max_bytes != 0 &&
+	    c->file_bytes + PCAP_RECORD_HEADER + kept.caplen > o->max_bytes) {
+		c->unwritten++;
+		return;
+	}
+	pcap_dump((u_char *)c->dumper, &kept, bytes);
+	c->file_bytes += PCAP_RECORD_HEADER + kept.caplen;
+	c->cut += headers_only;
 }
 
 /* limit_reached - true once max_packets packets were written. */

@@ -6,6 +6,11 @@
  * packets until *stop is set (from a signal handler) or the packet limit
  * is reached, then drains what the kernel still holds. capture_close()
  * flushes the file, so that it always ends on a whole packet.
+ *
+ * A byte budget keeps a flood from filling the disk: after full_bytes of
+ * file, each packet keeps only its first CAPTURE_HEADER_BYTES (its headers:
+ * the analysis still sees every segment, its length and flags); at
+ * max_bytes no more packets are written, only counted.
  */
 #ifndef PCAPCHECK_CAPTURE_H
 #define PCAPCHECK_CAPTURE_H
@@ -22,6 +27,8 @@
  * while the capture is not scheduled (262144 and 8 MiB held 31). */
 #define CAPTURE_DEFAULT_SNAPLEN 65792
 #define CAPTURE_BUFFER_SIZE	(64 * 1024 * 1024)
+/* Ethernet or cooked header, IPv6 with options, TCP with options. */
+#define CAPTURE_HEADER_BYTES 160
 
 struct capture_options {
 	const char *iface;
@@ -29,6 +36,8 @@ struct capture_options {
 	const char *filter; /* BPF expression, or NULL for everything */
 	int snaplen;
 	uint64_t max_packets; /* 0: no limit */
+	uint64_t full_bytes;  /* file bytes of whole packets; 0: no limit */
+	uint64_t max_bytes;   /* file bytes in all; 0: no limit */
 };
 
 struct capture {
@@ -37,6 +46,9 @@ struct capture {
 	pcap_dumper_t *dumper;
 	const struct capture_options *opt;
 	uint64_t captured;
+	uint64_t file_bytes; /* written so far, headers of the file included */
+	uint64_t cut;        /* packets kept as headers only */
+	uint64_t unwritten;  /* packets not written: max_bytes reached */
 };
 
 /* capture_open - activate, set the filter, open the file; 0 or -1 and err. */

@@ -5,6 +5,7 @@
  * main() owns everything global: the stop flag set by SIGINT and SIGTERM.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -86,6 +87,7 @@ static const char capture_help[] =
 	"SYNOPSIS\n"
 	"    pcapcheck capture -i IFACE -w FILE [-f FILTER] [-s SNAPLEN] [-c "
 	"COUNT]\n"
+	"                      [--full-bytes N] [--max-bytes N]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Captures in immediate mode (no batching delay) with an 8 MiB "
@@ -105,7 +107,12 @@ static const char capture_help[] =
 	"\n"
 	"        pcapcheck: N packets captured, M dropped by kernel\n"
 	"\n"
-	"    and exits with status 0. So does reaching COUNT packets.\n"
+	"    and exits with status 0. So does reaching COUNT packets. When the\n"
+	"    byte budget cut the capture, one more line says how:\n"
+	"\n"
+	"        pcapcheck: budget: P packets kept as headers only after N "
+	"bytes,\n"
+	"        Q packets not written after M bytes\n"
 	"\n"
 	"OPTIONS\n"
 	"    -i IFACE    interface to capture on, e.g. lo (required)\n"
@@ -117,6 +124,13 @@ static const char capture_help[] =
 	"kernel's\n"
 	"                ring holds fewer packets the larger it is)\n"
 	"    -c COUNT    stop after COUNT packets\n"
+	"    --full-bytes N  once FILE holds N bytes, keep only the first 160 "
+	"bytes\n"
+	"                of each packet (its headers: lengths, flags and "
+	"sequence\n"
+	"                numbers stay right; payload checks see no more)\n"
+	"    --max-bytes N   write nothing more once FILE would pass N bytes;\n"
+	"                the packets are still counted\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 stopped by a signal or COUNT; 1 no such interface, no "
@@ -319,7 +333,13 @@ static int parse_capture(int argc, char **argv, struct capture_options *opt)
 	int ch;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt(argc, argv, ":i:w:f:s:c:")) != -1) {
+	static const struct option longs[] = {
+		{"full-bytes", required_argument, NULL, 'F'},
+		{"max-bytes", required_argument, NULL, 'M'},
+		{NULL, 0, NULL, 0},
+	};
+	while ((ch = getopt_long(argc, argv, ":i:w:f:s:c:", longs, NULL)) !=
+	       -1) {
 		switch (ch) {
 		case 'i':
 			opt->iface = optarg;
@@ -345,6 +365,15 @@ static int parse_capture(int argc, char **argv, struct capture_options *opt)
 					"count must be a positive number: ",
 					optarg);
 			opt->max_packets = n;
+			break;
+		case 'F':
+		case 'M':
+			if (parse_count(optarg, 1, UINT64_MAX, &n) == -1)
+				return usage_error(
+					"capture",
+					"a byte budget must be a positive number: ",
+					optarg);
+			*(ch == 'F' ? &opt->full_bytes : &opt->max_bytes) = n;
 			break;
 		case ':':
 			return usage_error("capture", "option needs a value: ",
@@ -395,7 +424,7 @@ static int cmd_capture(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 	uint64_t dropped;
-	uint64_t captured = c.captured;
+	uint64_t captured = c.captured, cut = c.cut, unwritten = c.unwritten;
 	if (capture_close(&c, &dropped, err, sizeof err) == -1) {
 		fprintf(stderr, "pcapcheck: %s\n", err);
 		status = EXIT_RUNTIME;
@@ -403,6 +432,15 @@ static int cmd_capture(int argc, char **argv)
 	fprintf(stderr,
 		"pcapcheck: %llu packets captured, %llu dropped by kernel\n",
 		(unsigned long long)captured, (unsigned long long)dropped);
+	if (cut != 0 || unwritten != 0)
+		fprintf(stderr,
+			"pcapcheck: budget: %llu packets kept as headers only "
+			"after %llu bytes, %llu packets not written after %llu "
+			"bytes\n",
+			(unsigned long long)cut,
+			(unsigned long long)opt.full_bytes,
+			(unsigned long long)unwritten,
+			(unsigned long long)opt.max_bytes);
 	return status;
 }
 

@@ -1,6 +1,7 @@
 /*
  * launch.c - the last steps before PROGRAM runs, in the forked child:
- * signals to defaults, limits, user, directory, environment, exec.
+ * signals to defaults, the private file system view (--private-fs), limits,
+ * user, directory, environment, exec.
  * Only this child's own state changes; failures end the child with
  * SLRUN_EXIT_SETUP (or 126/127 for exec) after one message.
  */
@@ -141,8 +142,10 @@ noreturn void launch_program(const struct slrun_opts *o, char **envp)
 {
 	int err;
 
-	if (reset_signals() == -1 || apply_limits(o) == -1 ||
-	    drop_user(o) == -1 || enter_dir(o) == -1)
+	/* The private view first: its mounts need the privilege that the
+	 * limits and the user drop take away. */
+	if (reset_signals() == -1 || (o->private_fs && privfs_enter(o) == -1) ||
+	    apply_limits(o) == -1 || drop_user(o) == -1 || enter_dir(o) == -1)
 		_exit(SLRUN_EXIT_SETUP);
 	/* Last: a signal forwarded before exec now ends the child by default. */
 	if (signals_unblock_all() == -1)

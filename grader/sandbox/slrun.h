@@ -41,6 +41,10 @@ struct slrun_opts {
 	bool die_with_parent; /* --die-with-parent */
 	char **setenv; /* NAME=VALUE strings, nsetenv of them */
 	size_t nsetenv;
+	bool private_fs;     /* --private-fs */
+	rlim_t fs_size;      /* --fs-size: bytes of each fresh tmpfs */
+	char **fs_rw, **fs_ro, **fs_hide; /* --fs-rw, --fs-ro, --fs-hide */
+	size_t nfs_rw, nfs_ro, nfs_hide;
 	char **program; /* PROGRAM and its arguments, NULL-ended */
 };
 
@@ -84,6 +88,9 @@ void close_std_streams(void);
 /* pidns.c */
 enum supervise_result pidns_run(const struct slrun_opts *o, char **envp,
 				const struct timespec *deadline, int *status);
+
+/* privfs.c */
+int privfs_enter(const struct slrun_opts *o);
 
 /* report.c */
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -29,16 +29,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import report, similarity
+from . import report, similarity, uidblocks
 from .case import unrun_records
 from .paths import ROOT
-from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, interrupt_group
+from .proc import interrupt_group
 from .submissions import SubmissionError, find
 
 GRADE = os.path.join(ROOT, "grader", "grade")
-# Uid slots of batch children start above the slots single runs take from
-# their pid (cli.student_uid_base), so the two never share a uid.
-FIRST_BATCH_SLOT = 500
 MAX_CLASS_JOBS = 32
 BATCH_VERSION = 1
 
@@ -58,10 +55,6 @@ def grader_fingerprint(lab):
                     with open(path, "rb") as f:
                         h.update(f.read())
     return h.hexdigest()
-
-
-def uid_slot_base(slot):
-    return STUDENT_UID_BASE + (FIRST_BATCH_SLOT + slot) * MAX_WORKERS_PER_UID_BLOCK
 
 
 class Outcome:
@@ -156,7 +149,7 @@ class Batch:
         cases = len(lab.cases)
         # The child's own run deadline (cli.run_cases) plus its build and some slack.
         self.timeout = per_submission_timeout or (lab.build_timeout + 90 + (lab.case_timeout + 20) * cases)
-        self.slots = list(range(jobs))
+        self.slots = []             # uid blocks (uidblocks.Block) free for a child, held by run()
         self.slot_lock = threading.Lock()
         self.stopping = threading.Event()
         self.children = set()
@@ -228,7 +221,7 @@ class Batch:
             cmd = [GRADE, self.lab.name, "--submission", submission, "--results", d, "-q", "--json"]
             if self.sanitize:
                 cmd.append("--sanitize")
-            env = dict(os.environ, SOCKLAB_UID_BLOCK=str(uid_slot_base(slot)))
+            env = dict(os.environ, SOCKLAB_UID_BLOCK=str(slot.base))
             with open(os.path.join(d, "grade.log"), "wb") as log:
                 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
                                         cwd=ROOT, env=env, start_new_session=True)
@@ -280,6 +273,17 @@ class Batch:
     def run(self):
         """Grade every entry; return (outcomes, skipped entries, seconds)."""
         t0 = time.monotonic()
+        # One uid block per child at a time, held for the whole class run.
+        blocks = []
+        try:
+            blocks += [uidblocks.reserve(*uidblocks.CLASS_SLOTS) for _ in range(self.jobs)]
+            self.slots = list(blocks)
+            return self._run_all(t0)
+        finally:
+            for block in blocks:
+                block.close()
+
+    def _run_all(self, t0):
         entries, skipped = find(self.class_dir)
         os.makedirs(os.path.join(self.out_dir, "students"), exist_ok=True)
         progress = Progress(len(entries), quiet=self.quiet)

@@ -79,9 +79,12 @@ def _make(lab, dest, limits, cc, t0):
     """Run make in DEST (CC=cc when given) in the sandbox; return a BuildResult."""
     if limits.uid is not None:
         chown_tree(dest, limits.uid)
-    build_limits = Limits(uid=limits.uid, pidns=limits.pidns, sanitize=True,
+    build_limits = Limits(uid=limits.uid, pidns=limits.pidns, private_fs=limits.private_fs, sanitize=True,
                           cpu=int(lab.build_timeout), nproc=128, fsize="256M", nofile=512)
-    cmd = build_limits.slrun_args(dest, wall=lab.build_timeout) + ["--env-clear", "--", "/usr/bin/make"]
+    # With a private file system, make sees the submission's copy (DEST, its
+    # only writable folder), the toolchain, and nothing of the kit's tree.
+    cmd = build_limits.slrun_args(dest, wall=lab.build_timeout, writable=dest) + ["--env-clear", "--",
+                                                                                  "/usr/bin/make"]
     if cc:
         cmd.append(f"CC={cc}")
     try:

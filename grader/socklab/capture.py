@@ -11,6 +11,12 @@ from .feedback import NotChecked
 from .paths import PCAPCHECK
 
 READY_MARK = b"pcapcheck: capturing on"
+BUDGET_MARK = b"pcapcheck: budget: "
+# A case's capture budget: whole packets up to FULL_BYTES of file, then their
+# headers only (every segment, length and flag still seen), then nothing
+# after MAX_BYTES; a program that floods its peer cannot fill the disk.
+FULL_BYTES = 8 << 20
+MAX_BYTES = 32 << 20
 
 
 class CaptureError(Exception):
@@ -23,8 +29,9 @@ class Capture:
     def __init__(self, path, iface="lo", ready_timeout=5.0, snaplen=None):
         self.path = path
         snap = ["-s", str(snaplen)] if snaplen else []
+        budget = ["--full-bytes", str(FULL_BYTES), "--max-bytes", str(MAX_BYTES)]
         # Same process group as the pytest worker: killing the grading run kills it.
-        self.proc = subprocess.Popen([PCAPCHECK, "capture", "-i", iface, *snap, "-w", path],
+        self.proc = subprocess.Popen([PCAPCHECK, "capture", "-i", iface, *snap, *budget, "-w", path],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.errors = b""
         self._verdict = None
@@ -62,7 +69,23 @@ class Capture:
         """pcapcheck analyze --json of the capture (computed once)."""
         if self._verdict is None:
             self._verdict = analyze(self.path, options)
+            note = self.budget_note()
+            if note:
+                self._verdict["budget"] = note
         return self._verdict
+
+    def budget_note(self):
+        """What the capture budget cut, in a sentence, or None."""
+        for line in self.errors.splitlines():
+            if line.startswith(BUDGET_MARK):
+                numbers = [int(w) for w in line[len(BUDGET_MARK):].split() if w.isdigit()]
+                if len(numbers) == 4:
+                    cut, full, unwritten, most = numbers
+                    parts = [f"{cut} packets after the first {full >> 20} MiB kept only their headers"] if cut else []
+                    if unwritten:
+                        parts.append(f"{unwritten} packets after {most >> 20} MiB were not written")
+                    return f"the capture was cut by its budget of a case: {', '.join(parts)}"
+        return None
 
 
 def analyze(path, options=(), timeout=30):
@@ -124,6 +147,8 @@ def summarize(verdict, limit=8):
         lines.append(f"UDP #{u['id']} {endpoint(u['orig'])} → {endpoint(u['resp'])}: "
                      f"{u['orig_dgrams']} datagrams → / ← {u['resp_dgrams']}, "
                      f"{u['pairs']} answered, {u['unanswered']} unanswered")
+    if verdict.get("budget"):
+        lines.append(verdict["budget"])
     hidden = len(verdict.get("tcp", [])) + len(verdict.get("udp", [])) - shown
     if hidden > 0:
         lines.append(f"… and {hidden} more")

@@ -16,7 +16,7 @@ from . import isolation, peers, safetext
 from .feedback import CaseFailure, NotChecked, Trace, explain_difference, first_difference, indent, show_bytes
 from .labspec import BUILD_VARIANTS, FAULTS
 from .paths import SLFAULT, session_tmp
-from .proc import Program, chown_tree, sanitizer_report
+from .proc import Program, chown_tree, make_case_folder, sanitizer_report
 
 
 def unrun_record(name, title, visibility, max_points, status, summary, feedback):
@@ -30,6 +30,23 @@ def unrun_records(lab, status, summary, feedback):
     """The records of every case of LAB when none could run (the same why for all)."""
     return [unrun_record(name, spec.title, spec.visibility, spec.points, status, summary, feedback)
             for name, spec in lab.cases.items()]
+
+
+def sanitizer_failure(name, report):
+    """The CaseFailure for program NAME's sanitizer REPORT, by the report's kind."""
+    first = report.splitlines()[0]
+    if "ThreadSanitizer" in report and "data race" not in first:
+        return CaseFailure(f"{name}: ThreadSanitizer found a misuse of a lock", saw=first,
+                           hint="read the report below: a mutex unlocked that this thread does not hold, "
+                                "destroyed while locked, or locked twice; every lock needs its unlock on "
+                                "every path, in the same thread")
+    if "ThreadSanitizer" in report:
+        return CaseFailure(f"{name}: ThreadSanitizer found a data race (two threads used the same memory, at "
+                           "least one writing, with no lock between them)", saw=first,
+                           hint="read the report below: it names both accesses and the locks each thread "
+                                "held; guard the shared data with one mutex everywhere")
+    return CaseFailure(f"{name}: the sanitizer found a memory or undefined-behaviour error", saw=first,
+                       hint="read the sanitizer report below: its first frame is the line of the error")
 
 
 class Case:
@@ -51,12 +68,15 @@ class Case:
 
     # --- set-up ---------------------------------------------------------
     def _private_copy(self, build_dir):
-        """A private copy of the built submission, owned by the student uid."""
+        """A private copy of the built submission: the work dir, owned by the
+        student uid, in the case's folder (TOP), which stays the grader's."""
         top = tempfile.mkdtemp(prefix=f"socklab-{self.spec.name}-", dir=session_tmp())
+        os.chmod(top, 0o755)
         work = os.path.join(top, "work")
         shutil.copytree(build_dir, work, symlinks=True)
         if self.limits.uid is not None:
-            chown_tree(top, self.limits.uid)
+            chown_tree(work, self.limits.uid)
+            make_case_folder(top, self.limits.uid)
         return work
 
     def _start_capture(self):
@@ -162,7 +182,8 @@ class Case:
         """Accept the connection of the student's client PROG, or fail saying it never came."""
         conn = listener.accept(timeout=timeout, while_true=prog.running)
         if conn is None:
-            self.fail(f"{prog.name} never connected to the scripted {listener.label}",
+            peer = listener.label if listener.label.startswith("scripted") else f"scripted {listener.label}"
+            self.fail(f"{prog.name} never connected to the {peer}",
                       expected=f"a TCP connection to 127.0.0.1:{listener.port} "
                                f"(HOST and PORT from the command line)",
                       saw=f"no connection; {prog.name} {prog.status_text()}",
@@ -281,16 +302,8 @@ class Case:
             self.step(f"capture problem: {e}")
         for prog in self.programs:
             report = sanitizer_report(prog.stderr.bytes())
-            if report and "ThreadSanitizer" in report:
-                return CaseFailure(f"{prog.name}: ThreadSanitizer found a data race (two threads used the "
-                                   "same memory, at least one writing, with no lock between them)",
-                                   saw=report.splitlines()[0],
-                                   hint="read the report below: it names both accesses and the locks each "
-                                        "thread held; guard the shared data with one mutex everywhere")
             if report:
-                return CaseFailure(f"{prog.name}: the sanitizer found a memory or undefined-behaviour error",
-                                   saw=report.splitlines()[0],
-                                   hint="read the sanitizer report below: its first frame is the line of the error")
+                return sanitizer_failure(prog.name, report)
             crash = prog.crashed()
             if crash:
                 return CaseFailure(f"{prog.name} crashed: {prog.status_text()}",

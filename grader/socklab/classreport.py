@@ -90,7 +90,8 @@ def summary(lab, outcomes, skipped, seconds, similar=None):
         "cases": case_stats(lab, outcomes),
         "skipped_entries": [{"entry": visible(n), "why": w} for n, w in skipped],
         "similar_pairs": similar,
-        "scores": {o.student: {"score": o.results.get("score", 0), "status": o.status} for o in outcomes},
+        "scores": {o.student: {"score": o.results.get("score", 0), "status": o.status,
+                               "captures_removed": o.results.get("captures_removed", [])} for o in outcomes},
     }
 
 
@@ -180,6 +181,13 @@ def class_page(data):
                         f"<td class=\"num {cls}\">{s['score']}</td><td>{_e(s['status'].replace('_', ' '))}</td></tr>")
     out.append("<section><h2>Students</h2><table><tr><th>student</th><th class=num>score</th><th>status</th></tr>"
                + "".join(students) + "</table><p class=muted>Also here: gradebook.csv, class.json.</p></section>")
+    capped = {name: s["captures_removed"] for name, s in data["scores"].items() if s.get("captures_removed")}
+    if capped:
+        out.append("<section><h2>Results over their cap</h2><p class=muted>These submissions' results passed the "
+                   "cap of one submission; the largest captures were removed (the cases' feedback says so)."
+                   "</p><table><tr><th>student</th><th>captures removed</th></tr>" + "".join(
+                       f"<tr><td><a href=\"students/{_e(n)}/index.html\">{_e(n)}</a></td><td>{_e(', '.join(r))}"
+                       f"</td></tr>" for n, r in sorted(capped.items())) + "</table></section>")
     if data["skipped_entries"]:
         out.append("<section><h2>Entries not graded</h2><table>" + "".join(
             f"<tr><td>{_e(s['entry'])}</td><td>{_e(s['why'])}</td></tr>" for s in data["skipped_entries"])

@@ -9,12 +9,12 @@ import sys
 import tempfile
 import time
 
-from . import batch, classreport, isolation, report, safetext, similarity
+from . import batch, classreport, isolation, report, safetext, similarity, uidblocks
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
-from .paths import LABS, PCAPCHECK, PYTHON, ROOT, SLFAULT, SLRUN, SOLUTIONS
-from .proc import MAX_WORKERS_PER_UID_BLOCK, STUDENT_UID_BASE, Limits, interrupt_group
+from .paths import HIDE_VAR, LABS, PCAPCHECK, PYTHON, ROOT, SLFAULT, SLRUN, SOLUTIONS
+from .proc import MAX_WORKERS_PER_UID_BLOCK, Limits, interrupt_group
 
 EXIT_FULL, EXIT_PARTIAL, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
@@ -100,35 +100,49 @@ def progress(args, text):
 
 
 def ensure_tools(args):
-    """Build slrun and pcapcheck when they are missing (a fresh checkout)."""
-    for tool, folder in ((SLRUN, "grader/sandbox"), (SLFAULT, "grader/sandbox"), (PCAPCHECK, "grader/pcapcheck")):
-        if tool == PCAPCHECK and os.environ.get("SOCKLAB_ISOLATION") == "host":
+    """Build slrun and pcapcheck when they are missing (a fresh checkout) or
+    older than their sources (a kit updated with git pull)."""
+    folders = {"grader/sandbox": (SLRUN, SLFAULT), "grader/pcapcheck": (PCAPCHECK,)}
+    for folder, tools in folders.items():
+        if folder == "grader/pcapcheck" and os.environ.get("SOCKLAB_ISOLATION") == "host":
             continue  # no capture in host mode
-        if not os.access(tool, os.R_OK if tool.endswith(".so") else os.X_OK):
-            progress(args, f"building {folder}")
-            out = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, folder)],
-                                 capture_output=True, text=True)
-            if out.returncode != 0:
-                raise RuntimeError(f"cannot build {folder}:\n{out.stdout}{out.stderr}"
-                                   "\nIs the kit set up? Run 'make deps' as root.")
+        path = os.path.join(ROOT, folder)
+        missing = not all(os.access(t, os.R_OK if t.endswith(".so") else os.X_OK) for t in tools)
+        if not missing and subprocess.run(["make", "-q", "-s", "-C", path], capture_output=True).returncode == 0:
+            continue
+        progress(args, f"building {folder}" if missing else f"rebuilding {folder}: its sources changed")
+        out = subprocess.run(["make", "-s", "-C", path], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"cannot build {folder}:\n{out.stdout}{out.stderr}"
+                               "\nIs the kit set up? Run 'make deps' as root.")
 
 
-def student_uid_base():
-    """A block of uids of our own, so that concurrent grading runs do not share
-    RLIMIT_NPROC (counted per uid) and their leftovers can be told apart. A
-    class run hands each of its children a block (SOCKLAB_UID_BLOCK)."""
+def student_uid_block():
+    """A block of uids of our own, held until this run ends, so that concurrent
+    grading runs do not share RLIMIT_NPROC (counted per uid) and their
+    leftovers can be told apart. A class run hands each of its children a
+    block it holds (SOCKLAB_UID_BLOCK)."""
     given = os.environ.get("SOCKLAB_UID_BLOCK")
     if given:
-        return int(given)
-    return STUDENT_UID_BASE + (os.getpid() % 500) * MAX_WORKERS_PER_UID_BLOCK
+        return uidblocks.Block.handed_down(int(given))
+    return uidblocks.reserve(*uidblocks.SINGLE_RUNS)
+
+
+def hide_from_students(*folders):
+    """Add FOLDERS to those no student process sees (SOCKLAB_HIDE, inherited
+    by the grading processes: slrun --fs-hide)."""
+    known = [p for p in os.environ.get(HIDE_VAR, "").split(os.pathsep) if p]
+    os.environ[HIDE_VAR] = os.pathsep.join(dict.fromkeys(known + [os.path.abspath(f) for f in folders]))
 
 
 def student_limits(uid_base):
     """Real root: a student uid and a PID namespace; in a user namespace: the
-    PID namespace only (no other uid is mapped); otherwise neither."""
+    PID namespace only (no other uid is mapped); otherwise neither.  Both
+    with a private file system view, unless host mode was asked for."""
     root = os.geteuid() == 0
     real_root = root and not isolation.in_user_namespace()
-    return Limits(uid=uid_base if real_root else None, pidns=root)
+    contained = root and os.environ.get("SOCKLAB_ISOLATION", "auto") != "host"
+    return Limits(uid=uid_base if real_root else None, pidns=root, private_fs=contained)
 
 
 def run_cases(args, lab, build_dir, results_dir, uid_base):
@@ -172,6 +186,40 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         with open(path) as f:
             records = json.load(f)["cases"]
     return records, problem
+
+
+RESULTS_CAP = 64 << 20   # bytes of one submission's results folder (a class of 200: under 13 GiB)
+
+
+def folder_bytes(path):
+    return sum(os.path.getsize(os.path.join(base, f)) for base, _, files in os.walk(path) for f in files
+               if not os.path.islink(os.path.join(base, f)))
+
+
+def keep_under_cap(results_dir, cases, cap=RESULTS_CAP):
+    """Remove the largest captures until the results folder fits in CAP; say
+    so in each case that lost its capture. Returns the cases whose went."""
+    total = folder_bytes(results_dir)
+    if total <= cap:
+        return []
+    removed = []
+    by_size = sorted((c for c in cases if c.get("capture")),
+                     key=lambda c: -os.path.getsize(os.path.join(results_dir, c["capture"])))
+    for case in by_size:
+        if total <= cap:
+            break
+        path = os.path.join(results_dir, case["capture"])
+        size = os.path.getsize(path)
+        for leftover in (path, path + ".events"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        total -= size
+        removed.append(case["name"])
+        case["capture"] = None
+        case["feedback"] = (case.get("feedback") or "") + (
+            f"\n(This case's capture, {size >> 20} MiB, was removed: the results of one submission are "
+            f"capped at {cap >> 20} MiB, and the program sent far more than the cases ask for.)")
+    return removed
 
 
 def selected_count(lab, selected):
@@ -231,9 +279,11 @@ def grade(args):
     if not os.path.isdir(submission):
         raise SpecError(f"no submission folder {submission}")
     results_dir = os.path.abspath(args.results or os.path.join("results", lab.name))
+    hide_from_students(results_dir)
     prepare_results(results_dir)
     ensure_tools(args)
-    uid_base = student_uid_base()
+    uid_block = student_uid_block()   # held by this process until it ends
+    uid_base = uid_block.base
     work = tempfile.mkdtemp(prefix="socklab-build-")
     os.chmod(work, 0o755)
     results = {"lab": lab.name, "title": lab.title, "submission": os.path.relpath(submission),
@@ -268,6 +318,7 @@ def grade(args):
     results["score"] = report.total(results)
     results["seconds"] = round(time.monotonic() - t0, 2)
     results["isolation"] = ",".join(sorted({c["isolation"] for c in results["cases"] if c.get("isolation")}))
+    results["captures_removed"] = keep_under_cap(results_dir, results["cases"])
     results = safetext.cleaned(results)   # student bytes: no raw control character in any report
     paths = report.write_all(results, results_dir)
     if args.json:
@@ -288,6 +339,7 @@ def grade_class(args):
     if not os.path.isdir(args.class_dir):
         raise SpecError(f"no class folder {args.class_dir}")
     out_dir = os.path.abspath(args.results or os.path.join("results", f"{lab.name}-class"))
+    hide_from_students(args.class_dir, out_dir)   # the other students' submissions and results
     ensure_tools(args)
     run = batch.Batch(lab, args.class_dir, out_dir, jobs=args.jobs, force=args.force,
                       sanitize=args.sanitize, quiet=args.quiet or args.json)

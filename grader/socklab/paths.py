@@ -16,6 +16,10 @@ PYTHON = "/usr/bin/python3"
 # the run ends); None outside a grading run: the system's.
 SESSION_TMP_VAR = "SOCKLAB_SESSION_TMP"
 
+# More folders that student processes must not see, os.pathsep-separated
+# (grade and a class run name their results and submissions folders).
+HIDE_VAR = "SOCKLAB_HIDE"
+
 
 def session_tmp():
     return os.environ.get(SESSION_TMP_VAR)

@@ -9,13 +9,14 @@ submission with --socklab-build and writes the reports from cases.json.
 import json
 import os
 import shutil
+import ssl
 import tempfile
 import traceback
 
 import pytest
 
 from . import build as buildmod
-from . import isolation
+from . import isolation, uidblocks
 from .case import Case, unrun_record
 from .feedback import CaseFailure, NotChecked
 from .labspec import Lab, case_name_of
@@ -75,7 +76,8 @@ class _Env:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
         base = int(os.environ.get("SOCKLAB_UID_BASE", STUDENT_UID_BASE))
         uid = base + int(worker[2:] or 0) % MAX_WORKERS_PER_UID_BLOCK if self.iso.is_root else None
-        self.limits = Limits(uid=uid, pidns=self.iso.mode in ("netns", "userns"), sanitize=self.sanitize)
+        contained = self.iso.mode in ("netns", "userns")
+        self.limits = Limits(uid=uid, pidns=contained, private_fs=contained, sanitize=self.sanitize)
         self.results = config.getoption("--socklab-results") or os.path.join(tmp, "results")
         os.makedirs(self.results, exist_ok=True)
         self.given_build = config.getoption("--socklab-build")
@@ -110,7 +112,7 @@ class _Env:
         cap), with the lab's own OVERRIDES of the defaults ([limits] in lab.toml)."""
         if variant is None and not overrides:
             return self.limits
-        return Limits(uid=self.limits.uid, pidns=self.limits.pidns,
+        return Limits(uid=self.limits.uid, pidns=self.limits.pidns, private_fs=self.limits.private_fs,
                       sanitize=self.sanitize or variant is not None, **(overrides or {}))
 
 
@@ -165,6 +167,8 @@ def _record(item):
         status, failure = "failed", exc
     elif isinstance(exc, NotChecked):
         status, error_text = "not_checked", f"Not checked: {exc}"
+    elif program_fault(exc, c) is not None:
+        status, failure = "failed", program_fault(exc, c)
     elif excinfo.typename == "Failed" and "Timeout" in str(exc):
         status = "failed"
         failure = CaseFailure(f"the case did not finish within its time limit "
@@ -185,6 +189,29 @@ def _record(item):
         return unrun_record(spec.name, spec.title, spec.visibility, spec.points, "error",
                             (error_text or "the case could not start").split("\n")[0], error_text or "")
     return c.record(status, failure, error_text)
+
+
+# What a misbehaving program makes a peer's socket calls raise: a reset, a
+# refused or dropped connection, a wait that timed out, a TLS handshake it
+# broke, bytes that are not the text they must be. The program's failure,
+# never a grader error, once the case has started one of its programs.
+PROGRAM_FAULTS = (ConnectionError, TimeoutError, EOFError, UnicodeDecodeError, ssl.SSLError)
+
+
+def program_fault(exc, case):
+    """The CaseFailure for EXC when the student's programs caused it, or None."""
+    if not isinstance(exc, PROGRAM_FAULTS) or case is None or not case.programs:
+        return None
+    names = ", ".join(sorted({p.name for p in case.programs}))
+    what = {ConnectionResetError: "reset the connection", ConnectionRefusedError: "refused the connection",
+            BrokenPipeError: "closed the connection while the grader was still sending",
+            TimeoutError: "did not answer in time", UnicodeDecodeError: "sent bytes that are not UTF-8 text",
+            EOFError: "closed the connection before the exchange was over"}
+    did = next((text for kind, text in what.items() if isinstance(exc, kind)), "broke the exchange")
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return CaseFailure(f"{names} {did} ({detail})",
+                       hint="the grader's peer could not go on with the exchange: see what the test did, and "
+                            "what the program printed, below")
 
 
 def _our_frames(exc):
@@ -243,6 +270,11 @@ def pytest_configure(config):
     config.socklab_tmp = tempfile.mkdtemp(prefix="socklab-session-", dir=os.environ.get("SOCKLAB_TMP_ROOT"))
     os.chmod(config.socklab_tmp, 0o755)   # the student uid reaches its case's work dir through it
     os.environ[SESSION_TMP_VAR] = config.socklab_tmp
+    if not hasattr(config, "workerinput") and "SOCKLAB_UID_BASE" not in os.environ:
+        # `pytest labs/LAB` on its own: a uid block of its own, as grade has;
+        # the workers, started after this, inherit it.
+        config.socklab_uid_block = uidblocks.reserve(*uidblocks.SINGLE_RUNS)
+        os.environ["SOCKLAB_UID_BASE"] = str(config.socklab_uid_block.base)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_Collector(config), "socklab-collector")
 

@@ -13,20 +13,49 @@ import threading
 import time
 
 from . import safetext
-from .paths import SLRUN
+from .paths import HIDE_VAR, ROOT, SLRUN
 
 OUTPUT_CAP = 1 << 20          # bytes kept per stream
 STUDENT_UID_BASE = 61000        # student processes run as uids from here on (never root)
 MAX_WORKERS_PER_UID_BLOCK = 8   # one uid per pytest worker of a grading run
 DEFAULT_LIMITS = {"cpu": 10, "mem": "1G", "nproc": 64, "fsize": "64M", "nofile": 256}
+SCRATCH_SIZE = "64M"            # each private /tmp, /var/tmp and /dev/shm (slrun --fs-size)
+
+
+# The top-level folders a student process sees (read-only): the system and
+# its toolchain.  Every other one (/home, /root, /srv, /opt, /mnt, ...: where
+# copies of the kit, other students' work or the instructor's files may be)
+# is hidden.
+SYSTEM_FOLDERS = {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys",
+                  "tmp", "usr", "var"}
+
+
+def hidden_folders():
+    """The folders no student process may see (slrun --fs-hide): the kit's own
+    tree (solutions, hidden cases, results), those the grading run names in
+    SOCKLAB_HIDE (a class's submissions and results folders), and every
+    top-level folder that is not the system's."""
+    extra = [p for p in os.environ.get(HIDE_VAR, "").split(os.pathsep) if os.path.isabs(p) and p != "/"]
+    others = []
+    for name in sorted(os.listdir("/")):
+        path = os.path.join("/", name)
+        # A link would hide what it points to (/bin -> usr/bin): only real folders.
+        if name not in SYSTEM_FOLDERS and os.path.isdir(path) and not os.path.islink(path):
+            others.append(path)
+    return list(dict.fromkeys([ROOT] + extra + others))
 
 
 class Limits:
-    """Resource limits and identity for student processes."""
+    """Resource limits and identity for student processes.  PRIVATE_FS: each
+    process sees the file system read-only, with private scratch folders and
+    the grader's folders hidden (slrun --private-fs); READABLE: more paths it
+    may read there."""
 
-    def __init__(self, uid=None, pidns=False, sanitize=False, **overrides):
+    def __init__(self, uid=None, pidns=False, sanitize=False, private_fs=False, readable=(), **overrides):
         self.uid = uid
         self.pidns = pidns
+        self.private_fs = private_fs
+        self.readable = tuple(readable)
         self.values = dict(DEFAULT_LIMITS, **overrides)
         if uid is None:
             # RLIMIT_NPROC counts every thread of the real uid, the grader's own included.
@@ -35,7 +64,10 @@ class Limits:
             # ASan reserves terabytes of address space: RLIMIT_AS would kill it at start.
             self.values.pop("mem", None)
 
-    def slrun_args(self, cwd, wall=None):
+    def slrun_args(self, cwd, wall=None, writable=None):
+        """slrun's options for a program run in CWD; with a private file
+        system, WRITABLE is the only folder it may change (default: the
+        case's folder, the one above CWD)."""
         args = [SLRUN, "--die-with-parent", "--chdir", cwd]
         for name, value in self.values.items():
             args += [f"--{name}", str(value)]
@@ -43,6 +75,13 @@ class Limits:
             args += ["--user", f"{self.uid}:{self.uid}"]
         if self.pidns:
             args.append("--pidns")
+        if self.private_fs:
+            args += ["--private-fs", "--fs-size", SCRATCH_SIZE]
+            for folder in hidden_folders():
+                args += ["--fs-hide", folder]
+            for path in self.readable:
+                args += ["--fs-ro", os.path.abspath(path)]
+            args += ["--fs-rw", os.path.abspath(writable or os.path.dirname(os.path.abspath(cwd)))]
         if wall:
             args += ["--wall", str(int(wall) + 1)]
         return args
@@ -53,6 +92,15 @@ def chown_tree(top, uid):
     for base, dirs, files in os.walk(top):
         for name in [base] + [os.path.join(base, n) for n in dirs + files]:
             os.lchown(name, uid, uid)
+
+
+def make_case_folder(top, uid):
+    """TOP, the folder above a case's work dir, stays the grader's: owned by
+    root, but open to UID for new entries (a server's --root folder made at
+    start) with the sticky bit, so that UID can neither remove nor replace
+    what the grader put there (the fault injector, a users file)."""
+    os.chown(top, 0, uid)
+    os.chmod(top, 0o1775)
 
 
 def _threads_of_uid(uid):

@@ -106,6 +106,9 @@ def headline(results):
     if unchecked:
         whys = sorted({why_not_checked(c) for c in unchecked})
         text += f"; {sum(c['max_points'] for c in unchecked)} points not checked ({'; '.join(whys)})"
+    if "host" in (results.get("isolation") or "").split(","):
+        text += ("; writes not contained (host mode: the programs could write wherever their user "
+                 "may, and read the grader's files)")
     return text
 
 

@@ -27,12 +27,14 @@ def start_server(case, interval=INTERVAL_MS, misses=MISSES, stdin=None, port=Non
 
 class Responder:
     """A scripted client's reader in a thread: answers every HB at once (unless
-    silent) and keeps every other line it receives, with its time."""
+    silent; only the first ANSWERS of them when given) and keeps every other
+    line it receives, with its time."""
 
-    def __init__(self, case, conn, silent=False):
+    def __init__(self, case, conn, silent=False, answers=None):
         self.case = case
         self.conn = conn
         self.silent = silent
+        self.answers = answers
         self.heartbeats = []      # (seq, monotonic time)
         self.lines = []           # other lines, in order
         self.ended = None         # "eof", "reset" when the server closed
@@ -57,7 +59,7 @@ class Responder:
                 else:
                     self.lines.append(got.data)
                 self.cond.notify_all()
-            if m and not self.silent:
+            if m and not self.silent and (self.answers is None or len(self.heartbeats) <= self.answers):
                 self.conn.send(b"HBACK " + m.group(1) + b"\n", note=f"'HBACK {int(m.group(1))}'")
 
     def wait(self, predicate, timeout):
@@ -75,8 +77,13 @@ class Responder:
         self.stopping = True
         self.thread.join(2)
         seqs = [s for s, _ in self.heartbeats]
-        self.case.step(f"{self.conn.label} received HB {_ranges(seqs)}"
-                       f"{' (never answered)' if self.silent else ', answering each at once'}"
+        if self.silent:
+            how = " (never answered)"
+        elif self.answers is not None:
+            how = f", answering the first {self.answers} at once and no other"
+        else:
+            how = ", answering each at once"
+        self.case.step(f"{self.conn.label} received HB {_ranges(seqs)}{how}"
                        f"{'; then the server closed the connection' if self.ended else ''}")
 
 

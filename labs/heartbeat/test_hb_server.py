@@ -1,6 +1,7 @@
 """hbserver against scripted heartbeat clients."""
 
 import re
+import select
 import socket
 import struct
 import time
@@ -8,6 +9,7 @@ import time
 from gradertiming import attempt_port, judged
 from hblib import (GRADER_LATE_MS, INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
                    expect_consecutive, expect_schedule, start_server)
+from socklab.feedback import NotChecked
 
 
 def test_hb_server_sends_heartbeats(case):
@@ -42,6 +44,10 @@ def test_hb_server_drops_silent_client(case):
         r_good = Responder(case, good)
         silent = case.tcp_connect(port, label="client B (silent)")
         r_silent = Responder(case, silent, silent=True)
+        # Client C answers HB 1 only: then acked = 1, and it is dropped at the
+        # tick after HB MISSES+1, with MISSES heartbeats unanswered (sent - acked).
+        once = case.tcp_connect(port, label="client C (answers HB 1, then silent)")
+        r_once = Responder(case, once, answers=1)
         limit = (MISSES + 2) * INTERVAL_MS / 1000 + 1.5
         dropped = r_silent.wait(lambda s: s.ended is not None, timeout=limit)
         if not dropped:
@@ -61,18 +67,39 @@ def test_hb_server_drops_silent_client(case):
             case.fail("hbserver dropped the silent client after the wrong number of heartbeats",
                       expected=f"exactly {MISSES} heartbeats, then the server's FIN (-m {MISSES})",
                       saw=f"{count} heartbeats before the close")
+        if not r_once.wait(lambda s: s.ended is not None, timeout=limit):
+            case.fail("hbserver did not drop a client that answered HB 1 and then nothing",
+                      expected=f"the server closes client C's connection after HB {MISSES + 1} "
+                               f"({MISSES} unanswered)",
+                      saw=f"client C got {len(r_once.heartbeats)} heartbeats and the connection stayed open")
+        if len(r_once.heartbeats) != MISSES + 1:
+            case.fail("hbserver dropped the client that answered HB 1 after the wrong number of heartbeats",
+                      expected=f"exactly {MISSES + 1} heartbeats (HBACK 1 counts: acked = 1), then the "
+                               "server's FIN",
+                      saw=f"{len(r_once.heartbeats)} heartbeats before the close",
+                      hint="drop when sent - acked >= MISSES, with acked the highest heartbeat answered")
+        logged = rb"WARN.*dropping " + re.escape(f"{once.local}: {MISSES} heartbeats unanswered".encode())
+        if not server.stderr.wait_for(lambda b: re.search(logged, b) is not None, 2):
+            case.fail("hbserver's log of the drop of client C does not count its unanswered heartbeats",
+                      expected=f"a WARN line 'dropping {once.local}: {MISSES} heartbeats unanswered' on stderr "
+                               f"(sent {MISSES + 1} - acked 1)",
+                      saw=server.stderr.tail(3) or "nothing on stderr",
+                      hint="N in the log is sent - acked, the heartbeats left unanswered")
         before = len(r_good.heartbeats)
         still = r_good.wait(lambda s: len(s.heartbeats) >= before + 3, timeout=2)
         r_good.stop()
         r_silent.stop()
+        r_once.stop()
         # Each connection counts its own heartbeats from 1.
         expect_consecutive(case, [s for s, _ in r_silent.heartbeats], "client B")
+        expect_consecutive(case, [s for s, _ in r_once.heartbeats], "client C")
         expect_consecutive(case, [s for s, _ in r_good.heartbeats], "client A")
         if not still:
             case.fail("client A stopped getting heartbeats after client B was dropped",
                       expected="heartbeats to client A go on", saw=f"{len(r_good.heartbeats) - before} more",
                       hint="removing one client must leave the others in the table")
         silent.close()
+        once.close()
         good.close()
         return port, silent.local
 
@@ -109,6 +136,18 @@ def test_hb_server_prints_messages(case):
 
 def test_hb_server_broadcasts(case):
     server = start_server(case, interval=QUIET_INTERVAL_MS)
+    # A client that came and went first: the server closed its socket, so the
+    # next client accepted gets the same descriptor number. Left in the table,
+    # it would have that client's broadcasts sent twice.
+    gone = case.tcp_connect(label="client X (leaves first)")
+    gone.send(b"MSG X was here\n")
+    if not server.wait_output(re.escape(f"{gone.local}: X was here\n".encode()), timeout=3):
+        case.fail("hbserver never printed the message of client X", saw=server.stdout.tail(8) or "nothing")
+    gone.shutdown_write()
+    if gone.recv_to_eof(timeout=3, what="the server's FIN after client X's").how != "eof":
+        case.fail("hbserver did not close the connection of a client that closed its side",
+                  expected="the server's FIN within 3 s of the client's")
+    gone.close()
     clients = []
     for name in "ABC":
         conn = case.tcp_connect(label=f"client {name}")
@@ -120,15 +159,17 @@ def test_hb_server_broadcasts(case):
         if not server.wait_output(mark, timeout=3):
             case.fail(f"hbserver never printed the first message of {conn.label}",
                       saw=server.stdout.tail(8) or "nothing")
-    server.feed(b"hello everyone\n")
+    server.feed(b"hello everyone\nand again\n")
     for conn in clients:
-        got = conn.recv_until(b"\n", timeout=3, what="the broadcast")
-        if got.data != b"BCAST hello everyone\n":
-            case.fail(f"{conn.label} did not get the broadcast",
-                      expected="'BCAST hello everyone\\n' to every connected client",
-                      saw=f"{got.data!r}, then {got.how}",
-                      hint="send each line of the server's stdin to every client in the table, "
-                           "under the table's lock")
+        for text in (b"hello everyone", b"and again"):
+            got = conn.recv_until(b"\n", timeout=3, what="the broadcast")
+            if got.data != b"BCAST " + text + b"\n":
+                case.fail(f"{conn.label} did not get each broadcast once, in order",
+                          expected="'BCAST hello everyone\\n', then 'BCAST and again\\n', to every connected "
+                                   "client",
+                          saw=f"{got.data!r}, then {got.how}",
+                          hint="send each line of the server's stdin to every client in the table, under the "
+                               "table's lock; a client that left is no longer in the table")
     # The end of standard input ends the broadcasts, not the server.
     server.feed(b"", close=True)
     late = case.tcp_connect(label="client D (after the end of stdin)")
@@ -216,6 +257,14 @@ def test_hb_server_table_is_locked(case):
     if not going:
         case.fail("the steady client stopped getting heartbeats while clients came and went",
                   expected="heartbeats go on", saw=f"{len(r.heartbeats) - before} more in 3 s")
+    # The steady client's thread handled its HBACKs (record_ack) before this
+    # line: once it is printed, a report ThreadSanitizer made in that thread
+    # (it takes a moment to write) is on stderr, not cut off by the end of the case.
+    steady.send(b"MSG still here\n")
+    if not server.wait_output(re.escape(f"{steady.local}: still here\n".encode()), timeout=5):
+        case.fail("hbserver did not print the steady client's message after clients came and went",
+                  expected=f"'{steady.local}: still here' on stdout", saw=server.stdout.tail(3) or "nothing",
+                  hint="a client thread stuck on the lock prints nothing: unlock on every path")
     steady.close()
 
 
@@ -301,3 +350,106 @@ def test_hb_server_command_line(case):
                   hint="listen on every IPv6 and IPv4 address (an AF_INET6 socket with IPV6_V6ONLY off); "
                        "the default interval is 1000 ms")
     conn.close()
+
+
+MAX_THREAD_CLIENTS = 200   # beyond this many clients the case would run out of descriptors first
+REFUSED_IN_A_ROW = 2       # clients that come while the server is out of threads, after the first
+NO_THREAD_HINT = ("when sl_start_thread() fails, clean up as client_main() would (remove_client, close, free) "
+                  "and go on accepting")
+
+
+def _addr(sock):
+    host, port = sock.getsockname()[:2]
+    return f"{host}:{port}"
+
+
+def _new_client(case, server, k, timeout=3):
+    """Client K connects and sends 'MSG client K'.  Return (socket, addr, how):
+    how is 'served' once hbserver printed the message, 'closed' when hbserver
+    closed the connection instead (the socket is then closed), 'neither' at
+    the deadline."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", case.port), timeout=3)
+        addr = _addr(sock)
+        sock.sendall(b"MSG client %d\n" % k)
+    except OSError as e:
+        case.fail(f"client {k} could not connect to hbserver and send its message", saw=str(e))
+    printed = re.escape(f"{addr}: client {k}\n".encode())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if re.search(printed, server.stdout.bytes()):
+            return sock, addr, "served"
+        ready, _, _ = select.select([sock], [], [], 0.02)
+        if ready:
+            try:
+                ended = sock.recv(4096) == b""
+            except OSError:
+                ended = True   # a reset: it closed without reading our line
+            if ended:
+                sock.close()
+                return sock, addr, "closed"
+    return sock, addr, "neither"
+
+
+def test_hb_server_out_of_threads(case):
+    # Every student program runs with RLIMIT_NPROC (threads of its uid): the
+    # server's main, heartbeat and broadcast threads and one per client. Once
+    # it is reached, pthread_create() fails for the next client: the server
+    # must close that connection and go on serving.
+    nproc = int(case.limits.values.get("nproc", 0))
+    if case.limits.uid is None or not 0 < nproc <= MAX_THREAD_CLIENTS:
+        raise NotChecked("the thread limit is not the server's own here (the grader runs without root, "
+                         "so the student's uid is shared): a failed thread start cannot be provoked")
+    server = start_server(case, interval=QUIET_INTERVAL_MS)
+    case.step(f"clients connect one at a time, each sending 'MSG client k', until hbserver cannot start "
+              f"a thread for one (RLIMIT_NPROC {nproc})")
+    socks, served, refused = [], 0, None
+    try:
+        for k in range(nproc + 4):
+            sock, addr, how = _new_client(case, server, k)
+            socks.append(sock)
+            if how == "closed":
+                refused = k
+                break
+            if how == "neither":
+                case.fail(f"hbserver neither served client {k} nor closed its connection",
+                          expected=f"'{addr}: client {k}' on stdout, or, when no thread can start for it, "
+                                   "the connection closed at once",
+                          saw=f"nothing for 3 s ({served} clients served before it)", hint=NO_THREAD_HINT)
+            served += 1
+        if refused is None:
+            # A server that does not start a thread per client (poll()) never runs out.
+            case.step(f"all {nproc + 4} clients served: this server needs no thread per client")
+            return
+        case.step(f"clients 0..{refused - 1} served; hbserver closed client {refused}'s connection "
+                  f"(no thread could start for it)")
+        # While it is out of threads, every new client is closed at once.
+        for k in range(refused + 1, refused + 1 + REFUSED_IN_A_ROW):
+            sock, addr, how = _new_client(case, server, k)
+            socks.append(sock)
+            if how == "neither":
+                case.fail(f"hbserver, out of threads, neither served client {k} nor closed its connection",
+                          expected=f"'{addr}: client {k}' on stdout, or the connection closed at once",
+                          saw="nothing for 3 s", hint=NO_THREAD_HINT)
+        case.step(f"clients {refused + 1}..{refused + REFUSED_IN_A_ROW} connected while hbserver was out of "
+                  "threads: each served or closed at once")
+        # One client leaves: its thread ends, and a new client is served again.
+        socks[0].shutdown(socket.SHUT_WR)
+        case.step("client 0 closed its side: its thread ends; new clients connect until one is served")
+        deadline = time.monotonic() + 5
+        k = refused + REFUSED_IN_A_ROW
+        how = "closed"
+        while how == "closed":
+            k += 1
+            sock, addr, how = _new_client(case, server, k)
+            socks.append(sock)
+            if how == "neither" or (how == "closed" and time.monotonic() > deadline):
+                case.fail("hbserver did not serve new clients after it could not start a thread for one",
+                          expected="once a client left, a new client served (its message printed)",
+                          saw=f"client {k}: " + ("no message printed, the connection open" if how == "neither"
+                                                 else "every new client closed for 5 s"),
+                          hint=NO_THREAD_HINT)
+        case.step(f"client {k} served")
+    finally:
+        for sock in socks:
+            sock.close()

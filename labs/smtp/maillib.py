@@ -409,6 +409,7 @@ class ScriptedServer:
     def __init__(self, case, replies, chunk=None, pace=0.0, greeting=b"220 mail.socklab.test ESMTP\r\n"):
         self.case = case
         self.replies = replies          # {"EHLO": bytes, ...}: the command's first word -> reply
+        self.turns = {}                 # (or a list of replies, one for each time the word comes)
         self.chunk, self.pace = chunk, pace
         self.greeting = greeting
         self.commands = []              # the command lines received, in order
@@ -463,6 +464,10 @@ class ScriptedServer:
                     self.conn.close()
                     return
                 reply = self.replies.get(word, b"250 2.0.0 OK\r\n")
+                if isinstance(reply, list):     # one reply after another, the last one repeated
+                    turn = self.turns.get(word, 0)
+                    self.turns[word] = turn + 1
+                    reply = reply[min(turn, len(reply) - 1)]
                 if reply is None:
                     self._silent()
                     return

@@ -1,7 +1,8 @@
 """smtpclient against scripted servers that misbehave or speak SMTP in ways
 the RFC allows: silent servers (--timeout), greetings that are no reply or
-no 220, EHLO keywords in lower case, 251 to RCPT TO, the exact AUTH PLAIN
-line, and bytes injected after the 220 to STARTTLS."""
+no 220, a reply of 000, EHLO keywords in lower case, 200, 251 and 299 as
+successes, the exact AUTH PLAIN line, and bytes injected after the 220 to
+STARTTLS."""
 
 import base64
 import re
@@ -21,7 +22,7 @@ def _commands(server):
 def _gives_up(case, greeting, replies, what, allowed):
     """Run the client against a scripted server that says GREETING and answers
     with REPLIES; it must exit 1, having sent only commands of ALLOWED.
-    Returns the seconds it took and the server."""
+    Returns the seconds it took, the server and the client."""
     server = ScriptedServer(case, replies, greeting=greeting)
     started = time.monotonic()
     client = run_client(case, "--timeout", str(TIMEOUT), subject="a server that misbehaves")
@@ -43,7 +44,7 @@ def _gives_up(case, greeting, replies, what, allowed):
     if b"ERROR" not in client.stderr.bytes():
         case.fail(f"smtpclient did not say why it stopped against {what}",
                   expected="an ERROR line on standard error", saw=client.stderr.tail(4) or "nothing")
-    return took, server
+    return took, server, client
 
 
 def test_smtp_silent_or_broken_server(case):
@@ -52,21 +53,35 @@ def test_smtp_silent_or_broken_server(case):
             ("a server that never answers EHLO", b"220 mail.socklab.test ESMTP\r\n", {"EHLO": None}, {"EHLO"}),
             ("a server that never answers MAIL FROM", b"220 mail.socklab.test ESMTP\r\n", {"MAIL": None},
              {"EHLO", "MAIL"})):
-        took, server = _gives_up(case, greeting, replies, what, allowed)
+        took, server, _ = _gives_up(case, greeting, replies, what, allowed)
         if not EARLIEST <= took <= LATEST:
             case.fail(f"smtpclient did not give up on {what} after its --timeout of {TIMEOUT} s",
                       expected=f"exit status 1 between {EARLIEST:g} and {LATEST:g} s after it started",
                       saw=f"it ended after {took:.1f} s",
                       hint="conn_open() bounds every send and receive by --timeout (SO_RCVTIMEO): a "
                            "receive that times out fails, and the session ends without QUIT")
-        if b"QUIT" in server.tail or "QUIT" in _commands(server):
-            case.fail(f"smtpclient sent QUIT to {what} after its timeout",
-                      expected="no QUIT: after a timeout the connection is in no state to carry one",
-                      saw=f"commands {server.commands!r}, then {server.tail!r}")
+        if server.tail.strip() or "QUIT" in _commands(server):
+            case.fail(f"smtpclient sent more to {what} after its timeout",
+                      expected="nothing after the command that got no reply, no QUIT either: after a "
+                               "timeout the connection is in no state to carry one",
+                      saw=f"commands {server.commands!r}, then {server.tail!r}",
+                      hint="a receive that timed out fails the step: the session ends there (broken)")
     _gives_up(case, b"hello, this is not an SMTP server\r\n", {}, "a greeting that is not an SMTP reply",
               {"QUIT"})
     _gives_up(case, b"554 5.3.2 mail.socklab.test has no service for you\r\n", {},
               "a greeting of 554 (not 220)", {"QUIT"})
+    _, server, client = _gives_up(case, b"220 mail.socklab.test ESMTP\r\n",
+                                  {"MAIL": b"000 a code whose first digit is no 2\r\n"},
+                                  "a reply of 000 to MAIL FROM", {"EHLO", "MAIL", "QUIT"})
+    errors = [line for line in client.stderr.bytes().splitlines() if b"ERROR" in line]
+    if not server.quit or not any(b"MAIL" in line and b"000" in line for line in errors):
+        case.fail("smtpclient did not treat a reply of 000 to MAIL FROM as a refusal",
+                  expected="an ERROR line naming MAIL FROM and the reply '000 ...', then QUIT and exit 1 "
+                           "(000 is three digits: a reply, whose first digit is not the 2 MAIL needs)",
+                  saw=f"commands {server.commands!r}; errors: "
+                      f"{b' / '.join(errors[-2:]).decode(errors='replace') or 'none'}",
+                  hint="a line is no reply only when line_code() returns -1; any other code is compared "
+                       "by its first digit")
 
 
 LOWER_EHLO = (b"250-mail.socklab.test greets you\r\n"
@@ -79,7 +94,9 @@ EHLO_NAME = re.compile(r"^\[(IPv6:[0-9A-Fa-f:.]+|\d{1,3}(\.\d{1,3}){3})\]$|"
 
 def _check_relaxed_server(case):
     server = ScriptedServer(case, {"EHLO": LOWER_EHLO, "AUTH": b"235 2.7.0 Authentication successful\r\n",
-                                   "RCPT": b"251 2.1.5 user not local; will forward\r\n"})
+                                   "MAIL": b"200 2.1.0 sender ok\r\n",
+                                   "RCPT": [b"251 2.1.5 user not local; will forward\r\n",
+                                            b"299 2.1.5 recipient ok\r\n"]})
     rcpts = [TO, "carol@socklab.test"]
     client = run_client(case, *auth_args(case, "plain"), to=rcpts, subject="Relaxed", body=b"Lower case.\n")
     server.serve(client)
@@ -102,8 +119,9 @@ def _check_relaxed_server(case):
                        "'\\0' user '\\0' password: lengths counted by hand, never strlen()")
     words = _commands(server)
     if words.count("RCPT") != 2 or "DATA" not in words or server.message is None:
-        case.fail("smtpclient did not go on after '251' to RCPT TO",
-                  expected="RCPT TO for each recipient, DATA, the message (251 is a success)",
+        case.fail("smtpclient did not go on after '200' to MAIL FROM, '251' and '299' to RCPT TO",
+                  expected="RCPT TO for each recipient, DATA, the message (a reply whose first digit is 2 "
+                           "is a success: 200, 251 and 299 too)",
                   saw=f"commands {server.commands!r}",
                   hint="compare the first digit of the reply with the one the command needs")
     expect_exit(case, client, 0, "after the server accepted the mail")

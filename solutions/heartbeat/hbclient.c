@@ -219,7 +219,7 @@ static int send_msg(struct conn *c, const char *line, size_t len)
 	if (sl_send_all(c->fd, buf, n) < 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "send to %s: %s", c->server,
 		       strerror(errno));
-		rc = -1;
+		rc = -1; /* chat() hangs up */
 	}
 	pthread_mutex_unlock(&c->send_lock);
 	/* SKELETON 2:

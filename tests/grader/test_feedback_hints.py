@@ -30,3 +30,14 @@ def test_usual_differences_are_named(expected, seen, words):
 def test_unusual_differences_keep_the_cases_own_hint():
     assert explain_difference(b"abcdef", b"abxdef") is None
     assert explain_difference(b"same", b"same") is None
+
+
+def test_sanitizer_failure_names_the_kind_of_report():
+    from socklab.case import sanitizer_failure
+    race = sanitizer_failure("hbserver", "WARNING: ThreadSanitizer: data race (pid=12)\n  Write of size 8")
+    assert "found a data race" in race.summary
+    misuse = sanitizer_failure("hbclient", "WARNING: ThreadSanitizer: unlock of an unlocked mutex (or by a "
+                                           "wrong thread) (pid=9)")
+    assert "misuse of a lock" in misuse.summary and "data race" not in misuse.summary
+    asan = sanitizer_failure("tcpserver", "==1==ERROR: AddressSanitizer: heap-buffer-overflow on address")
+    assert "memory or undefined-behaviour error" in asan.summary

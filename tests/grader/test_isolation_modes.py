@@ -35,6 +35,7 @@ def test_host_mode_reports_capture_checks_as_not_checked(tmp_path):
     assert not failed, f"{failed}\n{out.stdout[-3000:]}"
     assert data["score"] == 100 - sum(by[n]["max_points"] for n in CAPTURE_CASES)
     assert "points not checked" in out.stdout
+    assert "writes not contained (host mode" in out.stdout
     assert out.returncode == 1
 
 

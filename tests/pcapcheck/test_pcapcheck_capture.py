@@ -100,3 +100,46 @@ def test_a_burst_is_captured_whole(pcapcheck, tmp_path):
     assert last == "pcapcheck: 400 packets captured, 0 dropped by kernel", last
     verdict = analyze_json(pcapcheck, result["pcap"])
     assert [f["orig_dgrams"] for f in verdict["udp"]] == [400], verdict["udp"]
+
+
+BUDGET_SCRIPT = r"""
+import json, os, select, signal, socket, subprocess, sys
+pcapcheck, pcap = sys.argv[1], sys.argv[2]
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+cap = subprocess.Popen([pcapcheck, "capture", "-i", "lo", "-f", "udp", "--full-bytes", "100000",
+                        "--max-bytes", "300000", "-w", pcap], stderr=subprocess.PIPE)
+err = b""
+while b"capturing on" not in err:
+    ready, _, _ = select.select([cap.stderr], [], [], 10)
+    assert ready, "pcapcheck did not start"
+    err += os.read(cap.stderr.fileno(), 4096)
+sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sink.bind(("127.0.0.1", 0))
+src = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(400):
+    src.sendto(b"x" * 1400, sink.getsockname())
+    sink.recv(2000)   # one at a time: the kernel's capture ring never overflows
+cap.send_signal(signal.SIGTERM)
+rest = cap.communicate(timeout=10)[1]
+print(json.dumps({"status": cap.returncode, "stderr": (err + rest).decode()}))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a network namespace of its own needs root")
+def test_byte_budget_keeps_headers_then_stops(pcapcheck, tmp_path):
+    pcap = tmp_path / "flood.pcap"
+    done = run(["unshare", "--net", "/usr/bin/python3", "-c", BUDGET_SCRIPT, pcapcheck, str(pcap)], timeout=60)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    result = json.loads(done.stdout)
+    assert result["status"] == 0, result["stderr"]
+    budget = re.search(r"pcapcheck: budget: (\d+) packets kept as headers only after 100000 bytes, "
+                       r"(\d+) packets not written after 300000 bytes", result["stderr"])
+    assert budget, result["stderr"]
+    assert pcap.stat().st_size <= 300000
+    verdict = analyze_json(pcapcheck, str(pcap))
+    whole = 100000 // (16 + 1442) + 1                      # records of 1400 bytes of data + headers
+    written = verdict["packets"]
+    assert written + int(budget.group(2)) == 400, "every packet is written or counted as not written"
+    assert written - whole - 1 <= int(budget.group(1)) < written, "after 100000 bytes packets keep only headers"
+    flow = verdict["udp"][0]
+    assert flow["orig_dgrams"] == written, "a datagram cut to its headers is still a datagram"

@@ -27,3 +27,15 @@ def test_proxy_survives_vanishing_clients(case, origin):
     expect_curl_ok(case, res, "a request after three clients vanished", small)
     expect_curl_ok(case, curl(case, origin.url("/big.bin")), "the large body, asked for again", big,
                    hint="a response cut short because its client left must not be cached")
+    case.step("the same without Content-Length: the origin's close would end the body")
+    origin.route("/stream.bin", body=big, length=False, content_type="application/octet-stream")
+    reader = case.tcp_connect(label="client gone mid-response, no Content-Length")
+    reader.send(get_request(origin, "/stream.bin"))
+    got = reader.recv_exact(64 << 10, timeout=5, what="the first 64 KiB of a 4 MiB response without length")
+    reader.reset()
+    if len(got.data) < 64 << 10:
+        case.fail("the proxy did not start sending a large response", saw=Response(got.data, got.how).describe())
+    expect_curl_ok(case, curl(case, origin.url("/stream.bin")), "the large body without Content-Length, asked "
+                   "for again", big,
+                   hint="when pass_on() fails the client is gone and the origin has not closed: the body is "
+                        "cut, and must not be cached (relay_body() returns -1)")

@@ -27,6 +27,7 @@ with the reason no program of the handout could tell it apart:
     original = "if (n < 0)"        # the line, without its indentation
     mutated = "if (n <= 0)"
     why = "n is never 0 here: sl_reader_line returns -1 or a length > 0"
+    function = "serve_client"    # optional: only this function's copies of the line
 
 A mutant is graded only on the cases that run a binary it changed (the
 reference's results say which binaries each case ran). Grading stops at the
@@ -244,12 +245,30 @@ def generate(lab, whole_file=False):
             continue
         with open(os.path.join(folder, name), encoding="utf-8") as f:
             text = f.read()
+        functions = enclosing_functions(text)
         for number, line in code_lines(text, whole_file):
             for op, new in mutations(line):
                 mutants.append({"id": f"{name}:{number}:{op}:{len(mutants)}", "file": name, "line": number,
-                                "op": op, "original": line.strip(), "mutated": new.strip(),
-                                "new_line": new})
+                                "function": functions.get(number), "op": op, "original": line.strip(),
+                                "mutated": new.strip(), "new_line": new})
     return mutants
+
+
+FUNCTION_RE = re.compile(r"^(?:[A-Za-z_][\w \t\*]*?[ \t\*])?([A-Za-z_]\w*)\s*\([^;]*$")
+
+
+def enclosing_functions(text):
+    """{line number: the name of the function it is in} (a definition starts
+    at column 0, as the kit's C style has it, and its body ends at a '}' there)."""
+    names, current = {}, None
+    for number, line in enumerate(text.split("\n"), 1):
+        m = FUNCTION_RE.match(line)
+        if m and not line.startswith(("static const", "#")) and "=" not in line:
+            current = m.group(1)
+        names[number] = current
+        if line.startswith("}"):
+            current = None
+    return names
 
 
 # --- equivalents listed by hand -----------------------------------------------
@@ -259,7 +278,9 @@ def equivalents_path(lab):
 
 
 def load_equivalents(lab):
-    """{(file, original, mutated): why} of the mutants judged equivalent by hand."""
+    """{(file, original, mutated, function or None): why} of the mutants judged
+    equivalent by hand (an entry's optional `function` limits it to the
+    occurrences of its line in that function)."""
     misplaced = os.path.join(ROOT, "labs", lab, "equivalent-mutants.toml")
     if os.path.exists(misplaced):
         raise SystemExit(f"mutate: move {misplaced} to {equivalents_path(lab)}: it quotes solution code, "
@@ -272,7 +293,8 @@ def load_equivalents(lab):
     listed = {}
     for entry in table.get("equivalent", []):
         try:
-            key = (entry["file"], " ".join(entry["original"].split()), " ".join(entry["mutated"].split()))
+            key = (entry["file"], " ".join(entry["original"].split()), " ".join(entry["mutated"].split()),
+                   entry.get("function"))
             why = entry["why"].strip()
         except (KeyError, AttributeError) as e:
             raise SystemExit(f"mutate: {path}: each [[equivalent]] needs file, original, mutated and why") from e
@@ -282,8 +304,10 @@ def load_equivalents(lab):
     return listed
 
 
-def equivalent_key(mutant):
-    return (mutant["file"], " ".join(mutant["original"].split()), " ".join(mutant["mutated"].split()))
+def equivalent_why(mutant, listed):
+    """Why MUTANT is listed as equivalent (in its own function, or anywhere), or None."""
+    key = (mutant["file"], " ".join(mutant["original"].split()), " ".join(mutant["mutated"].split()))
+    return listed.get(key + (mutant.get("function"),)) or listed.get(key + (None,))
 
 
 # --- building and comparing -----------------------------------------------------
@@ -364,9 +388,9 @@ def reference_profile(lab, tmp):
 def judge(lab, mutant, ref_digests, case_programs, listed, tmp):
     """Build and grade one mutant; return its record with 'status' set."""
     record = {k: v for k, v in mutant.items() if k != "new_line"}
-    key = equivalent_key(mutant)
-    if key in listed:
-        return dict(record, status="equivalent", why=listed[key])
+    why = equivalent_why(mutant, listed)
+    if why:
+        return dict(record, status="equivalent", why=why)
     folder = tempfile.mkdtemp(prefix="m-", dir=tmp)
     try:
         sub = write_copy(lab, folder, mutant)

@@ -66,3 +66,15 @@ def test_a_small_run_kills_keeps_and_sees_through(tmp_path):
     assert "killed" in statuses and "equivalent" in statuses, data["counts"]
     assert sum(data["counts"].values()) == data["graded"]
     assert "mutation score" in out.stdout
+
+
+def test_an_equivalent_can_be_limited_to_one_function():
+    text = "static int a(int n)\n{\n\treturn -1;\n}\n\nint\nb(void)\n{\n\treturn -1;\n}\n"
+    functions = mutate.enclosing_functions(text)
+    assert (functions[3], functions[9], functions[5]) == ("a", "b", None)
+    listed = {("x.c", "return -1;", "return -0;", "a"): "only a's copy"}
+    mutant = {"file": "x.c", "original": "return -1;", "mutated": "return -0;"}
+    assert mutate.equivalent_why(dict(mutant, function="a"), listed) == "only a's copy"
+    assert mutate.equivalent_why(dict(mutant, function="b"), listed) is None
+    listed[("x.c", "return -1;", "return -0;", None)] = "every copy"
+    assert mutate.equivalent_why(dict(mutant, function="b"), listed) == "every copy"

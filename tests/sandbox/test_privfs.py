@@ -115,7 +115,7 @@ def check_contained(got, tag, top, private_tmp_owned=False):
     # works, and host_leftovers proves it went nowhere.
     assert got["write_keep"] in ("Read-only file system", "Permission denied") and got["read_keep"] == "ok"
     assert got["dev_null"] == "ok"
-    assert got["kit_listing"] == [], "the hidden kit's tree is visible"
+    assert got["kit_listing"] in ([], None), "the hidden kit's tree is visible"   # None: not there at all
     assert got["pids"] == [1, 2], "the host's /proc is visible"
     assert got["cwd"] == str(top / "work")
     assert got["caps"]["CapBnd"] == 0 and got["caps"]["CapEff"] == 0

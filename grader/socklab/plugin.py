@@ -167,8 +167,8 @@ def _record(item):
         status, failure = "failed", exc
     elif isinstance(exc, NotChecked):
         status, error_text = "not_checked", f"Not checked: {exc}"
-    elif program_fault(exc, c) is not None:
-        status, failure = "failed", program_fault(exc, c)
+    elif (fault := program_fault(exc, c)) is not None:
+        status, failure = "failed", fault
     elif excinfo.typename == "Failed" and "Timeout" in str(exc):
         status = "failed"
         failure = CaseFailure(f"the case did not finish within its time limit "

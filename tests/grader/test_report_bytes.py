@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from socklab import safetext
+from test_grade_cli import _submission
 from socklab.paths import ROOT
 
 GRADE = os.path.join(ROOT, "grader", "grade")
@@ -68,17 +69,6 @@ sys.exit(1)
 # The build's feedback shows its error lines: each line of the payload as one.
 BUILD_OUTPUT = b"".join(b"x.c:1:1: error: " + line + b"\n" for line in PAYLOAD.split(b"\n") if line)
 MAKEFILE_FAILING = "all:\n\t@printf '" + "".join(f"\\{b:03o}" for b in BUILD_OUTPUT) + "'; false\n"
-
-
-def _submission(tmp_path, makefile, files=None):
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "Makefile").write_text(makefile)
-    for name, text in (files or {}).items():
-        (sub / name).write_text(text)
-        os.chmod(sub / name, 0o755)
-    os.chmod(tmp_path, 0o755)
-    return sub
 
 
 def _grade(tmp_path, sub, *extra):

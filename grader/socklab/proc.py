@@ -256,6 +256,26 @@ class Program:
     def running(self):
         return self.proc.poll() is None
 
+    def thread_count(self):
+        """Threads the program runs now, in all its processes (0 once ended)."""
+        count = 0
+        for pid in _descendants(self.pid)[1:]:     # not slrun itself
+            try:
+                count += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                pass
+        return count
+
+    def wait_threads(self, at_most, timeout):
+        """Wait up to TIMEOUT s until the program runs AT_MOST threads; return
+        True if it came down to that."""
+        deadline = time.monotonic() + timeout
+        while self.thread_count() > at_most:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)   # polling /proc: no event says a thread ended
+        return True
+
     def wait_output(self, pattern, timeout, stream="stdout"):
         """Wait until STREAM matches PATTERN (bytes regex); return True if it did."""
         rx = re.compile(pattern)

@@ -4,7 +4,7 @@ go under ThreadSanitizer."""
 import re
 import time
 
-from chatlib import USERS, Crowd, frame, is_ctl, login, start_server
+from chatlib import USERS, Crowd, describe, frame, is_ctl, is_msg, login, start_server
 
 CLIENTS = 200
 MESSAGES = 3            # each client sends this many
@@ -106,6 +106,21 @@ def _expect_each_once_in_order(case, crowd, users):
 CHURN = 16
 
 
+def _expect_whisper(case, peer, sender, text):
+    """Reads PEER's frames until SENDER's private TEXT; fails when it never comes."""
+    wanted, seen = is_msg(sender, text, "P"), []
+    while True:
+        f = peer.recv(quiet=True)
+        if f is None:
+            case.fail(f"{peer.name} never received {sender}'s private message",
+                      expected=f"P {sender} {text!r} while {peer.name} is online",
+                      saw=", ".join(seen) or f"nothing ({peer.ended or 'no frame in time'})",
+                      hint="look the recipient up in the table (under its lock) and send it the message")
+        if wanted(f):
+            return
+        seen.append(describe(f))
+
+
 def test_chat_table_is_locked(case):
     # lab.toml builds this case's programs with ThreadSanitizer: a table used
     # without its lock is then reported every time, not only when unlucky.
@@ -121,7 +136,11 @@ def test_chat_table_is_locked(case):
         guest.send("M", f"{name} was here")
         guest.send("P", "alice", f"{name} whispers")
         bob.send("M", f"bob {k}")
-        bob.send("P", name, "psst")   # looks the guest up while it may be leaving
+        bob.send("P", name, "psst")
+        # The guest leaves only once bob's whisper reached it: its removal
+        # then always follows bob's lookup with no lock taken between, the
+        # pair ThreadSanitizer reports when that lookup went without the lock.
+        _expect_whisper(case, guest, "bob", "psst")
         if k % 2:
             guest.conn.reset()
         else:

@@ -148,7 +148,18 @@ def _stuck_client(case, name):
     return s
 
 
-MESSAGES = 3000          # 3 MB of messages: far more than a stuck client's buffers hold
+ROUND = 500              # messages alice sends between two looks at carol and bob
+
+
+def _bytes_a_stuck_reader_absorbs():
+    """More than the kernel can queue for a client that reads nothing: the
+    server's send buffer grows up to tcp_wmem's maximum (4 MiB by default)."""
+    try:
+        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+            wmem_max = int(f.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        wmem_max = 4 << 20
+    return 2 * wmem_max + (1 << 20)
 
 
 def test_chat_stuck_reader_dropped(case):
@@ -162,28 +173,34 @@ def test_chat_stuck_reader_dropped(case):
             case.fail("alice and carol were not both welcomed", saw=repr(crowd.frames))
         stuck = _stuck_client(case, "bob")
         text = "x" * TEXT_MAX
-        case.step(f"alice sends {MESSAGES} messages of {TEXT_MAX} bytes; carol reads them, bob does not")
-        started = time.monotonic()
-        for k in range(MESSAGES):
-            if not crowd.send("alice", frame("M", f"{k:04d}" + text[4:])):
-                break
+        budget = _bytes_a_stuck_reader_absorbs()
+        case.step(f"alice sends messages of {TEXT_MAX} bytes, {ROUND} at a time, until bob is dropped or "
+                  f"{budget >> 20} MiB went out (more than the kernel queues for bob); carol reads them, "
+                  "bob does not")
         relayed = lambda: sum(1 for f in crowd.frames["carol"] if f.type == "M")  # noqa: E731
-        crowd.run_until(lambda: relayed() >= MESSAGES, 10.0)
-        took = time.monotonic() - started
-        got = relayed()
-        case.step(f"carol received {got} of alice's {MESSAGES} messages in {took:.1f} s")
-        if got < MESSAGES:
-            case.fail("a client that stopped reading stalled the whole room",
-                      expected=f"all {MESSAGES} messages at carol: bob dropped once a send to him blocks "
-                               "for 1 s", saw=f"{got} messages at carol after {took:.1f} s",
-                      hint="set a send timeout (SO_SNDTIMEO of 1 s) on every client socket and drop a "
-                           "client whose send times out (shutdown() it; its own thread says it is offline)")
-        if not any(is_ctl("offline", "bob")(f) for f in crowd.frames["carol"] + crowd.frames["alice"]):
-            crowd.run_until(lambda: any(is_ctl("offline", "bob")(f) for f in crowd.frames["carol"]), WAIT)
-        if not any(is_ctl("offline", "bob")(f) for f in crowd.frames["carol"]):
+        bob_offline = lambda: any(is_ctl("offline", "bob")(f) for f in crowd.frames["carol"])  # noqa: E731
+        started, sent = time.monotonic(), 0
+        while not bob_offline() and sent * TEXT_MAX < budget:
+            for _ in range(ROUND):
+                if not crowd.send("alice", frame("M", f"{sent:05d}" + text[5:])):
+                    break
+                sent += 1
+            crowd.run_until(lambda: relayed() >= sent, 10.0)
+            if relayed() < sent:
+                took = time.monotonic() - started
+                case.fail("a client that stopped reading stalled the whole room",
+                          expected=f"all {sent} messages at carol: bob dropped once a send to him blocks "
+                                   "for 1 s", saw=f"{relayed()} messages at carol after {took:.1f} s",
+                          hint="set a send timeout (SO_SNDTIMEO of 1 s) on every client socket and drop a "
+                               "client whose send times out (shutdown() it; its own thread says it is "
+                               "offline)")
+        if not bob_offline():
+            crowd.run_until(bob_offline, WAIT)
+        case.step(f"carol received all {sent} of alice's messages in {time.monotonic() - started:.1f} s")
+        if not bob_offline():
             case.fail("bob, who stopped reading, was not dropped",
                       expected="CTL(time, 'offline', 'bob') at carol once a send to bob timed out",
-                      saw="no offline notice for bob",
+                      saw=f"no offline notice for bob after {sent} messages of {TEXT_MAX} bytes",
                       hint="a client whose send times out is dropped, and the others are told it is offline")
     finally:
         crowd.close()

@@ -139,6 +139,7 @@ def test_hb_server_broadcasts(case):
     # A client that came and went first: the server closed its socket, so the
     # next client accepted gets the same descriptor number. Left in the table,
     # it would have that client's broadcasts sent twice.
+    threads_before = server.thread_count()
     gone = case.tcp_connect(label="client X (leaves first)")
     gone.send(b"MSG X was here\n")
     if not server.wait_output(re.escape(f"{gone.local}: X was here\n".encode()), timeout=3):
@@ -148,6 +149,10 @@ def test_hb_server_broadcasts(case):
         case.fail("hbserver did not close the connection of a client that closed its side",
                   expected="the server's FIN within 3 s of the client's")
     gone.close()
+    # Done with X only once a thread it had has ended: whatever the server
+    # freed of X is then free for the next client (a use after free shows).
+    if not server.wait_threads(threads_before, timeout=3):
+        case.step(f"hbserver still runs {server.thread_count()} threads, {threads_before} before client X")
     clients = []
     for name in "ABC":
         conn = case.tcp_connect(label=f"client {name}")

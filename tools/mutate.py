@@ -465,6 +465,8 @@ def run(lab, args):
         mutants = [m for m in mutants if m["op"] in args.op]
     if args.file:
         mutants = [m for m in mutants if m["file"] in args.file]
+    if args.line:
+        mutants = [m for m in mutants if m["line"] in args.line]
     chosen = sample(mutants, args.max, args.seed)
     if args.list:
         for m in chosen:
@@ -515,6 +517,8 @@ def main(argv=None):
     p.add_argument("--op", action="append", choices=["ror", "lcr", "aor", "crp", "neg", "sdl", "swp"],
                    help="only this operator (repeatable)")
     p.add_argument("--file", action="append", metavar="NAME.c", help="only mutants of this file (repeatable)")
+    p.add_argument("--line", action="append", type=int, metavar="N",
+                   help="only mutants of line N (repeatable; with --file, of that file's line)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="mutants graded at once (default 1)")
     p.add_argument("--list", action="store_true", help="list the mutants, grade nothing")
     p.add_argument("--target", type=float, default=90.0, help="exit 1 below this score (default 90)")

@@ -3,7 +3,8 @@ must show): a program that never says a word and one that answers
 everything with garbage stand in for every binary of a lab
 (tests/hostile/generic.py), and programs that hit each resource limit
 stand in for echo's. For each: no case ends in `error` (a misbehaving
-program is the program's failure, never the grader's), every report parses
+program is the program's failure, never the grader's; a third floods every
+peer), every report parses
 and holds no raw control byte, the results folder stays under its cap,
 and each limit hit is named in the feedback.
 
@@ -90,8 +91,11 @@ def _check_reports(results):
     return size
 
 
-@pytest.mark.parametrize("lab", LABS_GRADED)
-@pytest.mark.parametrize("mode", ["silent", "garbage"])
+RUNS = [(lab, mode) for mode in ("silent", "garbage", "flood") for lab in LABS_GRADED
+        if mode != "flood" or ALL or lab == "echo"]
+
+
+@pytest.mark.parametrize("lab, mode", RUNS, ids=[f"{mode}-{lab}" for lab, mode in RUNS])
 def test_a_silent_or_garbage_program_is_failed_never_an_error(lab, mode, run_dir):
     sub = _submission(run_dir, _generic(lab, mode))
     jobs = "6" if mode == "silent" else "4"      # a silent case only waits

@@ -7,7 +7,9 @@ connects to each otherwise, and then behaves as MODE says:
   garbage  answers everything with bytes no protocol allows (terminal
            escapes, NUL, C1 controls, bidi overrides, invalid UTF-8, a
            frame length of 4 GiB, lines imitating the grader), also on its
-           stdout and stderr.
+           stdout and stderr;
+  flood    sends garbage as fast as it can on every connection, to every
+           datagram's sender and on its stdout, for as long as it runs.
 
 It ends after LIFETIME seconds; the grader usually stops it first."""
 
@@ -39,6 +41,10 @@ def talk(conn):
     """One connection: read everything; in garbage mode answer each read."""
     conn.settimeout(LIFETIME)
     try:
+        if MODE == "flood":
+            block = GARBAGE * ((1 << 20) // len(GARBAGE))
+            while True:
+                conn.sendall(block)
         if MODE == "garbage":
             conn.sendall(GARBAGE)
         while True:
@@ -66,7 +72,7 @@ def serve_udp(sock):
     while True:
         try:
             data, peer = sock.recvfrom(65536)
-            if MODE == "garbage":
+            for _ in range(1000 if MODE == "flood" else 1 if MODE == "garbage" else 0):
                 sock.sendto(GARBAGE, peer)
         except OSError:
             return
@@ -95,16 +101,19 @@ def connect(port):
             s = socket.socket(socket.AF_INET, kind)
             s.connect(("127.0.0.1", port))
             if kind == socket.SOCK_DGRAM:
-                s.send(GARBAGE if MODE == "garbage" else b"")
+                s.send(b"" if MODE == "silent" else GARBAGE)
             threading.Thread(target=talk, args=(s,), daemon=True).start()
         except OSError:
             pass
 
 
 def main():
-    if MODE == "garbage":
+    if MODE != "silent":
         os.write(1, GARBAGE)
         os.write(2, GARBAGE)
+    if MODE == "flood":
+        threading.Thread(target=lambda: [os.write(1, GARBAGE * 1000) for _ in iter(int, 1)],
+                         daemon=True).start()
     for port in ports(sys.argv[1:]):
         if not listen(port):
             connect(port)

@@ -460,6 +460,7 @@ class TerminalProgram(Program):
         self.name = binary
         self.argv = [binary, *map(str, args)]
         self.killed_by_grader = False
+        self.limits = case.limits
         master, slave = pty.openpty()
         cmd = case.limits.slrun_args(case.workdir, case.lab.case_timeout) + ["--env-clear", "--"]
         cmd += [os.path.join(case.workdir, binary)] + self.argv[1:]

@@ -115,7 +115,13 @@ def test_chat_silent_crowd_holds_nobody_out(case):
     crowd = []
     try:
         for _ in range(SILENT):
-            crowd.append(socket.create_connection(("127.0.0.1", case.port), timeout=5))
+            try:
+                crowd.append(socket.create_connection(("127.0.0.1", case.port), timeout=5))
+            except OSError as e:
+                case.fail(f"chatserver did not take {SILENT} connections that never log in",
+                          expected=f"{SILENT} connections accepted (the oldest of them closed later)",
+                          saw=f"connection {len(crowd) + 1} failed: {e}",
+                          hint="accept every connection promptly (a listen backlog large enough for a burst)")
         case.step(f"{SILENT} scripted connections opened, none of which will ever send a byte "
                   "(the default --max-clients is 100)")
         started = time.monotonic()

@@ -7,13 +7,14 @@ PYTHON := /usr/bin/python3
 JOBS ?= 2
 LABS := $(sort $(notdir $(patsubst %/lab.toml,%,$(wildcard labs/*/lab.toml))))
 
-.PHONY: all deps tools grade test test-c test-py skeletons check-skeletons bench dist gradescope clean help
+.PHONY: all deps tools grade test test-c test-py test-hostile skeletons check-skeletons bench dist gradescope clean help
 
 all: tools
 
 help:
 	@echo "make grade       grade the reference solutions of: $(LABS)"
 	@echo "make test        run all of the kit's tests"
+	@echo "make test-hostile  grade a silent and a garbage program as every lab (about 10 minutes)"
 	@echo "make skeletons   regenerate skeletons/ from solutions/"
 	@echo "make bench       run every benchmark in bench/ (installs nginx and wrk)"
 	@echo "make dist        the student tarball: build/socklab-student-VERSION.tar.gz"
@@ -62,6 +63,11 @@ test-py: tools
 	@$(PYTHON) -m pytest -n $(JOBS) --durations=15 tests   # the slowest tests: the 15-minute budget
 
 test: test-c test-py
+
+# Not in `make test` (which grades a few cases of three labs): every case of
+# every lab against a silent and a garbage-sending program.
+test-hostile: tools
+	@SOCKLAB_HOSTILE_ALL=1 $(PYTHON) -m pytest -n $(JOBS) --durations=20 tests/grader/test_hostile_corpus.py
 
 clean:
 	@$(MAKE) -s -C grader/sandbox clean

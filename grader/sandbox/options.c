@@ -32,7 +32,8 @@ enum opt_code {
 	OPT_FS_SIZE,
 	OPT_FS_RW,
 	OPT_FS_RO,
-	OPT_FS_HIDE
+	OPT_FS_HIDE,
+	OPT_CGROUP
 };
 
 /* The default size cap of each fresh tmpfs of --private-fs. */
@@ -160,6 +161,17 @@ static const char usage_text_more[] =
 	"                        read-only tmpfs; repeatable; kept paths "
 	"inside "
 	"it stay.\n"
+	"    --cgroup DIR        move slrun, and so PROGRAM and everything it "
+	"starts,\n"
+	"                        into the control group DIR (absolute: a "
+	"cgroup v1 or v2\n"
+	"                        folder, whose pids.max or memory limit then "
+	"bounds them\n"
+	"                        all together) before anything else; "
+	"repeatable (one\n"
+	"                        folder per cgroup v1 hierarchy). Needs write "
+	"access\n"
+	"                        to DIR/cgroup.procs.\n"
 	"    --env-clear         start PROGRAM with only "
 	"PATH=/usr/local/bin:/usr/bin:/bin,\n"
 	"                        LANG=C.UTF-8, HOME=DIR (of --chdir) or /tmp, "
@@ -379,6 +391,9 @@ static int apply_option(int code, char *arg, struct slrun_opts *o)
 	case OPT_FS_HIDE:
 		rc = parse_path(arg, o->fs_hide, &o->nfs_hide);
 		break;
+	case OPT_CGROUP:
+		rc = parse_path(arg, o->cgroups, &o->ncgroups);
+		break;
 	default:
 		return -1;
 	}
@@ -406,6 +421,7 @@ static const struct option long_options[] = {
 	{"fs-rw", required_argument, NULL, OPT_FS_RW},
 	{"fs-ro", required_argument, NULL, OPT_FS_RO},
 	{"fs-hide", required_argument, NULL, OPT_FS_HIDE},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}};
 
@@ -440,7 +456,8 @@ void opts_free(struct slrun_opts *o)
 	free(o->fs_rw);
 	free(o->fs_ro);
 	free(o->fs_hide);
-	o->setenv = o->fs_rw = o->fs_ro = o->fs_hide = NULL;
+	free(o->cgroups);
+	o->setenv = o->fs_rw = o->fs_ro = o->fs_hide = o->cgroups = NULL;
 }
 
 /* opts_parse - fill *o from argv; prints help or a usage error itself. */
@@ -454,8 +471,9 @@ enum opts_result opts_parse(int argc, char **argv, struct slrun_opts *o)
 	o->fs_rw = calloc((size_t)argc, sizeof(*o->fs_rw));
 	o->fs_ro = calloc((size_t)argc, sizeof(*o->fs_ro));
 	o->fs_hide = calloc((size_t)argc, sizeof(*o->fs_hide));
+	o->cgroups = calloc((size_t)argc, sizeof(*o->cgroups));
 	if (o->setenv == NULL || o->fs_rw == NULL || o->fs_ro == NULL ||
-	    o->fs_hide == NULL) {
+	    o->fs_hide == NULL || o->cgroups == NULL) {
 		report("calloc(%d option slots)", argc);
 		return OPTS_BAD;
 	}

@@ -154,7 +154,9 @@ int main(int argc, char **argv)
 	case OPTS_RUN:
 		break;
 	}
-	if ((o.die_with_parent && die_with_parent(parent) == -1) ||
+	/* Before any fork: every process slrun starts inherits the groups. */
+	if (cgroups_join(&o) == -1 ||
+	    (o.die_with_parent && die_with_parent(parent) == -1) ||
 	    env_build(&o, environ, &env) == -1 || signals_prepare() == -1 ||
 	    (o.wall_set && wall_deadline(&o, &deadline) == -1)) {
 		env_free(&env);

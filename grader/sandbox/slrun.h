@@ -45,6 +45,8 @@ struct slrun_opts {
 	rlim_t fs_size;      /* --fs-size: bytes of each fresh tmpfs */
 	char **fs_rw, **fs_ro, **fs_hide; /* --fs-rw, --fs-ro, --fs-hide */
 	size_t nfs_rw, nfs_ro, nfs_hide;
+	char **cgroups; /* --cgroup folders, ncgroups of them */
+	size_t ncgroups;
 	char **program; /* PROGRAM and its arguments, NULL-ended */
 };
 
@@ -68,6 +70,9 @@ struct program_env {
 /* env.c */
 int env_build(const struct slrun_opts *o, char **parent, struct program_env *e);
 void env_free(struct program_env *e);
+
+/* cgroup.c */
+int cgroups_join(const struct slrun_opts *o);
 
 /* launch.c */
 noreturn void launch_program(const struct slrun_opts *o, char **envp);

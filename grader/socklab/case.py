@@ -12,11 +12,11 @@ import tempfile
 import time
 
 from . import capture as capmod
-from . import isolation, peers, safetext
+from . import cgroups, isolation, peers, safetext
 from .feedback import CaseFailure, NotChecked, Trace, explain_difference, first_difference, indent, show_bytes
 from .labspec import BUILD_VARIANTS, FAULTS
 from .paths import SLFAULT, session_tmp
-from .proc import Program, chown_tree, make_case_folder, sanitizer_report
+from .proc import Program, chown_tree, make_case_folder, sanitizer_report, size_bytes, size_text
 
 
 def unrun_record(name, title, visibility, max_points, status, summary, feedback):
@@ -55,7 +55,9 @@ class Case:
         self.build_problem = build_problem   # the case's build variant failed: why
         self.lab = lab
         self.iso = iso
-        self.limits = limits
+        self.groups = self._make_groups(spec.name, limits)
+        self.limits = limits.in_groups(self.groups) if self.groups else limits
+        self.limit_events = {}
         self.trace = Trace()
         self.programs = []
         self._resources = []
@@ -67,6 +69,15 @@ class Case:
         self._verdict = None
 
     # --- set-up ---------------------------------------------------------
+    def _make_groups(self, name, limits):
+        """The case's control groups (root only): its programs' processes and
+        threads counted together against pids.max (the process limit, plus
+        slrun and its init), their memory against one limit."""
+        if not self.iso.is_root:
+            return None
+        memory = size_bytes(limits.values["mem"]) if "mem" in limits.values else None
+        return cgroups.make(cgroups.unique_name(name), int(limits.values["nproc"]) + 2, memory)
+
     def _private_copy(self, build_dir):
         """A private copy of the built submission: the work dir, owned by the
         student uid, in the case's folder (TOP), which stays the grader's."""
@@ -300,15 +311,51 @@ class Case:
             self.settle()
         except capmod.CaptureError as e:
             self.step(f"capture problem: {e}")
+        if self.groups:
+            self.limit_events = self.groups.events()
         for prog in self.programs:
             report = sanitizer_report(prog.stderr.bytes())
             if report:
                 return sanitizer_failure(prog.name, report)
+            limit = self._limit_failure(prog)
+            if limit is not None:
+                return limit
             crash = prog.crashed()
             if crash:
                 return CaseFailure(f"{prog.name} crashed: {prog.status_text()}",
                                    hint="run it under gdb or build with --sanitize to find where")
         return None
+
+    def _limit_failure(self, prog):
+        """A failure naming the limit that ended PROG, or None."""
+        if prog.crashed() is None:
+            return None
+        if prog.crashed() == "SIGKILL" and self.limit_events.get("oom_kills"):
+            return CaseFailure(f"{prog.name} was killed at the memory limit of "
+                               f"{size_text(self.groups.memory_max)} (all programs of the case together)",
+                               hint="memory that grows with what a peer sends: cap every buffer the "
+                                    "handout limits, and free what each client used when it leaves")
+        if prog.crashed() == "SIGXCPU":
+            return CaseFailure(f"{prog.name} used up its CPU time limit of {prog.limits.values.get('cpu')} s",
+                               hint="a loop that spins instead of waiting: block in poll(), recv() or "
+                                    "accept(), or give each wait a timeout")
+        return None
+
+    def limit_notes(self):
+        """Each limit the case's programs hit, in words."""
+        notes, ev = [], self.limit_events
+        if ev.get("pids_refused"):
+            notes.append(f"the case's programs tried to run more than {self.groups.pids_max - 2} processes "
+                         f"and threads at once: the kernel refused {ev['pids_refused']} fork() or "
+                         "pthread_create() calls (the process limit)")
+        if ev.get("oom_kills"):
+            notes.append(f"the case's programs reached the memory limit of {size_text(self.groups.memory_max)}: "
+                         f"the kernel killed {ev['oom_kills']} process(es) there")
+        elif ev.get("memory_hits"):
+            notes.append(f"the case's programs reached the memory limit of {size_text(self.groups.memory_max)}")
+        for prog in self.programs:
+            notes += prog.limit_notes()
+        return notes
 
     def record(self, status, failure=None, error_text=None):
         """The case's result as a dict for the reports."""
@@ -319,6 +366,9 @@ class Case:
         if error_text:
             lines.append(error_text)
         if status != "passed":
+            notes = self.limit_notes()
+            if notes:
+                lines += ["", "Limits reached:"] + [f"  - {n}" for n in notes]
             lines += ["", "What the test did:", indent(self.trace.text())]
             for prog in self.programs:
                 lines.append(f"{prog.name}: {prog.status_text()}")
@@ -355,4 +405,6 @@ class Case:
             return [f"(no verdict: {e})"]
 
     def cleanup(self):
+        if self.groups:
+            self.groups.remove()
         shutil.rmtree(os.path.dirname(self.workdir), ignore_errors=True)

@@ -68,7 +68,7 @@ class TcpConn:
         if not ready:
             return "timeout"
         try:
-            chunk = self.sock.recv(1 << 16)
+            chunk = self.sock.recv(1 << 18)
         except ConnectionResetError:
             return "reset"
         except OSError:
@@ -101,22 +101,28 @@ class TcpConn:
                 data, self.pending = self.pending, b""
                 return self._got(Received(data, reason), what, timeout, quiet)
 
-    def recv_exact(self, n, timeout=DEFAULT_TIMEOUT, what=None):
-        """Receive exactly N bytes, or fewer with the reason they stopped."""
+    def recv_exact(self, n, timeout=DEFAULT_TIMEOUT, what=None, limit=RECV_LIMIT):
+        """Receive exactly N bytes, or fewer with the reason they stopped; N
+        over LIMIT: LIMIT bytes, how 'limit' (a program announced more than
+        any case reads)."""
         deadline = time.monotonic() + timeout
-        while len(self.pending) < n:
+        want = min(n, limit)
+        while len(self.pending) < want:
             reason = "eof" if self.eof else self._fill(deadline)
             if reason:
                 data, self.pending = self.pending, b""
                 return self._got(Received(data, reason), what, timeout)
-        data, self.pending = self.pending[:n], self.pending[n:]
-        return self._got(Received(data, "delimiter"), what)
+        data, self.pending = self.pending[:want], self.pending[want:]
+        return self._got(Received(data, "delimiter" if want == n else "limit"), what)
 
-    def recv_to_eof(self, timeout=DEFAULT_TIMEOUT, what=None):
-        """Receive everything until the other side closes; how is 'eof' on success."""
+    def recv_to_eof(self, timeout=DEFAULT_TIMEOUT, what=None, limit=RECV_LIMIT):
+        """Receive everything until the other side closes; how is 'eof' on
+        success, 'limit' after LIMIT bytes (the rest is not read)."""
         deadline = time.monotonic() + timeout
         while True:
             reason = "eof" if self.eof else self._fill(deadline)
+            if not reason and len(self.pending) >= limit:
+                reason = "limit"
             if reason:
                 data, self.pending = self.pending, b""
                 return self._got(Received(data, reason), what, timeout)
@@ -128,7 +134,8 @@ class TcpConn:
         ending = {"delimiter": "", "eof": ", then end of stream (FIN)",
                   "reset": ", then the connection was reset (RST)",
                   "timeout": f", then nothing more for {timeout} s",
-                  "limit": " (receive limit reached)"}[rec.how]
+                  "limit": f" (response too large: the grader stopped reading after {len(rec.data)} bytes)"}[
+                      rec.how]
         self.trace.step(f"{self.label} received {label}: {show_bytes(rec.data)}{ending}")
         return rec
 

@@ -64,11 +64,30 @@ class Limits:
             # ASan reserves terabytes of address space: RLIMIT_AS would kill it at start.
             self.values.pop("mem", None)
 
+    def in_groups(self, groups):
+        """These limits for programs run in the case's control GROUPS: the
+        groups' pids.max and memory limit bound them all together (and the
+        kernel counts what they refuse), the per-uid and per-process limits
+        stay as a backstop above them."""
+        copy = Limits(uid=self.uid, pidns=self.pidns, private_fs=self.private_fs, readable=self.readable)
+        copy.values = dict(self.values)
+        copy.groups = groups
+        copy.values["nproc"] = int(copy.values["nproc"]) * 2
+        if groups.memory_dir and "mem" in copy.values:
+            # The group's limit counts memory in use; address space only reserved
+            # (a large calloc never touched) is bounded far above it.
+            copy.values["mem"] = str(size_bytes(copy.values["mem"]) * 4)
+        return copy
+
+    groups = None      # cgroups.CaseGroups the programs run in, or None
+
     def slrun_args(self, cwd, wall=None, writable=None):
         """slrun's options for a program run in CWD; with a private file
         system, WRITABLE is the only folder it may change (default: the
         case's folder, the one above CWD)."""
         args = [SLRUN, "--die-with-parent", "--chdir", cwd]
+        for folder in self.groups.dirs if self.groups else ():
+            args += ["--cgroup", folder]
         for name, value in self.values.items():
             args += [f"--{name}", str(value)]
         if self.uid is not None:
@@ -85,6 +104,21 @@ class Limits:
         if wall:
             args += ["--wall", str(int(wall) + 1)]
         return args
+
+
+def size_bytes(text):
+    """'64M' -> 67108864: a size as slrun takes it (suffix K, M or G)."""
+    text = str(text)
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    return int(text[:-1] if scale > 1 else text) * scale
+
+
+def size_text(n):
+    """67108864 -> '64 MiB'."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} bytes"
 
 
 def chown_tree(top, uid):
@@ -207,6 +241,7 @@ class Program:
         self.name = name
         self.argv = argv
         self.killed_by_grader = False
+        self.limits = limits
         cmd = limits.slrun_args(cwd, wall) + ["--env-clear"]
         for key, value in (env or {}).items():
             cmd += ["--setenv", f"{key}={value}"]
@@ -330,6 +365,25 @@ class Program:
         if self.killed_by_grader:
             return "was still running at the end of the case; stopped by the grader"
         return describe_status(self.returncode)
+
+    def limit_notes(self):
+        """What this program's end and stderr say of the limits it hit."""
+        limits, notes = self.limits.values, []
+        rc = self.returncode
+        if rc == -signal.SIGXCPU:
+            notes.append(f"{self.name} used up its CPU time limit of {limits.get('cpu')} s (SIGXCPU)")
+        if rc == -signal.SIGXFSZ:
+            notes.append(f"{self.name} wrote past the file size limit of {size_text(size_bytes(limits['fsize']))} "
+                         "(SIGXFSZ)")
+        err = self.stderr.bytes()
+        if b"Too many open files" in err and "nofile" in limits:
+            notes.append(f"{self.name} ran out of file descriptors (its stderr says 'Too many open files'): "
+                         f"the limit is {limits['nofile']} open at once")
+        if "mem" in limits and not self.limits.groups and (b"Cannot allocate memory" in err or
+                                                              b"out of memory" in err.lower()):
+            notes.append(f"{self.name} had an allocation refused (its stderr says so): the limit is "
+                         f"{size_text(size_bytes(limits['mem']))} of address space per process")
+        return notes
 
     def crashed(self):
         """The signal name if the program died of a crash signal, else None."""

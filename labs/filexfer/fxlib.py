@@ -9,14 +9,19 @@ A file's bytes travel raw between two frames (handouts/filexfer.md)."""
 import hashlib
 import os
 import random
+import select
 import struct
+import time
 
-from socklab.feedback import show_bytes
+from socklab import peers
+from socklab.feedback import Trace, show_bytes
 from socklab.proc import chown_tree
 
 ITERATIONS = 1000       # PBKDF2 rounds in the grader's users file: quick logins
 USERS = {"alice": "correct horse", "bob": "hunter2"}
 PAYLOAD_MAX = 1024      # the largest control frame's payload
+MAX_USERS = 64          # users logged in at a time (the handout's "Connections that do not log in")
+MAX_PENDING = 16        # connections not logged in yet, at a time
 HASH_HINT = "the HASH frame carries the SHA-256 of the whole file as 64 lower-case hex digits"
 
 
@@ -67,10 +72,12 @@ def root_dir(case):
     return os.path.join(os.path.dirname(case.workdir), "root")
 
 
-def start_server(case):
-    """Start fileserver on the case's port with the grader's root and users; wait until it listens."""
+def start_server(case, *options):
+    """Start fileserver on the case's port with the grader's root and users (and OPTIONS); wait
+    until it listens."""
     users = users_file(case)
-    server = case.start("fileserver", "--port", case.port, "--root", root_dir(case), "--users", users)
+    server = case.start("fileserver", "--port", case.port, "--root", root_dir(case), "--users", users,
+                        *options)
     case.wait_bound(server, case.port, "tcp")
     return server
 
@@ -150,11 +157,51 @@ class FxConn:
         return fields
 
 
-class Client(FxConn):
-    """A scripted client of the student's fileserver."""
+def quiet_connect(case, label):
+    """A scripted connection whose steps stay out of the case's trace: for
+    the cases that open dozens of them and say so in one step."""
+    conn, error = peers.tcp_connect(Trace(), case.port, label=label)
+    if conn is None:
+        case.fail(f"the scripted {label} could not connect to port {case.port}",
+                  expected="the server accepts connections", saw=f"connect failed: {error}")
+    return case.add_resource(conn)
 
-    def __init__(self, case, label="client"):
-        super().__init__(case, case.tcp_connect(label=label), "fileserver")
+
+def silent_connections(case, count):
+    """COUNT connections that never send a byte."""
+    conns = [quiet_connect(case, f"silent client {i}") for i in range(1, count + 1)]
+    case.step(f"{count} scripted clients connected (from {conns[0].local} to {conns[-1].local}) "
+              f"and send nothing")
+    return conns
+
+
+def wait_closed(conns, most, timeout):
+    """Wait until the server has closed all but MOST of CONNS (it sent FIN or
+    RST), at most TIMEOUT s; return how many are still open."""
+    deadline = time.monotonic() + timeout
+    still = {c.sock: c for c in conns if c.sock.fileno() >= 0}
+    while len(still) > most:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select(list(still), [], [], left)
+        for sock in ready:
+            try:
+                closed = not sock.recv(4096)   # bytes (an ERR) may come before the FIN
+            except OSError:
+                closed = True
+            if closed:
+                del still[sock]
+    return len(still)
+
+
+class Client(FxConn):
+    """A scripted client of the student's fileserver (QUIET: its steps stay
+    out of the case's trace)."""
+
+    def __init__(self, case, label="client", quiet=False):
+        conn = quiet_connect(case, label) if quiet else case.tcp_connect(label=label)
+        super().__init__(case, conn, "fileserver")
 
     def login(self, user="alice", password=None):
         self.send("LOGIN", user, password or USERS[user],

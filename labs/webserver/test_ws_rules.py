@@ -190,6 +190,7 @@ LINGER_S = 2          # the polite close reads what a client still sends for at 
 MARGIN = 2.0          # for a loaded machine
 DRIP_PACE = 0.1       # a drip client sends one byte this often: 10 pieces per head timeout
 STATUS_408 = re.compile(rb"HTTP/1\.[01] 408 ")
+KEEP = 4096           # bytes of each drip connection's answer kept
 
 
 class Drips:
@@ -244,7 +245,8 @@ class Drips:
                         data = b""
                     if data:
                         self.first.setdefault(conn, now)
-                        self.got[conn] += data
+                        # The status line is all the case needs: keep no flood.
+                        self.got[conn] = (self.got[conn] + data)[:KEEP]
                     else:
                         self.ended[conn] = now
             if also is not None and also.sock in ready:

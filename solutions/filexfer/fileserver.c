@@ -9,14 +9,19 @@
  * upload never shows, and files survive a restart of the server.
  *
  * Threads: the main thread accepts connections and starts one thread per
- * client, at most MAX_CLIENTS at a time. The threads share nothing that
- * changes: the file system, with rename(), keeps uploads of the same name
- * from mixing.
+ * client. A connection that has not logged in yet is *pending*: at most
+ * MAX_PENDING are, each with a deadline for its whole login, and a new
+ * connection drops the oldest pending one, so silent connections can
+ * neither fill the server nor keep a user from logging in. At most
+ * MAX_CLIENTS users are logged in; one more gets "ERR busy". The threads
+ * share the two counts (under a lock) and the file system, where rename()
+ * keeps uploads of the same name from mixing.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -40,7 +45,16 @@
 #include "xfer.h"
 
 #define DEFAULT_PORT 12003
-#define MAX_CLIENTS  64
+
+/* Users logged in at a time; one more gets "ERR busy". */
+#define MAX_CLIENTS 64
+
+/* Connections not logged in yet, at a time: one more drops the oldest. */
+#define MAX_PENDING 16
+
+/* Seconds a connection has for its whole login (--login-timeout). */
+#define DEFAULT_LOGIN_TIMEOUT_S 10
+#define LOGIN_TIMEOUT_MAX_S	3600
 
 /* Wrong passwords a connection may send before it is closed. */
 #define LOGIN_TRIES 3
@@ -48,7 +62,7 @@
 /* Connections the kernel may complete before we accept them. */
 #define BACKLOG 64
 
-/* A client that sends or takes nothing for this long is dropped: a silent
+/* A user who sends or takes nothing for this long is dropped: a silent
  * client does not hold a thread for ever. */
 #define IO_TIMEOUT_S 120
 
@@ -57,14 +71,17 @@
 #define LINGER_MAX	 (256 * 1024)
 
 static const char usage[] =
-	"Usage: fileserver [-h] [--port PORT] --root DIR --users FILE\n"
+	"Usage: fileserver [-h] [--port PORT] [--login-timeout SECONDS]\n"
+	"                  --root DIR --users FILE\n"
 	"\n"
 	"Keeps files for the users of FILE in the folder DIR: a client logs\n"
 	"in (three wrong tries close the connection), then lists, uploads\n"
 	"(PUT), downloads (GET, also from an offset) and deletes files. An\n"
 	"upload becomes visible only when it is complete and its SHA-256 is\n"
-	"the one the client announced. One thread per client, at most 64 at\n"
-	"a time. Runs until killed; logs go to standard error.\n"
+	"the one the client announced. One thread per client: at most 64\n"
+	"logged in (one more gets ERR busy) and 16 not logged in yet (one\n"
+	"more drops the oldest). Runs until killed; logs go to standard\n"
+	"error.\n"
 	"\n"
 	"Options:\n"
 	"  --port PORT   TCP port to listen on, on every IPv6 and IPv4\n"
@@ -72,6 +89,9 @@ static const char usage[] =
 	"  --root DIR    the folder of the files (created if missing)\n"
 	"  --users FILE  the users: lines name:pbkdf2-sha256:iterations:\n"
 	"                salt_hex:hash_hex\n"
+	"  --login-timeout SECONDS\n"
+	"                the time a connection has for its whole login,\n"
+	"                1-3600 (default: 10)\n"
 	"  -h, --help    print this help to standard output and exit\n"
 	"\n"
 	"A file name is 1 to 255 bytes without '/' or control characters,\n"
@@ -90,15 +110,21 @@ struct options {
 	uint16_t port;
 	const char *root;
 	const char *users;
+	long login_timeout_s;
 };
+
+struct client;
 
 /* What every thread shares. */
 struct server {
 	struct store store;	/* never changes after start */
 	struct auth_table auth; /* never changes after start */
-	pthread_mutex_t lock;	/* guards active */
-	pthread_cond_t slot_freed;
-	unsigned long active; /* client threads running */
+	long login_timeout_s;	/* never changes after start */
+	pthread_mutex_t lock;	/* guards what follows, and client.dropped */
+	pthread_cond_t pending_left;	     /* npending went down */
+	struct client *pending[MAX_PENDING]; /* not logged in, oldest first */
+	size_t npending;
+	unsigned long users; /* logged in */
 };
 
 /* One client connection, owned by its thread. */
@@ -108,7 +134,114 @@ struct client {
 	char who[AUTH_NAME_MAX + 1 + SL_ADDRSTRLEN]; /* "name@ADDR:PORT" once
 							logged in, for messages */
 	struct server *srv;
+	long long deadline_ms; /* of the login, on now_ms()'s clock */
+	bool dropped;	       /* shut down by the main thread */
+	bool logged_in;	       /* counted in users, no longer pending */
 };
+
+/* Returns the milliseconds of the monotonic clock (never set back). */
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t); /* cannot fail here */
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * The pending connections: not logged in yet, at most MAX_PENDING, oldest
+ * first. A thread leaves the list when its user logs in or just before it
+ * closes the socket, so the main thread may shut down (drop) any socket it
+ * finds there while it holds the lock: shutdown() ends the thread's reads
+ * (they return 0) and sends (they fail) at once, and the thread ends.
+ */
+
+/* Takes c out of the pending list and wakes the main thread if it waits
+ * for a place. The caller holds the lock. */
+static void leave_pending_locked(struct client *c)
+{
+	struct server *srv = c->srv;
+
+	for (size_t i = 0; i < srv->npending; i++) {
+		if (srv->pending[i] != c)
+			continue;
+		memmove(&srv->pending[i], &srv->pending[i + 1],
+			(srv->npending - i - 1) * sizeof srv->pending[0]);
+		srv->npending--;
+		pthread_cond_signal(&srv->pending_left);
+		return;
+	}
+}
+
+/* Drops the pending connection c (see above), saying why; its thread
+ * takes it out of the list. The caller holds the lock. */
+static void drop_locked(struct client *c, const char *why)
+{
+	c->dropped = true;
+	sl_log(&sl_prog_log, SL_INFO, "%s dropped: %s", c->addr, why);
+	if (shutdown(c->fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+		sl_log(&sl_prog_log, SL_WARN, "shutdown connection of %s: %s",
+		       c->addr, strerror(errno));
+}
+
+/* Drops the oldest pending connection that is not dropped yet, if any.
+ * The caller holds the lock. */
+static void drop_oldest_locked(struct server *srv)
+{
+	char why[64];
+
+	(void)snprintf(why, sizeof why,
+		       "the oldest of %d connections not logged in",
+		       MAX_PENDING);
+	for (size_t i = 0; i < srv->npending; i++)
+		if (!srv->pending[i]->dropped) {
+			drop_locked(srv->pending[i], why);
+			return;
+		}
+}
+
+/* Makes c the newest pending connection, with its login deadline. When
+ * MAX_PENDING are pending, drops the oldest first and waits for its
+ * thread to let go: a short wait (a password check at most), never the
+ * silence of a client. */
+static void add_pending(struct server *srv, struct client *c)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (srv->npending == MAX_PENDING)
+		drop_oldest_locked(srv);
+	while (srv->npending == MAX_PENDING)
+		pthread_cond_wait(&srv->pending_left, &srv->lock);
+	c->deadline_ms = now_ms() + srv->login_timeout_s * 1000;
+	srv->pending[srv->npending++] = c;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Drops each pending connection whose login deadline has passed; returns
+ * the milliseconds until the next deadline, or -1 when there is none. */
+static int drop_expired(struct server *srv)
+{
+	long long now = now_ms();
+	int wait_ms = -1;
+	char why[64];
+
+	(void)snprintf(why, sizeof why, "not logged in within %ld s",
+		       srv->login_timeout_s);
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < srv->npending; i++) {
+		struct client *c = srv->pending[i];
+
+		if (c->dropped)
+			continue;
+		if (c->deadline_ms > now) {
+			/* The list is oldest first: this is the next one. */
+			wait_ms = (int)(c->deadline_ms - now);
+			break;
+		}
+		drop_locked(c, why);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return wait_ms;
+}
 
 /* Sends "OK" with one more field (or none when text is NULL); logs a
  * failure; returns 0 or -1. */
@@ -136,9 +269,22 @@ static int send_err(const struct client *c, const char *code, const char *text)
 	return -1;
 }
 
+/* Tells whether the main thread dropped c (see drop_locked()). */
+static bool was_dropped(const struct client *c)
+{
+	bool dropped;
+
+	pthread_mutex_lock(&c->srv->lock);
+	dropped = c->dropped;
+	pthread_mutex_unlock(&c->srv->lock);
+	return dropped;
+}
+
 /* Logs why the stream of c ended early; st is not SL_FRAME_OK. */
 static void log_frame_end(const struct client *c, enum sl_frame_status st)
 {
+	if (was_dropped(c))
+		return; /* the end we caused, logged with its reason */
 	if (st == SL_FRAME_EOF)
 		sl_log(&sl_prog_log, SL_INFO, "%s left", c->who);
 	else if (st == SL_FRAME_TRUNCATED)
@@ -175,6 +321,35 @@ static bool login_ok(struct client *c, const struct fx_msg *m)
 	return true;
 }
 
+/* Turns the pending connection c into a logged-in user and sends "OK
+ * welcome"; or, when MAX_CLIENTS users are logged in (or the main thread
+ * dropped c), refuses it. Returns 0 or -1 (the connection ends). */
+static int welcome(struct client *c)
+{
+	struct server *srv = c->srv;
+	bool dropped, full;
+
+	pthread_mutex_lock(&srv->lock);
+	dropped = c->dropped;
+	full = srv->users == MAX_CLIENTS;
+	if (!dropped && !full) {
+		leave_pending_locked(c);
+		c->logged_in = true;
+		srv->users++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (dropped)
+		return -1; /* its socket is shut down: nobody to answer */
+	if (full) {
+		(void)send_err(c, "busy",
+			       "as many users are logged in as the server "
+			       "serves; try again later");
+		return -1;
+	}
+	sl_log(&sl_prog_log, SL_INFO, "%s logged in", c->who);
+	return send_ok(c, "welcome");
+}
+
 /* Reads LOGIN frames until one is right (0) or LOGIN_TRIES were wrong or
  * the client left (-1). */
 static int log_in(struct client *c)
@@ -182,7 +357,7 @@ static int log_in(struct client *c)
 	struct fx_msg m;
 	int tries = 0;
 
-	/* BLANK 5: Up to LOGIN_TRIES times: receive a frame with fx_recv() (log_frame_end() and return -1 unless SL_FRAME_OK); if login_ok(), send "OK welcome" and return 0; else count the try and send "ERR login <text>", the text saying how many tries are left. Then return -1. */
+	/* BLANK 5: Up to LOGIN_TRIES times: receive a frame with fx_recv() (log_frame_end() and return -1 unless SL_FRAME_OK); if login_ok(), return what welcome() returns (it sends "OK welcome", or "ERR busy" when the server is full); else count the try and send "ERR login <text>", the text saying how many tries are left. Then return -1. */
 	while (tries < LOGIN_TRIES) {
 		char text[64];
 		enum sl_frame_status st = fx_recv(c->fd, &m);
@@ -191,10 +366,8 @@ static int log_in(struct client *c)
 			log_frame_end(c, st);
 			return -1;
 		}
-		if (login_ok(c, &m)) {
-			sl_log(&sl_prog_log, SL_INFO, "%s logged in", c->who);
-			return send_ok(c, "welcome");
-		}
+		if (login_ok(c, &m))
+			return welcome(c);
 		tries++;
 		(void)snprintf(text, sizeof text,
 			       "wrong user name or password, %d tries left",
@@ -208,6 +381,7 @@ static int log_in(struct client *c)
 	(void)tries;
 	(void)log_frame_end;
 	(void)login_ok;
+	(void)welcome;
 	SL_TODO(5);
 	*/
 	/* END 5 */
@@ -460,14 +634,14 @@ static bool serve_commands(struct client *c)
 }
 
 /*
- * Ends the connection. After QUIT (client_first) the client closes first,
- * so that TIME_WAIT stays with it and not with a busy server: we read
- * until its FIN, then close. Otherwise our FIN goes first. Either way we
- * read and drop what the client still sends (at most LINGER_MAX bytes,
- * LINGER_TIMEOUT_S per read) before close(): close() with unread bytes
- * would send an RST, and the client could lose our last answer.
+ * Says goodbye before close(). After QUIT (client_first) the client closes
+ * first, so that TIME_WAIT stays with it and not with a busy server: we
+ * read until its FIN. Otherwise our FIN goes first. Either way we read and
+ * drop what the client still sends (at most LINGER_MAX bytes,
+ * LINGER_TIMEOUT_S per read): close() with unread bytes would send an RST,
+ * and the client could lose our last answer.
  */
-static void close_connection(struct client *c, bool client_first)
+static void linger(struct client *c, bool client_first)
 {
 	char sink[4096];
 	size_t drained = 0;
@@ -483,39 +657,35 @@ static void close_connection(struct client *c, bool client_first)
 			break;
 		drained += (size_t)n;
 	}
-	if (close(c->fd) < 0)
-		sl_log(&sl_prog_log, SL_ERROR, "close connection of %s: %s",
-		       c->who, strerror(errno));
 }
 
-/* Waits until fewer than MAX_CLIENTS threads run, and counts one more. */
-static void take_slot(struct server *srv)
-{
-	pthread_mutex_lock(&srv->lock);
-	while (srv->active == MAX_CLIENTS)
-		pthread_cond_wait(&srv->slot_freed, &srv->lock);
-	srv->active++;
-	pthread_mutex_unlock(&srv->lock);
-}
-
-/* Counts one thread less and wakes the main thread if it waits. */
-static void release_slot(struct server *srv)
-{
-	pthread_mutex_lock(&srv->lock);
-	srv->active--;
-	pthread_cond_signal(&srv->slot_freed);
-	pthread_mutex_unlock(&srv->lock);
-}
-
-/* Closes c's connection (see close_connection()), frees c and gives its
- * slot back. */
-static void end_client(struct client *c, bool client_first)
+/* Takes c out of the server's counts: its user slot, or its place among
+ * the pending connections. */
+static void leave_server(struct client *c)
 {
 	struct server *srv = c->srv;
 
-	close_connection(c, client_first);
+	pthread_mutex_lock(&srv->lock);
+	if (c->logged_in)
+		srv->users--;
+	else
+		leave_pending_locked(c);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Ends c's connection (see linger()), takes it out of the counts, closes
+ * its socket and frees c. */
+static void end_client(struct client *c, bool client_first)
+{
+	linger(c, client_first);
+	/* Out of the pending list first: then the main thread no longer
+	 * shuts the socket down, and the number close() frees may go to a
+	 * new connection at once. */
+	leave_server(c);
+	if (close(c->fd) < 0)
+		sl_log(&sl_prog_log, SL_ERROR, "close connection of %s: %s",
+		       c->who, strerror(errno));
 	free(c);
-	release_slot(srv);
 }
 
 /* The thread of one client: login, then its commands. */
@@ -536,7 +706,7 @@ static void *client_main(void *arg)
 static struct client *new_client(struct server *srv, int fd,
 				 const struct sockaddr_storage *peer)
 {
-	struct client *c = malloc(sizeof *c);
+	struct client *c = calloc(1, sizeof *c);
 
 	if (c == NULL) {
 		sl_log(&sl_prog_log, SL_ERROR, "allocate a client: %s",
@@ -552,8 +722,8 @@ static struct client *new_client(struct server *srv, int fd,
 	return c;
 }
 
-/* Waits for a free slot, accepts the next connection and starts its
- * thread. */
+/* Accepts the next connection, makes it pending (see add_pending()) and
+ * starts its thread. */
 static void accept_and_spawn(struct server *srv, int lfd)
 {
 	struct sockaddr_storage peer;
@@ -561,19 +731,17 @@ static void accept_and_spawn(struct server *srv, int lfd)
 	struct client *c;
 	int fd, rc;
 
-	take_slot(srv);
 	fd = sl_accept(lfd, &peer, err, sizeof err);
 	if (fd < 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
-		release_slot(srv);
 		return;
 	}
 	c = new_client(srv, fd, &peer);
 	if (c == NULL) {
 		(void)close(fd);
-		release_slot(srv);
 		return;
 	}
+	add_pending(srv, c);
 	/* BLANK 8: Start client_main(c) in a thread of its own with sl_start_thread(); if that fails, log it and end the client with end_client(). */
 	rc = sl_start_thread(client_main, c);
 	if (rc != 0) {
@@ -589,6 +757,21 @@ static void accept_and_spawn(struct server *srv, int lfd)
 	/* END 8 */
 }
 
+/* Waits until lfd has a connection to accept; meanwhile drops each pending
+ * connection whose login time is up. */
+static void wait_for_connection(struct server *srv, int lfd)
+{
+	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+	int rc;
+
+	do
+		rc = poll(&pfd, 1, drop_expired(srv));
+	while (rc == 0 || (rc < 0 && errno == EINTR));
+	if (rc < 0) /* accept() then waits without the deadlines */
+		sl_log(&sl_prog_log, SL_ERROR, "wait for a connection: %s",
+		       strerror(errno));
+}
+
 /* Reads the command line into o; returns 0, or the exit status of bad
  * usage (after reporting it). */
 static int parse_options(int argc, char *argv[], struct options *o)
@@ -597,6 +780,7 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		{"port", required_argument, NULL, 'p'},
 		{"root", required_argument, NULL, 'r'},
 		{"users", required_argument, NULL, 'u'},
+		{"login-timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	char err[SL_ERRLEN];
@@ -611,6 +795,11 @@ static int parse_options(int argc, char *argv[], struct options *o)
 			o->root = optarg;
 		if (opt == 'u')
 			o->users = optarg;
+		if (opt == 't' &&
+		    sl_parse_long(optarg, "login timeout", 1,
+				  LOGIN_TIMEOUT_MAX_S, &o->login_timeout_s, err,
+				  sizeof err) < 0)
+			return sl_usage_error(&sl_prog_log, usage, "%s", err);
 		if (opt == ':' || opt == '?')
 			return sl_usage_error(
 				&sl_prog_log, usage,
@@ -645,8 +834,9 @@ static int ignore_signals(void)
 
 int main(int argc, char *argv[])
 {
-	struct options o = {.port = DEFAULT_PORT};
-	struct server srv = {.active = 0};
+	struct options o = {.port = DEFAULT_PORT,
+			    .login_timeout_s = DEFAULT_LOGIN_TIMEOUT_S};
+	struct server srv = {.npending = 0};
 	char err[SL_ERRLEN];
 	int lfd, status;
 
@@ -670,10 +860,13 @@ int main(int argc, char *argv[])
 		sl_log(&sl_prog_log, SL_ERROR, "%s", err);
 		return SL_EXIT_FAILURE;
 	}
+	srv.login_timeout_s = o.login_timeout_s;
 	pthread_mutex_init(&srv.lock, NULL);
-	pthread_cond_init(&srv.slot_freed, NULL);
+	pthread_cond_init(&srv.pending_left, NULL);
 	sl_log(&sl_prog_log, SL_INFO, "serving %s for %zu users on port %u",
 	       o.root, srv.auth.count, (unsigned)o.port);
-	for (;;)
+	for (;;) {
+		wait_for_connection(&srv, lfd);
 		accept_and_spawn(&srv, lfd);
+	}
 }

@@ -1,7 +1,9 @@
 """The sandboxed runner, the scripted peers and the namespace helpers."""
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -149,3 +151,33 @@ def test_fresh_namespace_has_only_its_own_ports():
     result = os.read(r, 1)
     os.waitpid(pid, 0)
     assert result == b"\0"
+
+
+def test_a_flood_is_read_up_to_the_limit_and_called_too_large():
+    listener = socket.create_server(("127.0.0.1", 0))
+    ours = socket.create_connection(listener.getsockname())
+    theirs, _ = listener.accept()
+    stop = threading.Event()
+
+    def flood():
+        try:
+            while not stop.is_set():
+                theirs.sendall(b"x" * (1 << 16))
+        except OSError:
+            pass
+
+    threading.Thread(target=flood, daemon=True).start()
+    trace = Trace()
+    conn = peers.TcpConn(ours, trace, "client")
+    try:
+        got = conn.recv_to_eof(timeout=10, limit=1 << 20)
+        assert got.how == "limit" and (1 << 20) <= len(got.data) < (1 << 20) + (1 << 18)
+        conn.pending = b""
+        got = conn.recv_exact(1 << 30, timeout=10, limit=1 << 20)
+        assert got.how == "limit" and len(got.data) == 1 << 20
+    finally:
+        stop.set()
+        theirs.close()
+        conn.close()
+        listener.close()
+    assert trace.text().count("response too large") == 2

@@ -269,9 +269,22 @@ static int send_err(const struct client *c, const char *code, const char *text)
 	return -1;
 }
 
+/* Tells whether the main thread dropped c (see drop_locked()). */
+static bool was_dropped(const struct client *c)
+{
+	bool dropped;
+
+	pthread_mutex_lock(&c->srv->lock);
+	dropped = c->dropped;
+	pthread_mutex_unlock(&c->srv->lock);
+	return dropped;
+}
+
 /* Logs why the stream of c ended early; st is not SL_FRAME_OK. */
 static void log_frame_end(const struct client *c, enum sl_frame_status st)
 {
+	if (was_dropped(c))
+		return; /* the end we caused, logged with its reason */
 	if (st == SL_FRAME_EOF)
 		sl_log(&sl_prog_log, SL_INFO, "%s left", c->who);
 	else if (st == SL_FRAME_TRUNCATED)

@@ -133,7 +133,7 @@ def summarize(verdict, limit=8):
             td.get("first_closer"), "nobody closed")
         lines.append(f"TCP #{c['id']} {endpoint(c['orig'])} → {endpoint(c['resp'])}: "
                      f"conn_state {c['conn_state']}, history {c['history']}, "
-                     f"teardown {td.get('kind')}, {closer}; "
+                     f"teardown {td.get('kind') or 'unknown'}, {closer}; "
                      f"bytes {c['orig_bytes']} → / ← {c['resp_bytes']}")
         for side, closed in (c.get("grader_closed") or {}).items():
             if closed:
@@ -159,7 +159,10 @@ def summarize(verdict, limit=8):
 
 def heartbeat_text(hb):
     """One line about a connection's heartbeats, as pcapcheck found them."""
-    text = (f"heartbeats: {hb['requests']} requests by {hb['requester']}, {hb['pairs']} answered, "
+    if not hb["requests"] or hb.get("requester") not in ("orig", "resp"):
+        return "heartbeats: no heartbeat request in either direction"
+    by = {"orig": "the client", "resp": "the server"}[hb["requester"]]
+    text = (f"heartbeats: {hb['requests']} requests by {by}, {hb['pairs']} answered, "
             f"{hb['unanswered']} unanswered (longest run {hb['max_consecutive_unanswered']})")
     iv = hb.get("interval_ms")
     if iv:

@@ -248,13 +248,16 @@ static void note_handshake(struct tcp_handshake *hs, enum tcp_dir dir,
 	}
 }
 
-/* note_completeness - Wireshark's completeness bits for one segment. */
-static unsigned note_completeness(uint8_t flags, size_t len)
+/* note_completeness - Wireshark's completeness bits for one segment, given
+ * those so far: a SYN counts only as the first segment seen (tshark gives
+ * 30, not 31, when the SYN-ACK was captured before its SYN). */
+static unsigned note_completeness(unsigned so_far, uint8_t flags, size_t len)
 {
 	unsigned bits = 0;
-	if (flags & TCP_SYN)
-		bits |= flags & TCP_ACK ? COMPLETENESS_SYNACK
-					: COMPLETENESS_SYN;
+	if ((flags & TCP_SYN) && (flags & TCP_ACK))
+		bits |= COMPLETENESS_SYNACK;
+	else if ((flags & TCP_SYN) && so_far == 0)
+		bits |= COMPLETENESS_SYN;
 	else if (flags & TCP_ACK)
 		bits |= COMPLETENESS_ACK;
 	if (len > 0)
@@ -442,7 +445,8 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 	uint64_t data_before = me->data_segs;
 	count_segment(me, ts, h->flags, pkt->payload_len, notes);
 	note_handshake(&c->handshake, dir, h->flags, ts);
-	c->completeness |= note_completeness(h->flags, pkt->payload_len);
+	c->completeness |=
+		note_completeness(c->completeness, h->flags, pkt->payload_len);
 	note_close(&c->close, dir, h->flags, &zr, pkt->payload_len,
 		   me->data_segs > data_before);
 	c->last_ts = ts;
@@ -453,6 +457,34 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 		return -1;
 	if (t->opt.keep_events && add_event(c, dir, ts, pkt, &zr, notes) == -1)
 		return -1;
+	return 0;
+}
+
+/* find_or_start - the connection pkt belongs to, started if none; its
+ * index, or FLOWTABLE_EMPTY with errno. */
+static size_t find_or_start(struct tcp_table *t, int64_t ts,
+			    const struct decoded_packet *pkt)
+{
+	struct flow_key key = flow_key_make(PROTO_TCP, &pkt->src, &pkt->dst);
+	size_t i = flowtable_find(&t->index, &key);
+	if (i != FLOWTABLE_EMPTY)
+		return i;
+	if (new_conn(t, ts, pkt, &i) == -1 ||
+	    flowtable_put(&t->index, &key, i) == -1)
+		return FLOWTABLE_EMPTY;
+	return i;
+}
+
+int tcp_bad_checksum(struct tcp_table *t, int64_t ts,
+		     const struct decoded_packet *pkt)
+{
+	size_t i = find_or_start(t, ts, pkt);
+	if (i == FLOWTABLE_EMPTY)
+		return -1;
+	struct tcp_conn *c = &t->conns[i];
+	bool orig = flow_endpoint_equal(&pkt->src, &c->side[TCP_ORIG].ep);
+	c->side[orig ? TCP_ORIG : TCP_RESP].bad_checksums++;
+	zeek_bad_checksum(&c->zeek, orig);
 	return 0;
 }
 

@@ -421,7 +421,7 @@ static void content_gap(struct zeek_conn *z, int i)
 		scaled_letter(z, i == 0, &z->ep[i].gap, 'G');
 }
 
-/* drop_block - forget the first held block. */
+/* drop_first_block - forget the first held block. */
 static void drop_first_block(struct zeek_endpoint *e)
 {
 	e->nblocks--;

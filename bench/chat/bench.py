@@ -180,7 +180,9 @@ def main():
         peers = {
             "pyrelay": lambda port: [PYTHON, os.path.join(HERE, "pyrelay.py"), str(port)],
             "chatserver": lambda port: [server, "--users", users, "--port", str(port),
-                                        "--max-clients", str(args.clients + 10)],
+                                        "--max-clients", str(args.clients + 10),
+                                        # every client connects before any logs in
+                                        "--max-pending", str(args.clients + 10)],
         }
         best = {name: (0.0, float("inf")) for name in peers}
         with open(os.path.join(tmp, "servers.log"), "wb") as log:

@@ -53,7 +53,21 @@ static void count_skipped(struct analysis_skipped *s, enum decode_status st)
 	case DECODE_OTHER_PROTO:
 		s->other_proto++;
 		break;
+	case DECODE_TUNNEL_OTHER:
+		break; /* counted by tunnel kind, see count_tunnel */
 	}
+}
+
+/* count_tunnel - count a packet that came through a tunnel. */
+static void count_tunnel(struct analysis *a, const struct decoded_packet *pkt,
+			 enum decode_status st)
+{
+	if (pkt->tunnel == TUNNEL_NONE || pkt->tunnel >= TUNNEL_KINDS)
+		return;
+	if (st == DECODE_TUNNEL_OTHER)
+		a->skipped.tunnel_other[pkt->tunnel]++;
+	else
+		a->tunnelled[pkt->tunnel]++;
 }
 
 int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data,
@@ -65,6 +79,7 @@ int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data,
 	enum decode_status st = decode_packet(a->linktype, data, caplen, &pkt);
 	if (pkt.ip6_ext)
 		a->skipped.ip6_ext++;
+	count_tunnel(a, &pkt, st);
 	if (st != DECODE_OK) {
 		count_skipped(&a->skipped, st);
 		return 0;
@@ -176,6 +191,36 @@ static void warn_conn(const struct tcp_conn *c, warning_fn *emit, void *ctx,
 		     "tcp %u: too many holes to reassemble the payload", c->id);
 }
 
+/* Why a tunnel's packets were skipped, by kind. */
+static const char *const tunnel_skip_reason[TUNNEL_KINDS] = {
+	"",
+	"",
+	"GRE of another version, with source routes, or carrying neither "
+	"IPv4, IPv6, Ethernet nor PPTP's PPP (ERSPAN, ...)",
+	"VXLAN without a valid network identifier, or carrying no IP",
+	"G-PDUs carrying neither IPv4 nor IPv6",
+	"PPP control frames (LCP, IPCP, ...) or neither IPv4 nor IPv6",
+};
+
+/* warn_tunnels - how many packets each tunnel gave, and how many it hid. */
+static void warn_tunnels(const struct analysis *a, warning_fn *emit,
+			 void *ctx, size_t *n)
+{
+	for (unsigned k = TUNNEL_NONE + 1; k < TUNNEL_KINDS; k++) {
+		const char *name = decode_tunnel_name(k);
+		if (a->tunnelled[k])
+			warn(emit, ctx, n,
+			     "%llu packets came through %s: the outer headers "
+			     "were skipped, the inner IP packets analysed",
+			     (unsigned long long)a->tunnelled[k], name);
+		if (a->skipped.tunnel_other[k])
+			warn(emit, ctx, n,
+			     "%llu %s packets skipped: %s",
+			     (unsigned long long)a->skipped.tunnel_other[k],
+			     name, tunnel_skip_reason[k]);
+	}
+}
+
 size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx)
 {
 	size_t n = 0;
@@ -200,6 +245,7 @@ size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx)
 		warn(emit, ctx, &n,
 		     "%llu packets skipped: malformed IP, TCP or UDP header",
 		     (unsigned long long)s->malformed);
+	warn_tunnels(a, emit, ctx, &n);
 	if (a->tcp.streams_capped)
 		warn(emit, ctx, &n,
 		     "payload kept for previews reached %zu MiB: later payload "

@@ -24,6 +24,7 @@ struct analysis_skipped {
 	uint64_t not_ip, other_proto, fragments, truncated, malformed;
 	uint64_t
 		ip6_ext; /* tracked, but IPv6 extension headers were walked over */
+	uint64_t tunnel_other[TUNNEL_KINDS]; /* a tunnel carrying no IP */
 };
 
 struct analysis_options {
@@ -42,6 +43,7 @@ struct analysis {
 	bool truncated;
 	char read_error[ANALYSIS_ERROR_MAX]; /* why reading stopped early */
 	struct analysis_skipped skipped;
+	uint64_t tunnelled[TUNNEL_KINDS]; /* decoded through a tunnel, by kind */
 	struct tcp_table tcp;
 	struct udp_table udp;
 	const struct marks *marks; /* from the options; may be NULL */

@@ -11,7 +11,9 @@ enum {
 	ETHERTYPE_IPV6 = 0x86dd,
 	ETHERTYPE_VLAN = 0x8100,
 	ETHERTYPE_QINQ = 0x88a8,
-	ETHERTYPE_QINQ_OLD = 0x9100
+	ETHERTYPE_QINQ_OLD = 0x9100,
+	ETHERTYPE_PPPOE_SESSION = 0x8864,
+	ETHERTYPE_TEB = 0x6558 /* GRE: transparent Ethernet bridging */
 };
 
 enum {
@@ -36,10 +38,36 @@ enum {
 	IP6_DSTOPTS = 60
 };
 
-/* The network layer found inside a link-layer frame. */
+/* IP protocols and UDP ports that carry a tunnel. */
+enum {
+	PROTO_IPIP = 4,
+	PROTO_IPV6 = 41,
+	PROTO_GRE = 47,
+	PORT_VXLAN = 4789,
+	PORT_GTPU = 2152
+};
+
+enum {
+	PPPOE_HEADER_LEN = 6,
+	VXLAN_HEADER_LEN = 8,
+	GTP_HEADER_LEN = 8,
+	GTP_OPTIONAL_LEN = 4, /* sequence number, N-PDU number, next extension */
+	GTP_GPDU = 0xff,      /* the message type of a tunnelled packet */
+	GRE_HEADER_LEN = 4
+};
+
+/* PPP protocol numbers of IPv4 and IPv6. */
+enum {
+	PPP_IPV4 = 0x0021,
+	PPP_IPV6 = 0x0057,
+	GRE_PPP = 0x880b /* PPTP's enhanced GRE (version 1) carries PPP */
+};
+
+/* The network layer found inside a link-layer frame or a tunnel. */
 struct network {
 	int version; /* 4, 6, or 0 for "not IP" */
 	struct bytes ip;
+	uint8_t tunnel; /* the link layer was a tunnel (PPPoE) */
 };
 
 bool decode_linktype_supported(int linktype)
@@ -73,8 +101,65 @@ static int version_of_ethertype(uint16_t ethertype)
 static struct network network_at(const struct bytes *frame, size_t off,
 				 int version)
 {
-	struct network n = {version, bytes_tail(frame, off)};
+	struct network n = {version, bytes_tail(frame, off), TUNNEL_NONE};
 	return n;
+}
+
+/* version_of_ppp - IP version of a PPP protocol number, or 0. */
+static int version_of_ppp(uint16_t protocol)
+{
+	if (protocol == PPP_IPV4)
+		return 4;
+	if (protocol == PPP_IPV6)
+		return 6;
+	return 0;
+}
+
+/* link_ppp - find IP in a PPP frame at off: an optional address and
+ * control field (0xff 0x03), then a protocol of 2 bytes, or 1 when
+ * compressed (an odd first byte). */
+static enum decode_status link_ppp(const struct bytes *frame, size_t off,
+				   struct network *net)
+{
+	uint8_t first, second;
+	if (get_u8(frame, off, &first) == -1 ||
+	    get_u8(frame, off + 1, &second) == -1)
+		return DECODE_TRUNCATED;
+	if (first == 0xff && second == 0x03) {
+		off += 2;
+		if (get_u8(frame, off, &first) == -1)
+			return DECODE_TRUNCATED;
+	}
+	uint16_t protocol = first;
+	if (first % 2 == 0) {
+		if (get_be16(frame, off, &protocol) == -1)
+			return DECODE_TRUNCATED;
+		off++;
+	}
+	*net = network_at(frame, off + 1, version_of_ppp(protocol));
+	return DECODE_OK;
+}
+
+/* link_pppoe - find IP in a PPPoE session frame's payload at off. */
+static enum decode_status link_pppoe(const struct bytes *frame, size_t off,
+				     struct network *net)
+{
+	if (!bytes_has(frame, off, PPPOE_HEADER_LEN))
+		return DECODE_TRUNCATED;
+	enum decode_status st = link_ppp(frame, off + PPPOE_HEADER_LEN, net);
+	net->tunnel = TUNNEL_PPPOE;
+	return st;
+}
+
+/* network_of_ethertype - the network layer an ethertype announces at off. */
+static enum decode_status network_of_ethertype(const struct bytes *frame,
+					       size_t off, uint16_t ethertype,
+					       struct network *net)
+{
+	if (ethertype == ETHERTYPE_PPPOE_SESSION)
+		return link_pppoe(frame, off, net);
+	*net = network_at(frame, off, version_of_ethertype(ethertype));
+	return DECODE_OK;
 }
 
 /* link_ethernet - find IP in an Ethernet frame, skipping 802.1Q tags. */
@@ -94,8 +179,7 @@ static enum decode_status link_ethernet(const struct bytes *frame,
 	}
 	if (!bytes_has(frame, off, 0))
 		return DECODE_TRUNCATED;
-	*net = network_at(frame, off, version_of_ethertype(ethertype));
-	return DECODE_OK;
+	return network_of_ethertype(frame, off, ethertype, net);
 }
 
 /* link_cooked - find IP in a Linux cooked frame (SLL or SLL2). */
@@ -107,8 +191,7 @@ static enum decode_status link_cooked(const struct bytes *frame,
 	if (!bytes_has(frame, 0, header_len) ||
 	    get_be16(frame, proto_off, &protocol) == -1)
 		return DECODE_TRUNCATED;
-	*net = network_at(frame, header_len, version_of_ethertype(protocol));
-	return DECODE_OK;
+	return network_of_ethertype(frame, header_len, protocol, net);
 }
 
 /* version_of_family - IP version of a BSD address family value, or 0. */
@@ -291,6 +374,204 @@ static enum decode_status decode_ipv6(const struct bytes *ip,
 	return DECODE_OK;
 }
 
+/* ---- tunnels ---------------------------------------------------------- */
+
+/* gre_version1 - PPTP's enhanced GRE: a key, optional sequence and ack
+ * numbers, then PPP. */
+static enum decode_status gre_version1(const struct bytes *g, uint16_t flags,
+				       uint16_t protocol, struct network *net)
+{
+	size_t off = GRE_HEADER_LEN + 4; /* the key is always there */
+	if (flags & 0x1000)
+		off += 4; /* sequence number */
+	if (flags & 0x0080)
+		off += 4; /* acknowledgment number */
+	if (protocol != GRE_PPP)
+		return DECODE_TUNNEL_OTHER;
+	if (!bytes_has(g, off, 0))
+		return DECODE_TRUNCATED;
+	return link_ppp(g, off, net);
+}
+
+/* tunnel_gre - find IP (or Ethernet) behind a GRE header (RFC 2784, 2890). */
+static enum decode_status tunnel_gre(const struct bytes *g, struct network *net)
+{
+	uint16_t flags, protocol;
+	if (get_be16(g, 0, &flags) == -1 || get_be16(g, 2, &protocol) == -1)
+		return DECODE_TRUNCATED;
+	if ((flags & 0x7) == 1)
+		return gre_version1(g, flags, protocol, net);
+	/* Other versions, and RFC 1701's source routes, are not decoded. */
+	if ((flags & 0x7) != 0 || (flags & 0x4000))
+		return DECODE_TUNNEL_OTHER;
+	size_t off = GRE_HEADER_LEN;
+	if (flags & 0x8000)
+		off += 4; /* checksum and reserved */
+	if (flags & 0x2000)
+		off += 4; /* key */
+	if (flags & 0x1000)
+		off += 4; /* sequence number */
+	if (!bytes_has(g, off, 0))
+		return DECODE_TRUNCATED;
+	if (protocol == ETHERTYPE_TEB) {
+		struct bytes inner = bytes_tail(g, off);
+		return link_ethernet(&inner, net);
+	}
+	*net = network_at(g, off, version_of_ethertype(protocol));
+	return DECODE_OK;
+}
+
+/* tunnel_vxlan - find IP in the Ethernet frame behind a VXLAN header. */
+static enum decode_status tunnel_vxlan(const struct bytes *udp,
+				       struct network *net)
+{
+	uint8_t flags;
+	if (get_u8(udp, UDP_HEADER_LEN, &flags) == -1 ||
+	    !bytes_has(udp, UDP_HEADER_LEN, VXLAN_HEADER_LEN))
+		return DECODE_TRUNCATED;
+	if (!(flags & 0x08)) /* the I flag: a valid network identifier */
+		return DECODE_TUNNEL_OTHER;
+	struct bytes inner = bytes_tail(udp, UDP_HEADER_LEN + VXLAN_HEADER_LEN);
+	return link_ethernet(&inner, net);
+}
+
+/* gtp_skip_extensions - walk GTP-U extension headers from off, where the
+ * byte before says which comes next; each gives its length in 4 bytes. */
+static enum decode_status gtp_skip_extensions(const struct bytes *g,
+					      size_t *off)
+{
+	uint8_t next, units;
+	if (get_u8(g, *off - 1, &next) == -1)
+		return DECODE_TRUNCATED;
+	while (next != 0) {
+		if (get_u8(g, *off, &units) == -1)
+			return DECODE_TRUNCATED;
+		if (units == 0)
+			return DECODE_MALFORMED;
+		*off += (size_t)units * 4;
+		if (get_u8(g, *off - 1, &next) == -1)
+			return DECODE_TRUNCATED;
+	}
+	return DECODE_OK;
+}
+
+/* tunnel_gtpu - find the IP packet of a GTP-U G-PDU (3GPP TS 29.281). */
+static enum decode_status tunnel_gtpu(const struct bytes *udp,
+				      struct network *net)
+{
+	struct bytes g = bytes_tail(udp, UDP_HEADER_LEN);
+	uint8_t flags, first;
+	if (get_u8(&g, 0, &flags) == -1 || !bytes_has(&g, 0, GTP_HEADER_LEN))
+		return DECODE_TRUNCATED;
+	size_t off = GTP_HEADER_LEN;
+	if (flags & 0x07) /* E, S or PN: the optional fields are all there */
+		off += GTP_OPTIONAL_LEN;
+	if (flags & 0x04) {
+		enum decode_status st = gtp_skip_extensions(&g, &off);
+		if (st != DECODE_OK)
+			return st;
+	}
+	if (get_u8(&g, off, &first) == -1)
+		return DECODE_TRUNCATED;
+	int version = first >> 4;
+	*net = network_at(&g, off, version == 4 || version == 6 ? version : 0);
+	return DECODE_OK;
+}
+
+/* udp_port_is - true if either port of the UDP header in seg is port. */
+static bool udp_port_is(const struct bytes *seg, uint16_t port)
+{
+	uint16_t src, dst;
+	if (get_be16(seg, 0, &src) == -1 || get_be16(seg, 2, &dst) == -1)
+		return false;
+	return src == port || dst == port;
+}
+
+/* is_gtpu_gpdu - a GTPv1-U header announcing a tunnelled packet follows the
+ * UDP header (echo requests and the like are ordinary UDP). */
+static bool is_gtpu_gpdu(const struct bytes *seg)
+{
+	uint8_t flags, type;
+	if (!udp_port_is(seg, PORT_GTPU) ||
+	    get_u8(seg, UDP_HEADER_LEN, &flags) == -1 ||
+	    get_u8(seg, UDP_HEADER_LEN + 1, &type) == -1)
+		return false;
+	return flags >> 5 == 1 && (flags & 0x10) && type == GTP_GPDU;
+}
+
+/* tunnel_of - the tunnel a transport carries, or TUNNEL_NONE. */
+static uint8_t tunnel_of(const struct transport *tr)
+{
+	switch (tr->proto) {
+	case PROTO_IPIP:
+	case PROTO_IPV6:
+		return TUNNEL_IP_IN_IP;
+	case PROTO_GRE:
+		return TUNNEL_GRE;
+	case PROTO_UDP:
+		if (is_gtpu_gpdu(&tr->seg))
+			return TUNNEL_GTPU;
+		if (udp_port_is(&tr->seg, PORT_VXLAN))
+			return TUNNEL_VXLAN;
+		return TUNNEL_NONE;
+	default:
+		return TUNNEL_NONE;
+	}
+}
+
+/* decapsulate - the network layer inside a tunnel of the given kind. */
+static enum decode_status decapsulate(const struct transport *tr, uint8_t kind,
+				      struct network *net)
+{
+	switch (kind) {
+	case TUNNEL_IP_IN_IP:
+		*net = network_at(&tr->seg, 0, tr->proto == PROTO_IPIP ? 4 : 6);
+		return DECODE_OK;
+	case TUNNEL_GRE:
+		return tunnel_gre(&tr->seg, net);
+	case TUNNEL_VXLAN:
+		return tunnel_vxlan(&tr->seg, net);
+	case TUNNEL_GTPU:
+		return tunnel_gtpu(&tr->seg, net);
+	default:
+		return DECODE_TUNNEL_OTHER;
+	}
+}
+
+/* decode_ip - read the IPv4 or IPv6 header of net. */
+static enum decode_status decode_ip(const struct network *net,
+				    struct decoded_packet *out,
+				    struct transport *tr)
+{
+	if (net->version == 4)
+		return decode_ipv4(&net->ip, out, tr);
+	if (net->version == 6)
+		return decode_ipv6(&net->ip, out, tr);
+	return out->tunnel != TUNNEL_NONE ? DECODE_TUNNEL_OTHER : DECODE_NOT_IP;
+}
+
+/* find_transport - the innermost IP packet's transport, through tunnels. */
+static enum decode_status find_transport(struct network *net,
+					 struct decoded_packet *out,
+					 struct transport *tr)
+{
+	out->tunnel = net->tunnel;
+	for (int depth = 0;; depth++) {
+		enum decode_status st = decode_ip(net, out, tr);
+		if (st != DECODE_OK)
+			return st;
+		uint8_t kind = tunnel_of(tr);
+		if (kind == TUNNEL_NONE || depth == DECODE_MAX_TUNNELS)
+			return DECODE_OK;
+		if (out->tunnel == TUNNEL_NONE)
+			out->tunnel = kind;
+		memset(net, 0, sizeof *net);
+		st = decapsulate(tr, kind, net);
+		if (st != DECODE_OK)
+			return st;
+	}
+}
+
 /* tcp_options - read the MSS and window-scale options that were captured. */
 static void tcp_options(const struct bytes *seg, struct tcp_header *h)
 {
@@ -385,12 +666,7 @@ enum decode_status decode_packet(int linktype, const uint8_t *data,
 		return st;
 
 	struct transport tr;
-	if (net.version == 4)
-		st = decode_ipv4(&net.ip, out, &tr);
-	else if (net.version == 6)
-		st = decode_ipv6(&net.ip, out, &tr);
-	else
-		return DECODE_NOT_IP;
+	st = find_transport(&net, out, &tr);
 	if (st != DECODE_OK)
 		return st;
 
@@ -427,6 +703,22 @@ const char *decode_status_text(enum decode_status status)
 		return "neither TCP nor UDP";
 	case DECODE_BAD_LINKTYPE:
 		return "unsupported link type";
+	case DECODE_TUNNEL_OTHER:
+		return "tunnel carrying neither IPv4 nor IPv6";
 	}
 	return "unknown";
+}
+
+const char *decode_tunnel_name(unsigned kind)
+{
+	static const char *const names[TUNNEL_KINDS] = {
+		"none", "IP-in-IP", "GRE", "VXLAN", "GTP-U", "PPPoE"};
+	return kind < TUNNEL_KINDS ? names[kind] : "?";
+}
+
+const char *decode_tunnel_key(unsigned kind)
+{
+	static const char *const keys[TUNNEL_KINDS] = {
+		"none", "ip_in_ip", "gre", "vxlan", "gtpu", "pppoe"};
+	return kind < TUNNEL_KINDS ? keys[kind] : "?";
 }

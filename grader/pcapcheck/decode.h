@@ -22,8 +22,26 @@ enum decode_status {
 	DECODE_NOT_IP,	  /* ARP, LLDP, ...: not IPv4 or IPv6 */
 	DECODE_FRAGMENT,  /* an IPv4 or IPv6 fragment: we do not reassemble */
 	DECODE_OTHER_PROTO, /* IP, but neither TCP nor UDP (ICMP, ESP, ...) */
-	DECODE_BAD_LINKTYPE /* a link type we cannot decode */
+	DECODE_BAD_LINKTYPE, /* a link type we cannot decode */
+	DECODE_TUNNEL_OTHER /* a tunnel whose payload is not IP (GRE ERSPAN, ...) */
 };
+
+/* Encapsulations decode_packet looks through: the outer headers are
+ * skipped and the inner IP packet is decoded as if it had been captured
+ * alone. Students' own captures (a laptop on a mobile network, a VPN, a
+ * lab VM behind VXLAN) hold them. */
+enum tunnel_kind {
+	TUNNEL_NONE = 0,
+	TUNNEL_IP_IN_IP, /* IPv4 or IPv6 inside IPv4 or IPv6 (protocols 4, 41) */
+	TUNNEL_GRE,	 /* GRE: IPv4, IPv6, Ethernet; PPTP's GRE with PPP */
+	TUNNEL_VXLAN,	 /* UDP port 4789, then Ethernet */
+	TUNNEL_GTPU,	 /* GTP-U G-PDUs on UDP port 2152 */
+	TUNNEL_PPPOE,	 /* PPPoE session frames (ethertype 0x8864) */
+	TUNNEL_KINDS
+};
+
+/* Tunnels inside tunnels are followed this deep, no deeper. */
+#define DECODE_MAX_TUNNELS 4
 
 /* TCP flag bits as they appear in the header's 13th byte. */
 enum {
@@ -56,6 +74,7 @@ struct decoded_packet {
 	uint8_t proto; /* PROTO_TCP or PROTO_UDP */
 	struct flow_endpoint src, dst;
 	bool ip6_ext;	       /* IPv6 extension headers were walked over */
+	uint8_t tunnel;	       /* outermost enum tunnel_kind, or TUNNEL_NONE */
 	struct tcp_header tcp; /* valid when proto is TCP */
 	size_t payload_len; /* payload bytes on the wire (from length fields) */
 	const uint8_t *payload; /* the captured part of the payload */
@@ -71,5 +90,11 @@ enum decode_status decode_packet(int linktype, const uint8_t *data,
 
 /* decode_status_text - a short description of a decode status. */
 const char *decode_status_text(enum decode_status status);
+
+/* decode_tunnel_name - "GRE", "VXLAN", ... for an enum tunnel_kind. */
+const char *decode_tunnel_name(unsigned kind);
+
+/* decode_tunnel_key - the JSON key of a tunnel kind: "gre", "vxlan", ... */
+const char *decode_tunnel_key(unsigned kind);
 
 #endif

@@ -370,6 +370,38 @@ static void emit_warning(void *ctx, const char *message)
 	json_string(ctx, message);
 }
 
+/* write_skipped - packets counted but not tracked, by reason, and what
+ * each tunnel gave (decoded through it) or hid (skipped). */
+static void write_skipped(struct json_writer *w, const struct analysis *a)
+{
+	const struct analysis_skipped *s = &a->skipped;
+	json_key(w, "skipped");
+	json_begin_object(w);
+	json_key(w, "not_ip");
+	json_uint(w, s->not_ip);
+	json_key(w, "other_proto");
+	json_uint(w, s->other_proto);
+	json_key(w, "fragments");
+	json_uint(w, s->fragments);
+	json_key(w, "truncated");
+	json_uint(w, s->truncated);
+	json_key(w, "malformed");
+	json_uint(w, s->malformed);
+	json_end_object(w);
+	json_key(w, "tunnels");
+	json_begin_object(w);
+	for (unsigned k = TUNNEL_NONE + 1; k < TUNNEL_KINDS; k++) {
+		json_key(w, decode_tunnel_key(k));
+		json_begin_object(w);
+		json_key(w, "decoded");
+		json_uint(w, a->tunnelled[k]);
+		json_key(w, "skipped");
+		json_uint(w, s->tunnel_other[k]);
+		json_end_object(w);
+	}
+	json_end_object(w);
+}
+
 int report_json(const struct analysis *a, FILE *out)
 {
 	struct json_writer w;
@@ -387,6 +419,7 @@ int report_json(const struct analysis *a, FILE *out)
 	json_begin_array(&w);
 	(void)analysis_warnings(a, emit_warning, &w);
 	json_end_array(&w);
+	write_skipped(&w, a);
 	write_marks(&w, a);
 	json_key(&w, "tcp");
 	json_begin_array(&w);

@@ -1,6 +1,7 @@
 """grader/grade: build a submission, run a lab's cases, report the score."""
 
 import argparse
+import difflib
 import json
 import os
 import shutil
@@ -158,6 +159,8 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         cmd += ["-k", " or ".join(args.case)]
     if args.exitfirst:
         cmd.append("--socklab-exitfirst")
+    progress_path = os.path.join(os.path.dirname(build_dir), "progress.jsonl")
+    cmd += ["--socklab-progress", progress_path]
     n = len(lab.cases)
     deadline = 60 + (lab.case_timeout + 20) * n / args.jobs
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SOCKLAB_UID_BASE=str(uid_base),
@@ -168,7 +171,7 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            proc.wait(deadline)
+            wait_telling_progress(args, proc, deadline, progress_path, selected_count(lab, args.case))
             finished = (0, 1, 2) if args.exitfirst else (0, 1)   # 2: interrupted, by -x
             problem = None if proc.returncode in finished else f"pytest exited with status {proc.returncode}"
         except subprocess.TimeoutExpired:
@@ -186,6 +189,33 @@ def run_cases(args, lab, build_dir, results_dir, uid_base):
         with open(path) as f:
             records = json.load(f)["cases"]
     return records, problem
+
+
+def wait_telling_progress(args, proc, deadline, path, total):
+    """Wait for PROC (pytest) up to DEADLINE s, printing a line for each case
+    as it finishes (the plugin appends them to PATH); TimeoutExpired after."""
+    end, shown, offset = time.monotonic() + deadline, 0, 0
+    while True:
+        try:
+            proc.wait(min(0.25, max(0.0, end - time.monotonic())))
+            done = True
+        except subprocess.TimeoutExpired:
+            done = False
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                f.seek(offset)
+                lines = f.read().splitlines(keepends=True)
+            complete_lines = [line for line in lines if line.endswith("\n")]
+            offset += sum(len(line.encode()) for line in complete_lines)
+            for line in complete_lines:
+                shown += 1
+                r = json.loads(line)
+                progress(args, f"[{shown:{len(str(total))}}/{total}] {r['name']:<40} "
+                               f"{r['points']:>2}/{r['max_points']:<2} {r['status']:<11} {r['seconds']:5.1f} s")
+        if done:
+            return
+        if time.monotonic() >= end:
+            raise subprocess.TimeoutExpired(proc.args, deadline)
 
 
 RESULTS_CAP = 64 << 20   # bytes of one submission's results folder (a class of 200: under 13 GiB)
@@ -220,6 +250,15 @@ def keep_under_cap(results_dir, cases, cap=RESULTS_CAP):
             f"\n(This case's capture, {size >> 20} MiB, was removed: the results of one submission are "
             f"capped at {cap >> 20} MiB, and the program sent far more than the cases ask for.)")
     return removed
+
+
+def check_selection(lab, selected):
+    """SpecError naming the closest cases when a -k NAME matches none."""
+    for sel in selected or ():
+        if not any(sel in name for name in lab.cases):
+            close = difflib.get_close_matches(sel, list(lab.cases), n=3, cutoff=0.4)
+            hint = f"; the closest: {', '.join(close)}" if close else f"; {lab.name}'s cases: {', '.join(lab.cases)}"
+            raise SpecError(f"no case of {lab.name} matches '{sel}'{hint}")
 
 
 def selected_count(lab, selected):
@@ -272,6 +311,7 @@ def prepare_results(path):
 def grade(args):
     t0 = time.monotonic()
     lab = Lab(args.lab)
+    check_selection(lab, args.case)
     if args.submission is None and not os.path.isdir(SOLUTIONS):
         raise SpecError(f"no solutions/ in a student copy: pass your folder, e.g. "
                         f"--submission skeletons/{lab.name}")

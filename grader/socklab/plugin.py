@@ -34,6 +34,8 @@ def pytest_addoption(parser):
                     help="the submission was built with ASan/UBSan (no address-space limit)")
     group.addoption("--socklab-exitfirst", action="store_true",
                     help="stop after the first case that does not pass (grade -x)")
+    group.addoption("--socklab-progress", metavar="FILE",
+                    help="append one JSON line per finished case (grade's progress lines)")
 
 
 def _lab_of(path):
@@ -235,8 +237,17 @@ class _Collector:
             return
         new = [v for k, v in report.user_properties if k == "socklab"]
         self.records.extend(new)
+        self._tell_progress(new)
         if self.config.getoption("--socklab-exitfirst") and any(r["status"] != "passed" for r in new):
             self._stop(f"stopping after {new[0]['name']} did not pass (-x)")
+
+    def _tell_progress(self, records):
+        path = self.config.getoption("--socklab-progress")
+        if not path or not records:
+            return
+        with open(path, "a", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps({k: r[k] for k in ("name", "points", "max_points", "status", "seconds")}) + "\n")
 
     def _stop(self, why):
         # pytest's own --maxfail stops xdist before the teardown that carries

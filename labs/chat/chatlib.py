@@ -72,11 +72,13 @@ def write_users(case, users=USERS, extra=""):
     return USERS_FILE
 
 
-def start_server(case, users=USERS, extra="", max_clients=None):
+def start_server(case, users=USERS, extra="", max_clients=None, max_pending=None):
     """Start chatserver on the case's port with the grader's users file; wait until it listens."""
     args = ["--port", case.port, "--users", write_users(case, users, extra)]
     if max_clients:
         args += ["--max-clients", max_clients]
+    if max_pending:
+        args += ["--max-pending", max_pending]
     server = case.start("chatserver", *args)
     case.wait_bound(server, case.port, "tcp")
     return server

@@ -15,7 +15,8 @@ CONNECT_PACE = 0.002    # seconds between two connects
 
 def test_chat_200_clients(case):
     users = {f"u{k:03d}": f"pw-{k:03d}" for k in range(CLIENTS)}
-    start_server(case, users=users, max_clients=CLIENTS + 20)
+    # All connect before any sends its LOGIN: they wait to log in all at once.
+    start_server(case, users=users, max_clients=CLIENTS + 20, max_pending=CLIENTS + 20)
     started = time.monotonic()
     crowd = Crowd(case, list(users), case.port, pace=CONNECT_PACE)
     case.step(f"{CLIENTS} scripted clients connected, one every {CONNECT_PACE * 1000:.0f} ms; "

@@ -1,11 +1,14 @@
-"""chatserver's limits and its users file: a connection that never logs in,
-a frame longer than any the protocol has, a full room, a client that stops
-reading, a first frame that is not LOGIN, and the hashes --add-user writes;
-chatclient's exit status when it is refused or the server leaves."""
+"""chatserver's limits and its users file: a connection that never logs in
+(or drips its LOGIN), a crowd of them, a frame longer than any the protocol
+has, a full room, a client that stops reading, a first frame that is not
+LOGIN, and the hashes --add-user writes; chatclient's exit status when it is
+refused or the server leaves."""
 
 import hashlib
 import os
 import re
+import select
+import selectors
 import socket
 import struct
 import time
@@ -14,36 +17,144 @@ from chatlib import (PAYLOAD_MAX, TEXT_MAX, USERS, USERS_FILE, WAIT, Crowd, Peer
                      frame, is_ctl, is_error, is_msg, login, parse, start_server, write_password, write_users)
 from socklab.feedback import show_bytes
 
-LOGIN_TIMEOUT = 10.0     # the handout: a connection that sends nothing for 10 s is closed
+LOGIN_TIMEOUT = 10.0     # the handout: a connection must have sent its whole LOGIN 10 s after it connected
 LATE = 6.0               # how much later than that the grader still waits (a loaded machine)
+DRIP = 1.0               # seconds between two bytes of the dripping client's LOGIN
+MAX_PENDING = 32         # the handout: at most 32 connections wait to log in at once (--max-pending)
+
+
+def _wait_closed(case, peers, connected, drip, login_bytes):
+    """Waits until the server closed every peer of PEERS (a frame instead
+    fails), sending DRIP one byte of LOGIN_BYTES every DRIP s meanwhile;
+    returns {peer: seconds after CONNECTED it was closed}."""
+    closed, sent = {}, 0
+    deadline = connected + LOGIN_TIMEOUT + LATE
+    while len(closed) < len(peers) and time.monotonic() < deadline:
+        if drip not in closed and sent < len(login_bytes) and time.monotonic() >= connected + sent * DRIP:
+            if not drip.send_raw(login_bytes[sent:sent + 1], note=f"byte {sent + 1} of a LOGIN frame"):
+                closed[drip] = time.monotonic() - connected
+            sent += 1
+        waiting = [p for p in peers if p not in closed]
+        next_byte = connected + sent * DRIP if drip in waiting and sent < len(login_bytes) else deadline
+        left = max(0.0, min(next_byte, deadline) - time.monotonic())
+        for sock in select.select([p.conn.sock for p in waiting], [], [], left)[0]:
+            peer = next(p for p in waiting if p.conn.sock is sock)
+            f = peer.recv(timeout=WAIT)
+            if f is not None:
+                case.fail(f"chatserver answered {peer.name}, which never completed a LOGIN",
+                          expected="the connection closed (no frame) once its login time is up",
+                          saw=describe(f))
+            closed[peer] = time.monotonic() - connected
+    return closed
 
 
 def test_chat_idle_connection_closed(case):
     start_server(case)
     alice = login(case, "alice")
     silent = connect(case, "silent", label="a silent client")
+    drip = connect(case, "drip", label="a dripping client")
     connected = time.monotonic()
-    case.step("a scripted client connected and sends nothing at all; alice, logged in, stays silent too")
+    login_bytes = frame("L", "carol", USERS["carol"])
+    case.step(f"a scripted client connected and sends nothing at all; another sends a LOGIN of "
+              f"{len(login_bytes)} bytes one byte every {DRIP:.0f} s (its frame would be whole only after "
+              f"{len(login_bytes) - 1} s); alice, logged in, stays silent too")
     bob = login(case, "bob")
     alice.expect("the notice that bob is online (the server serves others while one connection is silent)",
                  is_ctl("online", "bob"))
-    f = silent.recv(timeout=LOGIN_TIMEOUT + LATE)
-    took = time.monotonic() - connected
-    if f is not None or silent.ended is None:
-        case.fail("chatserver did not close a connection that never sent its LOGIN",
-                  expected=f"the connection closed about {LOGIN_TIMEOUT:.0f} s after it was opened",
-                  saw=describe(f) if f is not None else f"still open after {took:.1f} s",
-                  hint="before LOGIN, receive with a timeout (SO_RCVTIMEO of 10 s): idle connections "
-                       "must not hold slots and threads for ever")
-    if took < LOGIN_TIMEOUT - 2:
-        case.fail("chatserver closed a silent connection before its 10 s were up",
-                  expected=f"the connection open for {LOGIN_TIMEOUT:.0f} s", saw=f"closed after {took:.1f} s",
-                  hint="a person may take a few seconds to type a password: give a connection 10 s")
-    case.step(f"the silent connection was closed after {took:.1f} s")
+    closed = _wait_closed(case, [silent, drip], connected, drip, login_bytes)
+    for peer, hint in ((silent, "idle connections must not hold their thread and place for ever"),
+                       (drip, "the 10 s are a deadline for the whole LOGIN frame, not a receive timeout "
+                              "per recv(): a byte every second never trips a 10 s timeout")):
+        took = closed.get(peer)
+        if took is None:
+            case.fail(f"chatserver did not close {peer.name}, which never completed its LOGIN",
+                      expected=f"the connection closed about {LOGIN_TIMEOUT:.0f} s after it was opened",
+                      saw=f"still open after {time.monotonic() - connected:.1f} s",
+                      hint="drop a connection whose LOGIN has not arrived 10 s after it was accepted: " + hint)
+        if took < LOGIN_TIMEOUT - 2:
+            case.fail(f"chatserver closed {peer.name} before its 10 s were up",
+                      expected=f"the connection open for {LOGIN_TIMEOUT:.0f} s", saw=f"closed after {took:.1f} s",
+                      hint="a person may take a few seconds to type a password: give a connection 10 s")
+        case.step(f"{peer.name} was closed after {took:.1f} s")
     bob.send("M", "are you still there, alice?")
     alice.expect("bob's message: a user who has logged in may stay silent as long as they like",
                  is_msg("bob", "are you still there, alice?"),
-                 hint="the login timeout is for the LOGIN only: clear it (SO_RCVTIMEO 0) once the user is in")
+                 hint="the login deadline is for the LOGIN only: a user who is in may stay silent")
+    alice.close()
+    bob.close()
+
+
+SILENT = 300             # connections that never log in
+
+
+def _count_open(socks, until, enough):
+    """Waits until at most ENOUGH of SOCKS are still open (the server closed
+    the others) or the monotonic time UNTIL; returns how many are open."""
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    still = len(socks)
+    try:
+        while still > enough and time.monotonic() < until:
+            for key, _ in sel.select(max(0.0, until - time.monotonic())):
+                try:
+                    data = key.fileobj.recv(1 << 12)
+                except OSError:
+                    data = b""
+                if not data:
+                    sel.unregister(key.fileobj)
+                    still -= 1
+    finally:
+        sel.close()
+    return still
+
+
+def test_chat_silent_crowd_holds_nobody_out(case):
+    start_server(case)
+    bob = login(case, "bob")
+    crowd = []
+    try:
+        for _ in range(SILENT):
+            try:
+                crowd.append(socket.create_connection(("127.0.0.1", case.port), timeout=5))
+            except OSError as e:
+                case.fail(f"chatserver did not take {SILENT} connections that never log in",
+                          expected=f"{SILENT} connections accepted (the oldest of them closed later)",
+                          saw=f"connection {len(crowd) + 1} failed: {e}",
+                          hint="accept every connection promptly (a listen backlog large enough for a burst)")
+        case.step(f"{SILENT} scripted connections opened, none of which will ever send a byte "
+                  "(the default --max-clients is 100)")
+        started = time.monotonic()
+        alice = connect(case, "alice")
+        alice.send("L", "alice", USERS["alice"])
+        f = alice.recv(timeout=WAIT)
+        took = time.monotonic() - started
+        if f is None or not is_ctl("welcome", "alice")(f):
+            case.fail(f"{SILENT} connections that never log in held alice out",
+                      expected=f"CTL(time, 'welcome', 'alice') at once (within {WAIT:.0f} s), not after "
+                               f"their {LOGIN_TIMEOUT:.0f} s login time",
+                      saw=describe(f) if f is not None else f"nothing: {alice.ended or 'no frame'} "
+                                                            f"after {took:.1f} s",
+                      hint=f"--max-clients counts users logged in only; connections waiting to log in have "
+                           f"a budget of their own ({MAX_PENDING}): when one more arrives, drop the oldest")
+        case.step(f"alice was welcomed {took:.2f} s after the {SILENT} silent connections")
+        bob.expect("the notice that alice is online", is_ctl("online", "alice"))
+        alice.send("M", "made it past the crowd")
+        bob.expect("alice's message", is_msg("alice", "made it past the crowd"))
+        bob.send("M", "welcome, alice")
+        alice.expect("bob's answer", is_msg("bob", "welcome, alice"))
+        still = _count_open(crowd, time.monotonic() + WAIT, MAX_PENDING)
+        case.step(f"{still} of the {SILENT} silent connections are still open")
+        if still > MAX_PENDING:
+            case.fail(f"chatserver kept more than {MAX_PENDING} connections waiting to log in",
+                      expected=f"at most {MAX_PENDING} of the {SILENT} silent connections open: each newer one "
+                               "made the server close the oldest",
+                      saw=f"{still} still open",
+                      hint="keep the connections not logged in in a queue, oldest first; when the queue is full, "
+                           "shutdown() the oldest (its thread ends it) so that threads stay bounded")
+    finally:
+        for s in crowd:
+            s.close()
     alice.close()
     bob.close()
 
@@ -104,11 +215,11 @@ def test_chat_room_full(case):
     start_server(case, max_clients=2)
     alice, bob = login(case, "alice"), login(case, "bob")
     alice.expect("the notice that bob is online", is_ctl("online", "bob"))
-    carol = connect(case, "carol", label="carol (a third client, --max-clients 2)")
+    carol = connect(case, "carol", label="carol (a third user, --max-clients 2)")
     carol.send("L", "carol", USERS["carol"])
     carol.expect("the answer that the room is full", is_error("full"),
                  expected="ERROR('full', text), then the server closes the connection",
-                 hint="count the connections; one more than --max-clients gets ERROR 'full'")
+                 hint="count the users logged in; a LOGIN while --max-clients are online gets ERROR 'full'")
     carol.expect_end("after telling carol the room is full")
     bob.close()
     alice.expect("the notice that bob is offline", is_ctl("offline", "bob"))
@@ -125,9 +236,39 @@ def test_chat_room_full(case):
         case.fail("chatserver did not let carol in after bob left a full room",
                   expected="CTL(time, 'welcome', 'carol'): bob's slot is free again",
                   saw=describe(f) if f is not None else "nothing",
-                  hint="give a client's slot back when its connection ends, however it ends")
+                  hint="give a user's seat back when its connection ends, however it ends")
     alice.close()
     again.close()
+
+
+def test_chat_full_only_after_login(case):
+    start_server(case, max_clients=2)
+    alice, bob = login(case, "alice"), login(case, "bob")
+    alice.expect("the notice that bob is online", is_ctl("online", "bob"))
+    carol = connect(case, "carol", label="carol (connected to the full room, no LOGIN yet)")
+    eve = connect(case, "eve", label="eve (connected after carol)")
+    eve.send("L", "eve", "not-her-password")
+    eve.expect("the answer to a wrong password, full room or not", is_error("login"),
+               expected="ERROR('login', text): 'full' answers a LOGIN with the right password only",
+               hint="check the LOGIN first; the room is full for users, not for connections")
+    eve.expect_end("after refusing her password")
+    # The server accepted carol before eve: an answer at connect time would be there by now.
+    if select.select([carol.conn.sock], [], [], 0)[0]:
+        f = carol.recv()
+        case.fail("chatserver answered carol before she sent her LOGIN",
+                  expected="nothing until carol's LOGIN: a connection is not refused at connect time",
+                  saw=describe(f) if f is not None else f"the connection ended ({carol.ended})",
+                  hint="'full' comes after a LOGIN with the right password, when --max-clients users are "
+                       "online")
+    case.step("carol, connected before eve, has received nothing yet")
+    carol.send("L", "carol", USERS["carol"])
+    carol.expect("the answer that the room is full, after her LOGIN", is_error("full"),
+                 expected="ERROR('full', text), then the server closes the connection")
+    carol.expect_end("after telling carol the room is full")
+    bob.send("M", "still two of us")
+    alice.expect("bob's message: the room goes on", is_msg("bob", "still two of us"))
+    alice.close()
+    bob.close()
 
 
 def _stuck_client(case, name):

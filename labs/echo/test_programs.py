@@ -1,5 +1,6 @@
 """What every program of the lab shares: its log lines, IPv6, its usage and exit status."""
 
+from socklab.feedback import show_bytes
 from echolib import (answer_lines, exchange, expect_client_fin, expect_log, expect_output,
                      start_server, upper)
 
@@ -88,7 +89,7 @@ def test_usage_and_exit_status(case):
             if b"sage" not in prog.stderr.bytes() or prog.stdout.bytes():
                 case.fail(f"{name} {' '.join(args)}: the usage belongs on standard error",
                           expected="usage on stderr, nothing on stdout",
-                          saw=f"stdout {prog.stdout.bytes()[:60]!r}, stderr {prog.stderr.tail(3)!r}")
+                          saw=f"stdout {show_bytes(prog.stdout.bytes(), 60)}, stderr {prog.stderr.tail(3)!r}")
     case.tcp_listener(host="::", label="program already on the port")
     prog = _run(case, ["tcpserver", case.port], "when its port is taken")
     _expect_status(case, prog, 1, "when its TCP port is already in use")

@@ -1,5 +1,6 @@
 """tcpserver against scripted TCP clients."""
 
+from socklab.feedback import show_bytes
 from echolib import ALPHABET_LINE, DEFAULT_PORT, MAX_LINE, UTF8_LINE, exchange, expect_log, expect_no_error_logged, start_server, upper
 
 
@@ -34,7 +35,7 @@ def test_tcp_server_clients_in_turn(case):
         got = conn.recv_until(b"\n", timeout=5, what=f"client {n}'s reply")
         if got.data != upper(line) + b"\n":
             case.fail(f"client {n} of 3 was not served",
-                      expected=f"the reply {upper(line)!r}", saw=f"{got.data!r}, then {got.how}; "
+                      expected=f"the reply {show_bytes(upper(line))}", saw=f"{show_bytes(got.data)}, then {got.how}; "
                       f"tcpserver {server.status_text()}",
                       hint="after a client closes, close its socket and go back to accept() the next one; "
                            "a client that connected meanwhile waits in the listen queue")
@@ -139,7 +140,7 @@ def test_tcp_server_faults(case):
         rest = conn.recv_to_eof(timeout=5, what="the server's FIN")
         if rest.how != "eof" or rest.data:
             case.fail(f"tcpserver did not close client {n}'s connection cleanly after its FIN",
-                      expected="end of stream, nothing more", saw=f"{rest.how}, {rest.data[:40]!r}")
+                      expected="end of stream, nothing more", saw=f"{rest.how}, {show_bytes(rest.data, 40)}")
         conn.close()
     expect_no_error_logged(case, server, "an interrupted accept(), recv() or send() fails with EINTR: try it "
                                          "again; a short send() sent only part: send the rest (sl_send_all)")

@@ -2,6 +2,7 @@
 
 import time
 
+from socklab.feedback import show_bytes
 from echolib import BINARY_LINE, MAX_DATAGRAM, UTF8_LINE, expect_log, expect_output, start_server, upper
 
 LINES = [b"ping over udp", UTF8_LINE, b"third datagram"]
@@ -64,7 +65,8 @@ def test_udp_client_faults(case):
     got = [d for _, d, _ in server.received]
     if got != lines:
         case.fail("the datagrams the server received are not one per input line",
-                  expected=f"{len(lines)} datagrams: {lines!r}", saw=f"{len(got)}: {got[:8]!r}",
+                  expected=f"{len(lines)} datagrams: {', '.join(map(show_bytes, lines))}",
+                  saw=f"{len(got)}: {', '.join(map(show_bytes, got[:8]))}",
                   hint="send each line once: retry only a send() that failed with EINTR")
     if rc != 1:
         case.fail("udpclient's exit status does not say that a reply was lost",
@@ -140,7 +142,7 @@ def test_udp_server_two_clients(case):
         got = peer.recv(timeout=3, what="the reply")
         if got is None or got[0] != upper(data):
             case.fail(f"{peer.label} did not get its own reply to a datagram of {len(data)} bytes",
-                      expected=f"the datagram {upper(data)[:40]!r}… sent back to {peer.label}'s address",
-                      saw="no datagram within 3 s" if got is None else f"{len(got[0])} bytes: {got[0][:40]!r}",
+                      expected=f"the datagram {show_bytes(upper(data), 40)} sent back to {peer.label}'s address",
+                      saw="no datagram within 3 s" if got is None else f"{len(got[0])} bytes: {show_bytes(got[0], 40)}",
                       hint="reply with sendto() to the address recvfrom() gave for this datagram, with "
                            f"its length (0 and {MAX_DATAGRAM} included); udpserver {server.status_text()}")

@@ -2,6 +2,7 @@
 
 import time
 
+from socklab.feedback import show_bytes
 from gradertiming import attempt_port, judged
 from hblib import INTERVAL_MS, connection_to, only_connection
 
@@ -23,7 +24,7 @@ def _heartbeats(case, conn, count, first=1):
         got = conn.recv_until(b"\n", timeout=1.0, what=f"the reply to HB {n}")
         if got.data != f"HBACK {n}\n".encode():
             case.fail(f"hbclient did not answer heartbeat {n}",
-                      expected=f"'HBACK {n}\\n' at once", saw=f"{got.data!r}, then {got.how}",
+                      expected=f"'HBACK {n}\\n' at once", saw=f"{show_bytes(got.data)}, then {got.how}",
                       hint="answer heartbeats in a thread of their own: the main thread is blocked "
                            "waiting for keyboard input")
         pause = INTERVAL_MS / 1000 - (time.monotonic() - sent)
@@ -113,7 +114,7 @@ def test_hb_client_prints_broadcasts(case):
     got = conn.recv_until(b"\n", timeout=2, what="the reply to HB 1")
     if got.data != b"HBACK 1\n":
         case.fail("hbclient did not answer a heartbeat that came between broadcasts",
-                  expected="'HBACK 1\\n'", saw=f"{got.data!r}, then {got.how}")
+                  expected="'HBACK 1\\n'", saw=f"{show_bytes(got.data)}, then {got.how}")
     expected = b"first news\nsecond news\nthird news\n"
     ok = client.wait_output(rb"first news\nsecond news\nthird news\n", timeout=3)
     if not ok:

@@ -9,7 +9,7 @@ import time
 from gradertiming import attempt_port, judged
 from hblib import (GRADER_LATE_MS, INTERVAL_MS, MISSES, QUIET_INTERVAL_MS, Responder, connection_from,
                    expect_consecutive, expect_schedule, start_server)
-from socklab.feedback import NotChecked
+from socklab.feedback import NotChecked, show_bytes
 
 
 def test_hb_server_sends_heartbeats(case):
@@ -172,7 +172,7 @@ def test_hb_server_broadcasts(case):
                 case.fail(f"{conn.label} did not get each broadcast once, in order",
                           expected="'BCAST hello everyone\\n', then 'BCAST and again\\n', to every connected "
                                    "client",
-                          saw=f"{got.data!r}, then {got.how}",
+                          saw=f"{show_bytes(got.data)}, then {got.how}",
                           hint="send each line of the server's stdin to every client in the table, under the "
                                "table's lock; a client that left is no longer in the table")
     # The end of standard input ends the broadcasts, not the server.
@@ -276,8 +276,8 @@ def test_hb_server_table_is_locked(case):
 def _first_wrong(lines, expected):
     for i, (got, want) in enumerate(zip(lines, expected)):
         if got != want:
-            return f"line {i + 1} is {got!r}, not {want!r}"
-    return "lines missing at the end" if len(lines) < len(expected) else f"extra line {lines[len(expected)]!r}"
+            return f"line {i + 1} is {show_bytes(got)}, not {show_bytes(want)}"
+    return "lines missing at the end" if len(lines) < len(expected) else f"extra line {show_bytes(lines[len(expected)])}"
 
 
 def test_hb_server_ignores_early_answers(case):
@@ -351,7 +351,7 @@ def test_hb_server_command_line(case):
     if got.data != b"HB 1\n" or waited < 0.8:
         case.fail("hbserver with no options does not send HB 1 one second after an IPv6 client connected",
                   expected="'HB 1\\n' 1000 ms after the connection (the default -i), over IPv6 (::1)",
-                  saw=f"{got.data!r} after {waited * 1000:.0f} ms, then {got.how}",
+                  saw=f"{show_bytes(got.data)} after {waited * 1000:.0f} ms, then {got.how}",
                   hint="listen on every IPv6 and IPv4 address (an AF_INET6 socket with IPV6_V6ONLY off); "
                        "the default interval is 1000 ms")
     conn.close()

@@ -1,6 +1,7 @@
 """The four programs' command lines: usage, bad options, a port taken, and
 what pinger and hbclient do when no server listens (port unreachable)."""
 
+from socklab.feedback import show_bytes
 from pinglib import HEARTBEAT_RE, ping_datagram, requests_in_capture
 
 
@@ -56,8 +57,8 @@ def test_pinger_command_lines(case):
     got = peer.recv(timeout=2, what="the reply over IPv6")
     if got is None or got[0] != ping.upper():
         case.fail("pingserver with no PORT does not answer a ping over IPv6 on port 12000",
-                  expected=f"{ping.upper()!r} back from [::1]:12000",
-                  saw="nothing within 2 s" if got is None else repr(got[0][:72]),
+                  expected=f"{show_bytes(ping.upper())} back from [::1]:12000",
+                  saw="nothing within 2 s" if got is None else show_bytes(got[0], 72),
                   hint="bind an AF_INET6 socket with IPV6_V6ONLY off (sl_udp_bind()) on the default port 12000")
     # hbclient goes on beating without a server.
     hb = _expect_exit(case, "hbclient", ["127.0.0.1", port + 1, "-i", "20", "-c", "4"], 0,

@@ -3,7 +3,7 @@
 import re
 import time
 
-from socklab.feedback import NotChecked
+from socklab.feedback import NotChecked, show_bytes
 
 from pinglib import (PING_RE, collect, dropped_pings, ping_datagram, pace_until, splitmix64,
                      start_pingserver, udp_datagrams_of)
@@ -24,8 +24,8 @@ def test_pingserver_echoes(case):
         got = peer.recv(timeout=2, what="the reply")
         if got is None or got[0] != data.upper():
             case.fail(f"{peer.label} did not get the reply to its ping",
-                      expected=f"{data.upper()!r} sent back to {peer.label}'s address",
-                      saw="no datagram within 2 s" if got is None else repr(got[0][:72]),
+                      expected=f"{show_bytes(data.upper())} sent back to {peer.label}'s address",
+                      saw="no datagram within 2 s" if got is None else show_bytes(got[0], 72),
                       hint="answer a ping with the same datagram in upper case, sent with sendto() to the "
                            "address recvfrom() gave; send nothing back for a datagram that is not exactly "
                            "'Ping <seq> <time>'; pingserver " + server.status_text())

@@ -4,7 +4,7 @@ errors, requests in pieces, malformed requests, POST, the TCP teardowns."""
 import select
 import time
 
-from socklab.feedback import first_difference
+from socklab.feedback import first_difference, show_bytes
 
 from proxylib import (Response, curl, payload, expect_body, expect_curl_ok, expect_hits, get_request, raw_exchange,
                       spare_port, start_proxy)
@@ -47,7 +47,7 @@ def test_proxy_forwards_get(case, origin):
                   hint="connect to the host and port of the URL (here 127.0.0.1:%d) and send the request "
                        "there" % origin.port)
     head = heads[0]
-    case.step(f"the origin got: {head!r}")
+    case.step(f"the origin got: {show_bytes(head, 200)}")
     wrong = []
     first = head.split(b"\r\n", 1)[0]
     if first != b"GET /hello.txt HTTP/1.0":
@@ -330,7 +330,7 @@ def _expect_error_response(case, resp, allowed, what):
     if length is None or not length.isdigit() or int(length) != len(resp.body):
         wrong.append(f"Content-Length {length!r} for a body of {len(resp.body)} bytes")
     if not resp.body.endswith(b"\n") or resp.body.count(b"\n") != 1:
-        wrong.append(f"the body {resp.body[:80]!r} is not one line")
+        wrong.append(f"the body {show_bytes(resp.body, 80)} is not one line")
     if resp.how != "eof":
         wrong.append(f"the response ended with {resp.how}, not the proxy's FIN")
     if wrong:
@@ -437,7 +437,7 @@ def test_proxy_client_cap(case, origin):
     if early.data:
         case.fail("with -c 1, a second client was served while the first one held the only slot",
                   expected="client 2 waits (in the kernel's backlog) until client 1 is done",
-                  saw=f"client 2 got {early.data!r}",
+                  saw=f"client 2 got {show_bytes(early.data)}",
                   hint="take_slot(): wait on the condition variable while busy >= max_clients, then busy++")
     first.send(request[20:], note="the rest of its request")
     got = first.recv_to_eof(timeout=5, what="client 1's response")

@@ -3,9 +3,12 @@ and their pages, which connections stay open, targets and their escapes,
 time limits, logs, usage, and socket calls that are interrupted or cut short."""
 
 import os
+import re
+import select
 import time
 
 from socklab import http
+from socklab.feedback import show_bytes
 from weblib import (FILES, expect_body, expect_closed, expect_length, expect_status, fetch, host,
                     make_docroot, media_type, start_server)
 
@@ -147,25 +150,160 @@ def test_ws_silent_client(case):
     ended = {}
     for conn in (silent, partial):
         got = conn.recv_to_eof(timeout=14 - (time.monotonic() - start), what="the server giving up")
-        ended[conn.label] = (got.how, time.monotonic() - start)
-    for label, (how, when) in ended.items():
-        if how == "timeout":
+        ended[conn.label] = (got, time.monotonic() - start)
+    for label, (got, when) in ended.items():
+        if got.how == "timeout":
             case.fail(f"webserver kept the connection of a {label[7:]} open for ever",
-                      expected="the connection closed about 10 s after the last byte (IO_TIMEOUT_S)",
+                      expected="the connection closed 10 s after it was accepted (the head timeout)",
                       saw="still open after 14 s",
-                      hint="set SO_RCVTIMEO (10 s) on each connection socket: a recv() that waits longer "
-                           "fails with EAGAIN, and the thread closes the connection")
+                      hint="give each request head a deadline (10 s by default) and wait for bytes with "
+                           "poll() at most until it: then close the connection")
         # Only a lower bound on the server's timer: load can only make it later.
         if when < 9.0:
             case.fail(f"webserver closed the connection of a {label[7:]} after {when:.1f} s",
-                      expected="10 s for each piece of a request before giving up",
-                      saw=f"closed ({how}) after {when:.1f} s",
-                      hint="a client has 10 seconds for each piece of its request: not less")
+                      expected="10 s for the whole request head before giving up",
+                      saw=f"closed ({got.how}) after {when:.1f} s",
+                      hint="a client has 10 seconds (the default --head-timeout) for its request head: not less")
+    got = ended[silent.label][0]
+    if got.data:
+        case.fail("webserver answered a connection that had sent nothing when its head timeout passed",
+                  expected="the connection closed without an answer (nothing of a request came)",
+                  saw=show_bytes(got.data[:60]),
+                  hint="a 408 sent to an idle connection could cross a request sent just then and be taken "
+                       "for its answer: close without one")
+    got = ended[partial.label][0]
+    if not STATUS_408.match(got.data):
+        case.fail("webserver did not answer 408 to a request head still incomplete at its deadline",
+                  expected="'HTTP/1.1 408 Request Timeout', then the server's FIN",
+                  saw=show_bytes(got.data[:60]) if got.data else f"nothing, then {got.how}",
+                  hint="when the head deadline passes in the middle of a head, answer 408 "
+                       "(HTTP_REQUEST_TIMEOUT) and close")
     conn, resp = fetch(case, "/hello.txt", label="client after the silent ones")
     expect_status(case, resp, 200, "GET /hello.txt after the silent clients")
     conn.close()
     if not server.running():
         case.fail("webserver ended after silent clients", saw=server.status_text())
+
+
+HEAD_TIMEOUT = 1      # the case's --head-timeout, in seconds
+LINGER_S = 2          # the polite close reads what a client still sends for at most this long
+MARGIN = 2.0          # for a loaded machine
+DRIP_PACE = 0.1       # a drip client sends one byte this often: 10 pieces per head timeout
+STATUS_408 = re.compile(rb"HTTP/1\.[01] 408 ")
+KEEP = 4096           # bytes of each drip connection's answer kept
+
+
+class Drips:
+    """Connections that send a request head one byte every DRIP_PACE s, for
+    ever: the request line and a Host header at once, then header lines that
+    never reach the empty line. They go on sending after the server's
+    answer and FIN, as a hostile client would, until a send fails."""
+
+    def __init__(self, case, count):
+        self.conns = []
+        self.connected = {}          # conn -> when it connected
+        self.got = {}                # conn -> bytes received
+        self.first = {}              # conn -> when its first byte came
+        self.ended = {}              # conn -> when its end of stream (or a reset) came
+        self.dead = set()            # conns whose send failed
+        self.sent = 0
+        for i in range(count):
+            conn = case.tcp_connect(label=f"slow-drip client {i + 1}")
+            self.connected[conn] = time.monotonic()
+            conn.send(f"GET /hello.txt HTTP/1.1\r\nHost: {host(case)}\r\n".encode())
+            self.conns.append(conn)
+            self.got[conn] = b""
+        self.tail = b"X-Drip: a\r\n" * 1000
+        self.next_send = time.monotonic() + DRIP_PACE
+
+    def pump(self, until, also=None):
+        """Drip and receive until time UNTIL, or until ALSO (a TcpConn) has
+        bytes to read; return the time ALSO became readable, or None."""
+        while True:
+            now = time.monotonic()
+            if now >= until or (also is None and self.all_ended()):
+                return None
+            if now >= self.next_send:
+                for conn in self.conns:
+                    if conn not in self.dead:
+                        try:
+                            conn.sock.send(self.tail[self.sent:self.sent + 1])
+                        except OSError:
+                            self.dead.add(conn)
+                self.sent += 1
+                self.next_send = now + DRIP_PACE
+            socks = [c.sock for c in self.conns if c not in self.ended]
+            socks += [also.sock] if also is not None else []
+            wait = max(0.0, min(self.next_send, until) - time.monotonic())
+            ready, _, _ = select.select(socks, [], [], wait)
+            now = time.monotonic()
+            for conn in self.conns:
+                if conn.sock in ready:
+                    try:
+                        data = conn.sock.recv(1 << 16)
+                    except OSError:
+                        data = b""
+                    if data:
+                        self.first.setdefault(conn, now)
+                        # The status line is all the case needs: keep no flood.
+                        self.got[conn] = (self.got[conn] + data)[:KEEP]
+                    else:
+                        self.ended[conn] = now
+            if also is not None and also.sock in ready:
+                return now
+
+    def all_ended(self):
+        return len(self.ended) == len(self.conns)
+
+
+def test_ws_head_deadline(case):
+    threads = 4
+    start_server(case, threads=threads, head_timeout=HEAD_TIMEOUT)
+    drips = Drips(case, threads)
+    case.step(f"{threads} slow-drip clients (as many as the server's threads, -t {threads}) hold every "
+              f"thread, each sending its head one byte every {DRIP_PACE} s; --head-timeout {HEAD_TIMEOUT}")
+    normal = case.tcp_connect(label="normal client")
+    normal.send(http.request("GET", "/hello.txt", host=host(case)))
+    sent = time.monotonic()
+    bound = HEAD_TIMEOUT + LINGER_S + MARGIN
+    answered = drips.pump(sent + bound, also=normal)
+    if answered is None:
+        case.fail(f"{threads} slow-drip connections kept a normal client from its answer for more than "
+                  f"{bound:.0f} s", expected=f"each drip connection ends at the head deadline "
+                  f"({HEAD_TIMEOUT} s, then at most {LINGER_S} s of closing): then a thread is free and the "
+                  f"normal client is served", saw=f"no answer {bound:.0f} s after its request; each drip "
+                  f"client had sent {drips.sent} more bytes by then, one every {DRIP_PACE} s",
+                  hint="give the request head one deadline, computed once when the server starts reading "
+                       "it: each wait for bytes gets what is left of it (a timeout per recv() restarts with "
+                       "every byte a client sends); the closing drain needs a deadline of its own too")
+    case.step(f"the normal client's answer began {answered - sent:.1f} s after its request")
+    resp = http.read_response(normal, what="the normal client's response")
+    expect_status(case, resp, 200, "GET /hello.txt once the slow-drip connections timed out")
+    expect_body(case, resp, FILES["hello.txt"], "/hello.txt")
+    drips.pump(max(drips.connected.values()) + HEAD_TIMEOUT + MARGIN)
+    for i, conn in enumerate(drips.conns):
+        what = f"slow-drip client {i + 1}"
+        data = drips.got[conn]
+        if not STATUS_408.match(data):
+            case.fail(f"the {what} did not get 408 Request Timeout when its head deadline passed",
+                      expected=f"'HTTP/1.1 408 Request Timeout' and the server's FIN about {HEAD_TIMEOUT} s "
+                               "after it connected (its head was still incomplete)",
+                      saw=f"{show_bytes(data[:60]) if data else 'nothing'}"
+                          f"{' then the end of the stream' if conn in drips.ended else ''}",
+                      hint="when the head deadline passes in the middle of a head, answer 408 (a whole "
+                           "error response, Connection: close) and close")
+        came = drips.first[conn] - drips.connected[conn]
+        if came < HEAD_TIMEOUT - 0.1:
+            case.fail(f"the {what} got its 408 after {came:.2f} s, before the head deadline",
+                      expected=f"{HEAD_TIMEOUT} s for the whole head (--head-timeout {HEAD_TIMEOUT})",
+                      saw=f"408 after {came:.2f} s", hint="the deadline is --head-timeout seconds after "
+                                                          "the server starts reading the head")
+        if conn not in drips.ended:
+            case.fail(f"the server did not close the {what}'s connection after its 408",
+                      expected="the server's FIN right after the 408", saw="the connection still open",
+                      hint="a 408 says Connection: close and ends the connection")
+    case.step(f"each drip connection got 408 after {min(drips.first[c] - drips.connected[c] for c in drips.conns):.2f}"
+              f"-{max(drips.first[c] - drips.connected[c] for c in drips.conns):.2f} s")
 
 
 def test_ws_logs(case):

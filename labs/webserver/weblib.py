@@ -98,11 +98,13 @@ def make_docroot(case):
     return root
 
 
-def start_server(case, threads=None, port=None):
-    """Serve ../www (from the program's folder) on PORT (the case's); wait until it listens."""
+def start_server(case, threads=None, port=None, head_timeout=None):
+    """Serve ../www (from the program's folder) on PORT (the case's), with
+    THREADS (-t) and HEAD_TIMEOUT (--head-timeout) when given; wait until it listens."""
     make_docroot(case)
     port = case.port if port is None else port
-    args = ["-d", "../www"] + (["-t", threads] if threads else []) + [port]
+    args = (["-d", "../www"] + (["-t", threads] if threads else []) +
+            (["--head-timeout", head_timeout] if head_timeout else []) + [port])
     server = case.start("webserver", *args)
     case.wait_bound(server, port, "tcp")
     return server

@@ -23,6 +23,7 @@ static const struct reason reasons[] = {
 	{HTTP_FORBIDDEN, "Forbidden"},
 	{HTTP_NOT_FOUND, "Not Found"},
 	{HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed"},
+	{HTTP_REQUEST_TIMEOUT, "Request Timeout"},
 	{HTTP_URI_TOO_LONG, "URI Too Long"},
 	{HTTP_HEADERS_TOO_LARGE, "Request Header Fields Too Large"},
 	{HTTP_INTERNAL_ERROR, "Internal Server Error"},

@@ -3,11 +3,12 @@
  *
  * Answers GET and HEAD requests for files under DOCROOT: 200 with the
  * file, 404 when there is none, 405 for other methods, 400 for a
- * malformed request, 431 for a request head over 8 KiB. No request can
+ * malformed request, 431 for a request head over 8 KiB, 408 for a head
+ * that does not arrive whole within the head timeout. No request can
  * reach a file outside DOCROOT ("..", "%2e%2e" and the like are refused).
  * A connection carries requests one after the other (keep-alive) until
- * the client asks to close, stays idle for IO_TIMEOUT_S, or an error
- * response ends it.
+ * the client asks to close, sends nothing within the head timeout, or an
+ * error response ends it.
  *
  * Threads: the main thread accepts connections and starts one thread per
  * connection, at most MAX_THREADS at a time; when that many are busy it
@@ -19,7 +20,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -30,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -43,16 +47,19 @@
 #define DEFAULT_PORT 8080
 #define DEFAULT_MAX_THREADS 32
 
+/* Seconds a client has for a whole request head (--head-timeout). */
+#define DEFAULT_HEAD_TIMEOUT_S 10
+#define MAX_HEAD_TIMEOUT_S 3600
+
 /* Connections the kernel may complete before we accept them. */
 #define BACKLOG 128
 
-/* A client may keep us waiting this long for each piece of its request
- * (and for taking our response): a silent client does not hold a thread
- * for ever. */
+/* A client may keep us waiting this long for taking each piece of our
+ * response. */
 #define IO_TIMEOUT_S 10
 
-/* After our FIN, how long and how much we still read from the client
- * before we close (see close_connection()). */
+/* After our FIN, how long in all and how much we still read from the
+ * client before we close (see close_connection()). */
 #define LINGER_TIMEOUT_S 2
 #define LINGER_MAX (256 * 1024)
 
@@ -60,12 +67,13 @@
 #define BODY_CHUNK (16 * 1024)
 
 static const char usage[] =
-	"Usage: webserver [-h] [-d DOCROOT] [-t MAX_THREADS] [PORT]\n"
+	"Usage: webserver [-h] [-d DOCROOT] [-t MAX_THREADS]\n"
+	"                 [--head-timeout SECONDS] [PORT]\n"
 	"\n"
 	"Serves the files under DOCROOT over HTTP/1.1: GET and HEAD, 200,\n"
-	"400, 403, 404, 405, 414, 431, 505. A request for a directory gets\n"
-	"its index.html. One thread per connection, at most MAX_THREADS at\n"
-	"a time. Runs until killed; one log line per request on standard\n"
+	"400, 403, 404, 405, 408, 414, 431, 505. A request for a directory\n"
+	"gets its index.html. One thread per connection, at most MAX_THREADS\n"
+	"at a time. Runs until killed; one log line per request on standard\n"
 	"error.\n"
 	"\n"
 	"Arguments:\n"
@@ -74,6 +82,11 @@ static const char usage[] =
 	"  -d DOCROOT      the folder to serve (default: the current one)\n"
 	"  -t MAX_THREADS  connections served at the same time, 1-1000\n"
 	"                  (default: 32)\n"
+	"  --head-timeout SECONDS\n"
+	"                  time a client has for a whole request head, from\n"
+	"                  the moment the server starts reading it, 1-3600\n"
+	"                  (default: 10); a head still incomplete then gets\n"
+	"                  408, a connection with nothing of one is closed\n"
 	"  -h, --help      print this help to standard output and exit\n"
 	"\n"
 	"Exit status:\n"
@@ -89,12 +102,14 @@ struct options {
 	uint16_t port;
 	const char *root;
 	long max_threads;
+	long head_timeout_s;
 };
 
 /* What every thread shares. */
 struct server {
 	const char *root;	   /* the document root; never changes */
 	unsigned long max_threads; /* connection threads allowed at once */
+	long head_timeout_s;	   /* seconds for a whole request head */
 	pthread_mutex_t lock;	   /* guards active */
 	pthread_cond_t slot_freed; /* signalled when a thread ends */
 	unsigned long active;	   /* connection threads running */
@@ -106,6 +121,7 @@ struct conn {
 	char who[SL_ADDRSTRLEN]; /* "ADDR:PORT", for messages */
 	struct server *srv;
 	struct sl_reader rd; /* kept across the requests of the connection */
+	int64_t deadline;    /* now_ms() by which the request head is whole */
 };
 
 /* Tells whether the request's method is name ("GET", "HEAD"). */
@@ -119,29 +135,106 @@ static void log_request(const struct conn *c, const struct http_request *req,
 			int status, long long length)
 {
 	if (req->method[0] == '\0') {
-		sl_log(&sl_prog_log, SL_INFO, "%s (bad request line) %d %lld",
-		       c->who, status, length);
+		sl_log(&sl_prog_log, SL_INFO,
+		       "%s (no valid request line) %d %lld", c->who, status,
+		       length);
 		return;
 	}
 	sl_log(&sl_prog_log, SL_INFO, "%s \"%s %s HTTP/1.%d\" %d %lld", c->who,
 	       req->method, req->target, req->minor, status, length);
 }
 
-/* Reads one line of the request head without its CRLF (a bare LF is
- * accepted too, as RFC 9112 allows). */
+/* Returns the time in milliseconds on a clock that only goes forward
+ * (the wall clock may jump). */
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t); /* cannot fail for it */
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Waits until fd has something to read (bytes, or the end of the stream)
+ * or deadline (a now_ms() time) passes. Returns 0, or -1 with errno:
+ * ETIMEDOUT when the deadline passed, poll()'s error otherwise.
+ */
+static int wait_readable(int fd, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	for (;;) {
+		/* What is left of the time, not a fresh timeout per wait. */
+		int64_t left = deadline - now_ms();
+		int ready;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ready = poll(&pfd, 1, (int)left);
+		if (ready > 0)
+			return 0;
+		if (ready < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Waits until c has a byte of its request to hand out, at most until its
+ * deadline; returns 0, or -1 with errno (ETIMEDOUT: the deadline passed). */
+static int wait_for_bytes(struct conn *c)
+{
+	/* poll() cannot see the bytes the reader already holds. */
+	if (sl_reader_buffered(&c->rd) > 0)
+		return 0;
+	return wait_readable(c->fd, c->deadline);
+}
+
+/*
+ * Reads one line of the request head without its CRLF (a bare LF is
+ * accepted too, as RFC 9112 allows), like sl_reader_line(), but never
+ * waits past c->deadline: then it returns SL_LINE_ERROR with errno
+ * ETIMEDOUT. It takes the reader's bytes one at a time, so that every wait
+ * for the socket is a wait_for_bytes() of its own; inside sl_reader_line()
+ * each recv() would wait anew, as long as a client trickles in a line.
+ */
 static enum sl_line_status read_line(struct conn *c, char *line, size_t size,
 				     size_t *len)
 {
-	return sl_reader_line(&c->rd, line, size, len, SL_LINE_STRIP_CR);
+	size_t used = 0;
+	char ch;
+
+	*len = 0;
+	for (;;) {
+		ssize_t n;
+
+		if (wait_for_bytes(c) < 0)
+			return SL_LINE_ERROR;
+		n = sl_reader_read(&c->rd, &ch, 1);
+		if (n < 0)
+			return SL_LINE_ERROR;
+		if (n == 0)
+			return used == 0 ? SL_LINE_EOF : SL_LINE_UNTERMINATED;
+		if (ch == '\n')
+			break;
+		if (used == size - 1)
+			return SL_LINE_TOO_LONG;
+		line[used++] = ch;
+	}
+	if (used > 0 && line[used - 1] == '\r')
+		used--;
+	line[used] = '\0';
+	*len = used;
+	return SL_LINE_OK;
 }
 
 /* Logs why a request head could not be read to its end. */
 static void log_read_end(const struct conn *c, enum sl_line_status st)
 {
-	if (st == SL_LINE_ERROR && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (st == SL_LINE_ERROR && errno == ETIMEDOUT)
 		sl_log(&sl_prog_log, SL_INFO,
-		       "%s: nothing received for %d s: closing", c->who,
-		       IO_TIMEOUT_S);
+		       "%s: nothing received for %ld s: closing", c->who,
+		       c->srv->head_timeout_s);
 	else if (st == SL_LINE_ERROR)
 		sl_log(&sl_prog_log, SL_WARN, "receive from %s: %s", c->who,
 		       strerror(errno));
@@ -162,10 +255,12 @@ static int parse_header_line(struct http_request *req, char *line)
 }
 
 /*
- * Reads a request head (request line, header lines, empty line) into req.
- * Returns 0; or the status of the error response to send (400 malformed,
- * 431 longer than HTTP_HEAD_MAX); or -1 when there is nothing to answer:
- * the client closed before a request (logged when in the middle of one).
+ * Reads a request head (request line, header lines, empty line) into req,
+ * all of it within the head timeout. Returns 0; or the status of the
+ * error response to send (400 malformed, 408 not whole in time, 431
+ * longer than HTTP_HEAD_MAX); or -1 when there is nothing to answer: the
+ * client closed or sent nothing in time before a request (logged, except
+ * for a clean close), or vanished in the middle of one (logged).
  */
 static int read_request(struct conn *c, struct http_request *req)
 {
@@ -174,7 +269,18 @@ static int read_request(struct conn *c, struct http_request *req)
 	int status = 0;
 
 	memset(req, 0, sizeof *req); /* an error may come before any field */
-	/* TODO 7: Read lines with read_line() until the empty line: the first is the request line (http_parse_request_line()), the others headers (parse_header_line()); count each line and its CRLF against HTTP_HEAD_MAX (431 when over); return -1 (with log_read_end(), except at a clean end before the first line) when no whole head arrives. */
+	/* One deadline for the whole head, not a timeout per piece: a client
+	 * that sends a byte every few seconds must not hold a thread for
+	 * hours. */
+	c->deadline = now_ms() + c->srv->head_timeout_s * 1000;
+	/* Nothing of a request in time (an idle kept-alive connection): close
+	 * without a 408, which could cross a request sent just then and be
+	 * taken for its answer. */
+	if (wait_for_bytes(c) < 0) {
+		log_read_end(c, SL_LINE_ERROR);
+		return -1;
+	}
+	/* TODO 7: Read lines with read_line() until the empty line: the first is the request line (http_parse_request_line()), the others headers (parse_header_line()); count each line and its CRLF against HTTP_HEAD_MAX (431 when over); a read that failed with errno ETIMEDOUT gets 408; return -1 (with log_read_end(), except at a clean end before the first line) when no whole head arrives. */
 	(void)line;
 	(void)len;
 	(void)total;
@@ -373,31 +479,33 @@ static bool serve_request(struct conn *c)
 	return serve_file(c, &req);
 }
 
-/* Sets the receive and send timeouts of c's socket to seconds: a read or
- * send that waits longer fails with EAGAIN. */
-static void set_timeouts(const struct conn *c, int seconds)
+/* Sets the send timeout of c's socket to seconds: a send that waits
+ * longer for room fails with EAGAIN. (Reads need none: each one waits
+ * with poll() until a deadline.) */
+static void set_send_timeout(const struct conn *c, int seconds)
 {
 	struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
 
-	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
-	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
-		sl_log(&sl_prog_log, SL_WARN, "set the timeouts of %s: %s",
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+		sl_log(&sl_prog_log, SL_WARN, "set the send timeout of %s: %s",
 		       c->who, strerror(errno));
 }
 
 /*
  * Ends the connection: our FIN first, then read and drop what the client
  * still sends until its FIN (at most LINGER_MAX bytes, LINGER_TIMEOUT_S
- * per read), then close.
+ * in all), then close.
  */
 static void close_connection(struct conn *c)
 {
 	char sink[4096];
 	size_t drained = 0;
+	int64_t deadline = now_ms() + LINGER_TIMEOUT_S * 1000;
 
-	/* TODO 11: Send our FIN with shutdown(SHUT_WR) (log a failure other than ENOTCONN); then, with set_timeouts(c, LINGER_TIMEOUT_S), read into sink with sl_read_some() until it returns 0 or less or LINGER_MAX bytes were read; then close() c->fd, logging a failure. */
+	/* TODO 11: Send our FIN with shutdown(SHUT_WR) (log a failure other than ENOTCONN); then, while wait_readable(c->fd, deadline) says there is something, read into sink with sl_read_some() until it returns 0 or less or LINGER_MAX bytes were read; then close() c->fd, logging a failure. */
 	(void)sink;
 	(void)drained;
+	(void)deadline;
 	SL_TODO(11);
 	(void)close(c->fd);
 }
@@ -436,7 +544,7 @@ static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 
-	set_timeouts(c, IO_TIMEOUT_S);
+	set_send_timeout(c, IO_TIMEOUT_S);
 	while (serve_request(c))
 		;
 	end_conn(c);
@@ -501,24 +609,51 @@ static void accept_and_spawn(struct server *srv, int lfd)
 	(void)conn_main(c); // serves one connection at a time until then
 }
 
+/* Option code of getopt_long() for the long-only option. */
+enum {
+	OPT_HEAD_TIMEOUT = 256
+};
+
+/* Reports a bad option (opt is getopt_long()'s ':' or '?'); returns the
+ * exit status of bad usage. */
+static int option_error(char *argv[], int opt)
+{
+	/* A bad long option has no letter: optopt is 0 or its code, and
+	 * only argv names it. */
+	if (optopt == 0 || optopt == OPT_HEAD_TIMEOUT)
+		return sl_usage_error(&sl_prog_log, usage,
+				      opt == ':' ? "option %s needs a value"
+						 : "unknown option %s",
+				      argv[optind - 1]);
+	return sl_option_error(&sl_prog_log, usage, opt, optopt);
+}
+
 /* Reads the command line into o; returns 0, or the exit status of bad
  * usage (after reporting it). */
 static int parse_options(int argc, char *argv[], struct options *o)
 {
+	static const struct option longopts[] = {
+		{"head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
+		{NULL, 0, NULL, 0},
+	};
 	char err[SL_ERRLEN];
 	int opt;
 
 	opterr = 0; /* we report bad options ourselves */
-	while ((opt = getopt(argc, argv, ":d:t:")) != -1) {
+	while ((opt = getopt_long(argc, argv, ":d:t:", longopts, NULL)) != -1) {
 		if (opt == 'd')
 			o->root = optarg;
 		if (opt == 't' &&
 		    sl_parse_long(optarg, "MAX_THREADS", 1, 1000,
 				  &o->max_threads, err, sizeof err) < 0)
 			return sl_usage_error(&sl_prog_log, usage, "%s", err);
+		if (opt == OPT_HEAD_TIMEOUT &&
+		    sl_parse_long(optarg, "--head-timeout", 1,
+				  MAX_HEAD_TIMEOUT_S, &o->head_timeout_s, err,
+				  sizeof err) < 0)
+			return sl_usage_error(&sl_prog_log, usage, "%s", err);
 		if (opt == ':' || opt == '?')
-			return sl_option_error(&sl_prog_log, usage, opt,
-					       optopt);
+			return option_error(argv, opt);
 	}
 	if (sl_parse_optional_port(argc, argv, optind, &o->port, err,
 				   sizeof err) < 0)
@@ -549,7 +684,8 @@ int main(int argc, char *argv[])
 {
 	struct options o = {.port = DEFAULT_PORT,
 			    .root = ".",
-			    .max_threads = DEFAULT_MAX_THREADS};
+			    .max_threads = DEFAULT_MAX_THREADS,
+			    .head_timeout_s = DEFAULT_HEAD_TIMEOUT_S};
 	struct server srv = {.active = 0};
 	char err[SL_ERRLEN];
 	int lfd, status;
@@ -566,6 +702,7 @@ int main(int argc, char *argv[])
 		return SL_EXIT_FAILURE;
 	srv.root = o.root;
 	srv.max_threads = (unsigned long)o.max_threads;
+	srv.head_timeout_s = o.head_timeout_s;
 
 	/* sl_send_all() asks for no SIGPIPE; this covers the rest. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {

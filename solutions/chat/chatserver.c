@@ -11,22 +11,30 @@
  * reset, or by a crash in the middle of a frame.
  *
  * Threads:
- *   main           accepts clients and starts a thread for each (at most
- *                  --max-clients at once)
+ *   main           accepts clients and starts a thread for each; drops a
+ *                  connection that has not logged in when its login time
+ *                  is up, or to make room for a newer one
  *   one per client logs its client in, then reads its frames until it
  *                  leaves
  *
- * The client threads share one table of the users online. Its lock (struct
- * server's `lock`) is held by whoever reads or changes the table, and
- * around every send to a client in it: so a client is never freed while
- * another thread sends to it, two threads never write into one socket at
- * once (their frames would mix), and everyone sees the messages of one
- * sender in the order they were sent.
+ * Two budgets bound the threads: at most --max-clients users logged in,
+ * and at most --max-pending connections waiting to log in (the pending
+ * queue). They are apart so that connections which never log in cannot
+ * hold a user out: the oldest of them makes room for a newcomer, and none
+ * takes a user's seat.
+ *
+ * The threads share the table of the users online and the pending queue.
+ * Their lock (struct server's `lock`) is held by whoever reads or changes
+ * them, and around every send to a client of the table: so a client is
+ * never freed while another thread sends to it, two threads never write
+ * into one socket at once (their frames would mix), and everyone sees the
+ * messages of one sender in the order they were sent.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -55,14 +63,21 @@
 #define DEFAULT_MAX_CLIENTS 100
 #define MAX_CLIENTS_LIMIT 10000
 
+/* Connections waiting to log in at once (--max-pending): few, since a
+ * login takes a moment; when one more arrives, the oldest is dropped. */
+#define DEFAULT_MAX_PENDING 32
+#define MAX_PENDING_LIMIT 10000
+
 /* Connections the kernel may complete before we accept them. A burst of
  * clients connects faster than we accept and start a thread for each:
  * when the queue is full the kernel drops their SYN, and they try again
  * only a second later. (Linux caps it at net.core.somaxconn.) */
 #define BACKLOG 1024
 
-/* A connection must log in within this time, or it is closed: otherwise
- * idle connections could hold every slot. */
+/* A connection must have sent its whole LOGIN this long after it was
+ * accepted, or it is dropped: a deadline for the whole frame, not a
+ * timeout per recv(), which a client sending a byte now and then would
+ * never reach. */
 #define LOGIN_TIMEOUT_MS 10000
 
 /* A send to a client blocks at most this long (its buffers are full:
@@ -75,7 +90,7 @@
 
 static const char usage[] =
 	"Usage: chatserver [-h] [-v] --users FILE [--port PORT]\n"
-	"                  [--max-clients N]\n"
+	"                  [--max-clients N] [--max-pending P]\n"
 	"       chatserver --users FILE --add-user NAME [--iterations N]\n"
 	"\n"
 	"Chat room over TCP. Each client logs in with a user name and password\n"
@@ -94,8 +109,11 @@ static const char usage[] =
 	"                     salt_hex:hash_hex, one user per line (required)\n"
 	"  --port PORT        TCP port to listen on, on every IPv6 and IPv4\n"
 	"                     address, 1-65535 (default: 12002)\n"
-	"  --max-clients N    connections served at once, 1-10000 (default:\n"
-	"                     100); one more is told the room is full\n"
+	"  --max-clients N    users logged in at once, 1-10000 (default: 100);\n"
+	"                     one more LOGIN is told the room is full\n"
+	"  --max-pending P    connections waiting to log in at once, 1-10000\n"
+	"                     (default: 32); when one more arrives, the oldest\n"
+	"                     is closed. Each has 10 s to send its LOGIN\n"
 	"  --add-user NAME    add a user and exit\n"
 	"  --iterations N     PBKDF2 iterations for --add-user, 1-10000000\n"
 	"                     (default: 100000)\n"
@@ -118,32 +136,41 @@ struct options {
 	uint16_t port;
 	const char *users_path;
 	long max_clients;
+	long max_pending;
 	const char *add_user; /* NULL: serve */
 	long iterations;
 	bool verbose;
 };
 
-/* One connected client. fd, who and srv are set before its thread starts
- * and never change; name and joined belong to its own thread (name is set
- * before the client enters the table); next and listed are guarded by the
- * table lock. */
+/* One connected client. fd, who, srv and deadline are set before its
+ * thread starts and never change; name belongs to its own thread (it is
+ * set before the client enters the table); the rest is guarded by the
+ * lock. */
 struct client {
 	int fd;			 /* closed only by the client's own thread */
 	char who[SL_ADDRSTRLEN]; /* "ADDR:PORT", for messages */
 	struct server *srv;
+	struct timespec deadline;     /* for its LOGIN (CLOCK_MONOTONIC) */
 	char name[CHAT_NAME_MAX + 1]; /* the user, once logged in */
-	bool joined;		      /* was in the table: say offline */
-	struct client *next;	      /* the next client in the table */
+	bool joined;		      /* a user: holds a seat of --max-clients */
+	struct client *next;	      /* the next in its list: the pending
+					 queue, then the table */
+	bool queued;		      /* in the pending queue now */
+	bool dropped;		      /* dropped before it logged in */
 	bool listed;		      /* in the table now */
 };
 
 /* What every thread shares. */
 struct server {
-	pthread_mutex_t lock;	 /* guards the table, count, and every send
-				    to a client of the table */
+	pthread_mutex_t lock;	 /* guards what follows but users, and every
+				    send to a client of the table */
+	pthread_cond_t pending_gone; /* a pending thread logged in or ended */
 	struct client *online;	 /* the table: users logged in */
-	size_t count;		 /* client threads running */
-	size_t max_clients;	 /* at most that many at once */
+	struct client *pending;	 /* not logged in yet, oldest first */
+	size_t npending;	 /* threads of connections not logged in */
+	size_t nusers;		 /* threads of users logged in */
+	size_t max_pending;	 /* at most that many pending threads */
+	size_t max_clients;	 /* at most that many users */
 	const struct user_table *users; /* read only once serving */
 };
 
@@ -185,6 +212,18 @@ static void unlink_locked(struct server *srv, struct client *c)
 	c->listed = false;
 }
 
+/* Shuts c's socket both ways: its thread, maybe inside recv(), sees the
+ * end of the stream and closes the socket itself. */
+static void wake_up(const struct client *c)
+{
+	/* Not close(): the client's thread may be inside recv() on this fd,
+	 * and a closed number can be reused at once by the next accept().
+	 * ENOTCONN: the client reset the connection, nothing left to shut. */
+	if (shutdown(c->fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+		sl_log(&sl_prog_log, SL_ERROR, "shutdown connection of %s: %s",
+		       c->who, strerror(errno));
+}
+
 /* Drops c: out of the table, and its thread woken; caller holds the lock.
  * The client's own thread then sees the end of its stream, says c is
  * offline and closes fd. */
@@ -192,13 +231,58 @@ static void drop_locked(struct server *srv, struct client *c, const char *why)
 {
 	sl_log(&sl_prog_log, SL_WARN, "dropping %s (%s): %s", c->name, c->who,
 	       why);
-	/* Not close(): the client's thread may be inside recv() on this fd,
-	 * and a closed number can be reused at once by the next accept().
-	 * ENOTCONN: the client reset the connection, nothing left to shut. */
-	if (shutdown(c->fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
-		sl_log(&sl_prog_log, SL_ERROR, "shutdown connection of %s: %s",
-		       c->who, strerror(errno));
+	wake_up(c);
 	unlink_locked(srv, c);
+}
+
+/* Appends c to the pending queue, the newest last; caller holds the
+ * lock. */
+static void enqueue_locked(struct server *srv, struct client *c)
+{
+	struct client **pp = &srv->pending;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = c;
+	c->next = NULL;
+	c->queued = true;
+	srv->npending++;
+}
+
+/* Takes c out of the pending queue if it is still there; its thread still
+ * counts as pending. Caller holds the lock. */
+static void dequeue_locked(struct server *srv, struct client *c)
+{
+	struct client **pp = &srv->pending;
+
+	if (!c->queued)
+		return;
+	while (*pp != c)
+		pp = &(*pp)->next;
+	*pp = c->next;
+	c->next = NULL;
+	c->queued = false;
+}
+
+/* c's thread is pending no more (its client logged in, or the thread is
+ * ending): one place more for the main thread. Caller holds the lock. */
+static void pending_done_locked(struct server *srv, struct client *c)
+{
+	dequeue_locked(srv, c);
+	srv->npending--;
+	pthread_cond_signal(&srv->pending_gone);
+}
+
+/* Drops c, which has not logged in: out of the queue, its thread woken
+ * (it ends without a word to the client). Caller holds the lock. */
+static void drop_pending_locked(struct server *srv, struct client *c,
+				const char *why)
+{
+	sl_log(&sl_prog_log, SL_WARN, "dropping %s (not logged in): %s",
+	       c->who, why);
+	wake_up(c);
+	dequeue_locked(srv, c);
+	c->dropped = true;
 }
 
 /* Sends one frame to c, or drops c when that fails; caller holds the
@@ -289,21 +373,54 @@ static void reply_error(struct server *srv, struct client *c,
 	pthread_mutex_unlock(&srv->lock);
 }
 
-/* Puts c into the table as user c->name, unless that user is online
- * already; welcomes c and tells the others. Returns 0, or -1 for a
- * duplicate login (nothing sent). */
-static int join(struct server *srv, struct client *c)
+/* What became of a login in join(). */
+enum join_result {
+	JOINED,
+	JOIN_DROPPED,	/* dropped while its password was checked */
+	JOIN_DUPLICATE, /* that user is online already */
+	JOIN_FULL,	/* --max-clients users are online */
+};
+
+/* Tells whether c, whose password is right, may join the table now;
+ * caller holds the lock. */
+static enum join_result may_join_locked(struct server *srv,
+					const struct client *c)
+{
+	if (c->dropped)
+		return JOIN_DROPPED;
+	if (find_online_locked(srv, c->name, strlen(c->name)) != NULL)
+		return JOIN_DUPLICATE;
+	/* Only users take seats: pending connections have a budget of their
+	 * own, so that those which never log in cannot fill the room. */
+	if (srv->nusers >= srv->max_clients)
+		return JOIN_FULL;
+	return JOINED;
+}
+
+/* Moves c's thread from the pending ones to the users; caller holds the
+ * lock. */
+static void become_user_locked(struct server *srv, struct client *c)
+{
+	pending_done_locked(srv, c);
+	srv->nusers++;
+	c->joined = true;
+}
+
+/* Puts c into the table as user c->name if may_join_locked() says so;
+ * welcomes c and tells the others. Returns JOINED, or why not (nothing
+ * sent then). */
+static enum join_result join(struct server *srv, struct client *c)
 {
 	char welcome[CHAT_PAYLOAD_MAX];
 	size_t len = stamp(welcome, CHAT_CTL, chat_str("welcome"),
 			   chat_str(c->name));
-	int rc = 0;
+	enum join_result rc;
 
-	/* BLANK 6: Under the lock: refuse (rc = -1) if c->name is online already; otherwise put c at the head of the table (c->listed = true), send it the welcome frame, and announce it "online" to the others. */
+	/* BLANK 6: Under the lock: rc = may_join_locked(); if JOINED, make c a user (become_user_locked()), put it at the head of the table (c->listed = true), send it the welcome frame, and announce it "online" to the others. */
 	pthread_mutex_lock(&srv->lock);
-	if (find_online_locked(srv, c->name, strlen(c->name)) != NULL) {
-		rc = -1;
-	} else {
+	rc = may_join_locked(srv, c);
+	if (rc == JOINED) {
+		become_user_locked(srv, c);
 		c->next = srv->online;
 		srv->online = c;
 		c->listed = true;
@@ -316,13 +433,13 @@ static int join(struct server *srv, struct client *c)
 	/* SKELETON 6:
 	(void)srv;
 	(void)len;
-	(void)find_online_locked;
+	(void)may_join_locked;
+	(void)become_user_locked;
 	(void)announce_locked;
 	SL_TODO(6);
-	rc = -1;
+	rc = JOIN_DUPLICATE;
 	*/
 	/* END 6 */
-	c->joined = rc == 0;
 	return rc;
 }
 
@@ -443,9 +560,6 @@ static void log_end(const struct client *c, enum sl_frame_status st,
 	}
 	if (errno == ECONNRESET)
 		sl_log(&sl_prog_log, SL_WARN, "%s reset the connection", who);
-	else if (errno == EAGAIN || errno == EWOULDBLOCK)
-		sl_log(&sl_prog_log, SL_WARN, "%s did not log in within %d ms",
-		       who, LOGIN_TIMEOUT_MS);
 	else if (errno == EPROTO)
 		sl_log(&sl_prog_log, SL_WARN, "%s sent a malformed frame", who);
 	else
@@ -571,8 +685,20 @@ static int check_login(struct server *srv, struct client *c,
 	return chat_field_copy(m->f[0], c->name, sizeof c->name);
 }
 
-/* Logs c in: reads its LOGIN frame (within LOGIN_TIMEOUT_MS), checks it,
- * and puts c into the table. Returns 0, or -1 after refusing c. */
+/* Tells whether the main thread dropped c before it logged in. */
+static bool was_dropped(struct server *srv, const struct client *c)
+{
+	bool dropped;
+
+	pthread_mutex_lock(&srv->lock);
+	dropped = c->dropped;
+	pthread_mutex_unlock(&srv->lock);
+	return dropped;
+}
+
+/* Logs c in: reads its LOGIN frame, checks it, and puts c into the table.
+ * No receive timeout here: the main thread drops c when its login
+ * deadline passes. Returns 0, or -1 after refusing c. */
 static int log_in(struct server *srv, struct client *c)
 {
 	char buf[CHAT_PAYLOAD_MAX];
@@ -581,29 +707,31 @@ static int log_in(struct server *srv, struct client *c)
 	size_t len;
 	enum sl_frame_status st;
 
-	if (set_timeout(c->fd, SO_RCVTIMEO, LOGIN_TIMEOUT_MS) < 0)
-		sl_log(&sl_prog_log, SL_ERROR, "set a login timeout for %s: %s",
-		       c->who, strerror(errno));
 	st = read_frame(c, buf, &m, &len);
 	if (st != SL_FRAME_OK) {
-		log_end(c, st, len);
+		if (!was_dropped(srv, c)) /* else the main thread said why */
+			log_end(c, st, len);
 		return -1;
 	}
 	if (check_login(srv, c, &m) < 0)
 		return -1;
-	/* Logged in: a user may stay silent as long as they like. */
-	if (set_timeout(c->fd, SO_RCVTIMEO, 0) < 0)
-		sl_log(&sl_prog_log, SL_ERROR, "clear the login timeout of %s: %s",
-		       c->who, strerror(errno));
-	if (join(srv, c) < 0) {
+	switch (join(srv, c)) {
+	case JOINED:
+		sl_log(&sl_prog_log, SL_INFO,
+		       "%s logged in from %s: now online", c->name, c->who);
+		return 0;
+	case JOIN_DROPPED:
+		return -1;
+	case JOIN_DUPLICATE:
 		(void)snprintf(text, sizeof text, "%s is logged in already",
 			       c->name);
 		refuse(c, "duplicate", text);
 		return -1;
+	case JOIN_FULL:
+		refuse(c, "full", "the room is full: try again later");
+		return -1;
 	}
-	sl_log(&sl_prog_log, SL_INFO, "%s logged in from %s: now online",
-	       c->name, c->who);
-	return 0;
+	return -1;
 }
 
 /* After CTL "quit": waits (QUIT_WAIT_MS at most) for the client's FIN, so
@@ -623,11 +751,15 @@ static void wait_for_fin(struct client *c)
 		       c->name, strerror(errno));
 }
 
-/* Gives back c's slot of --max-clients. */
-static void give_slot(struct server *srv)
+/* Gives back what c's thread held: its seat among the --max-clients
+ * users, or its place among the pending connections. */
+static void give_back(struct server *srv, struct client *c)
 {
 	pthread_mutex_lock(&srv->lock);
-	srv->count--;
+	if (c->joined)
+		srv->nusers--;
+	else
+		pending_done_locked(srv, c);
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -645,12 +777,12 @@ static void *client_main(void *arg)
 		if (quit)
 			wait_for_fin(c);
 	}
-	/* Out of the table: no other thread can reach c any more. */
+	/* Out of the table: no other thread sends to c any more. */
 	if (close(c->fd) < 0)
 		sl_log(&sl_prog_log, SL_ERROR, "close connection of %s: %s",
 		       c->who, strerror(errno));
+	give_back(srv, c); /* out of the queue too: nobody can reach c */
 	free(c);
-	give_slot(srv);
 	return NULL;
 }
 
@@ -689,21 +821,89 @@ static struct client *new_client(struct server *srv, int fd,
 	return c;
 }
 
-/* Takes one slot of --max-clients; returns false when all are taken. */
-static bool take_slot(struct server *srv)
+/* Returns the time ms milliseconds from now on the monotonic clock. */
+static struct timespec ms_from_now(long ms)
 {
-	bool ok;
+	struct timespec t;
 
-	pthread_mutex_lock(&srv->lock);
-	ok = srv->count < srv->max_clients;
-	if (ok)
-		srv->count++;
-	pthread_mutex_unlock(&srv->lock);
-	return ok;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
 }
 
-/* Accepts the next client and starts its thread, or tells it the room is
- * full. */
+/* Returns the milliseconds from now until t, rounded up: 0 or less once t
+ * has passed. */
+static long ms_until(const struct timespec *t)
+{
+	struct timespec now;
+	long long ns;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (long long)(t->tv_sec - now.tv_sec) * 1000000000LL +
+	     (t->tv_nsec - now.tv_nsec);
+	return ns <= 0 ? 0 : (long)((ns + 999999) / 1000000);
+}
+
+/* Puts c into the pending queue with its login deadline. When
+ * max_pending threads are pending, first drops the oldest and waits until
+ * a pending thread has ended: a crowd of connections that never log in
+ * then holds nobody out, and the threads stay bounded. */
+static void queue_pending(struct server *srv, struct client *c)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (srv->npending >= srv->max_pending && srv->pending != NULL)
+		drop_pending_locked(srv, srv->pending,
+				    "too many connections waiting to log in");
+	while (srv->npending >= srv->max_pending)
+		pthread_cond_wait(&srv->pending_gone, &srv->lock);
+	c->deadline = ms_from_now(LOGIN_TIMEOUT_MS);
+	enqueue_locked(srv, c);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Drops the pending connections whose login deadline has passed; returns
+ * the milliseconds until the next deadline, or -1 when none is pending.
+ * The queue is in the order of the deadlines: the oldest first. */
+static int drop_late_logins(struct server *srv)
+{
+	char why[64];
+	int next = -1;
+
+	(void)snprintf(why, sizeof why, "did not log in within %d ms",
+		       LOGIN_TIMEOUT_MS);
+	pthread_mutex_lock(&srv->lock);
+	while (srv->pending != NULL) {
+		long left = ms_until(&srv->pending->deadline);
+
+		if (left > 0) {
+			next = (int)left;
+			break;
+		}
+		drop_pending_locked(srv, srv->pending, why);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return next;
+}
+
+/* Waits at most ms milliseconds (-1: without end) for a connection on
+ * lfd; tells whether one is there to accept. */
+static bool connection_waiting(int lfd, int ms)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	int n = poll(&p, 1, ms);
+
+	if (n < 0 && errno != EINTR)
+		sl_log(&sl_prog_log, SL_ERROR, "poll the listening socket: %s",
+		       strerror(errno));
+	return n > 0;
+}
+
+/* Accepts the next client, queues it as pending and starts its thread. */
 static void accept_and_spawn(struct server *srv, int lfd)
 {
 	struct sockaddr_storage peer;
@@ -718,21 +918,16 @@ static void accept_and_spawn(struct server *srv, int lfd)
 		return;
 	}
 	sl_log(&sl_prog_log, SL_INFO, "connection from %s", c->who);
-	if (!take_slot(srv)) {
-		refuse(c, "full", "the room is full: try again later");
-		(void)close(fd);
-		free(c);
-		return;
-	}
-	/* BLANK 10: Start client_main(c) in a thread of its own with sl_start_thread(); if that fails, log it, close fd, free c and give its slot back. */
+	queue_pending(srv, c);
+	/* BLANK 10: Start client_main(c) in a thread of its own with sl_start_thread(); if that fails, log it, close fd, give back its place (give_back()) and free c. */
 	int rc = sl_start_thread(client_main, c);
 
 	if (rc != 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "start a thread for %s: %s",
 		       c->who, strerror(rc));
 		(void)close(fd);
+		give_back(srv, c);
 		free(c);
-		give_slot(srv);
 	}
 	/* SKELETON 10:
 	SL_TODO(10);
@@ -746,6 +941,7 @@ enum {
 	OPT_PORT = 256,
 	OPT_USERS,
 	OPT_MAX_CLIENTS,
+	OPT_MAX_PENDING,
 	OPT_ADD_USER,
 	OPT_ITERATIONS,
 };
@@ -763,6 +959,9 @@ static int take_option(int opt, const char *arg, struct options *o, char *err,
 	case OPT_MAX_CLIENTS:
 		return sl_parse_long(arg, "--max-clients", 1, MAX_CLIENTS_LIMIT,
 				     &o->max_clients, err, errlen);
+	case OPT_MAX_PENDING:
+		return sl_parse_long(arg, "--max-pending", 1, MAX_PENDING_LIMIT,
+				     &o->max_pending, err, errlen);
 	case OPT_ADD_USER:
 		o->add_user = arg;
 		return 0;
@@ -786,6 +985,7 @@ static int parse_options(int argc, char *argv[], struct options *o)
 		{"port", required_argument, NULL, OPT_PORT},
 		{"users", required_argument, NULL, OPT_USERS},
 		{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+		{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
 		{"add-user", required_argument, NULL, OPT_ADD_USER},
 		{"iterations", required_argument, NULL, OPT_ITERATIONS},
 		{"verbose", no_argument, NULL, 'v'},
@@ -881,7 +1081,7 @@ static int add_user(const struct options *o)
 static int serve(const struct options *o)
 {
 	struct user_table users;
-	struct server srv = {.online = NULL, .count = 0};
+	struct server srv = {.online = NULL, .pending = NULL};
 	char err[SL_ERRLEN];
 	int lfd;
 
@@ -898,18 +1098,27 @@ static int serve(const struct options *o)
 	}
 	srv.users = &users;
 	srv.max_clients = (size_t)o->max_clients;
+	srv.max_pending = (size_t)o->max_pending;
 	pthread_mutex_init(&srv.lock, NULL);
+	pthread_cond_init(&srv.pending_gone, NULL);
 	sl_log(&sl_prog_log, SL_INFO,
-	       "listening on port %u: %zu users, at most %zu clients at once",
-	       (unsigned)o->port, users.count, srv.max_clients);
-	for (;;)
-		accept_and_spawn(&srv, lfd);
+	       "listening on port %u: %zu users, at most %zu online and %zu "
+	       "waiting to log in",
+	       (unsigned)o->port, users.count, srv.max_clients,
+	       srv.max_pending);
+	for (;;) {
+		int next_deadline = drop_late_logins(&srv);
+
+		if (connection_waiting(lfd, next_deadline))
+			accept_and_spawn(&srv, lfd);
+	}
 }
 
 int main(int argc, char *argv[])
 {
 	struct options o = {.port = DEFAULT_PORT,
 			    .max_clients = DEFAULT_MAX_CLIENTS,
+			    .max_pending = DEFAULT_MAX_PENDING,
 			    .iterations = (long)USER_ITERATIONS_DEFAULT};
 	int status;
 

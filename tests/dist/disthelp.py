@@ -85,10 +85,14 @@ def secrets(given_texts):
                 what = f"{os.path.relpath(path, ROOT)} mutant {m['name']}"
                 text = squeeze(m["replace"])
                 kept = {squeeze(line) for line in m["find"].splitlines()}
-                if any(squeeze(line) not in kept for line in m["replace"].splitlines()):
-                    found.append((what, text))
-                else:  # its replace text is what the solution has, less some lines
+                if all(squeeze(line) in kept for line in m["replace"].splitlines()):
+                    # its replace text is what the solution has, less some lines
                     skipped.append((what, "removes code: nothing to look for"))
+                elif any(text in g for g in given_texts):
+                    # the buggy lines are, word for word, code a skeleton has elsewhere
+                    skipped.append((what, "a skeleton or handout has these lines for another purpose"))
+                else:
+                    found.append((what, text))
     for path in sorted(glob.glob(os.path.join(ROOT, "labs", "*", "hidden", "hidden.toml"))):
         with open(path, "rb") as f:
             for name, case in tomllib.load(f).get("cases", {}).items():

@@ -180,3 +180,22 @@ def test_an_interrupted_grading_run_leaves_no_temporary_file(tmp_path, tmpdir_fo
     proc.send_signal(2)    # Ctrl-C
     proc.communicate(timeout=120)
     assert list(tmpdir.iterdir()) == [], "the interrupted run left temporary files behind"
+
+
+def test_a_selection_that_matches_no_case_is_a_usage_error_naming_the_closest():
+    out = subprocess.run([GRADE, "echo", "-k", "tcp_servr_uppercase"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert "no case of echo matches 'tcp_servr_uppercase'; the closest: tcp_server_uppercase" in out.stderr
+
+
+def test_each_case_is_told_as_it_finishes_unless_quiet(tmp_path):
+    cases = ["tcp_server_uppercase", "udp_client_uppercase"]
+    base = [GRADE, "echo", "--results", str(tmp_path / "r")] + [a for c in cases for a in ("-k", c)]
+    out = subprocess.run(base, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    told = [line for line in out.stderr.splitlines() if line.startswith("grade: [")]
+    assert sorted(line.split()[2] for line in told) == sorted(cases), out.stderr
+    assert all(line.startswith("grade: [") and "/2] " in line and " passed " in line for line in told)
+    assert "running 2 cases" in out.stderr
+    quiet = subprocess.run(base + ["-q"], capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert quiet.returncode == 0 and "grade: [" not in quiet.stderr, quiet.stderr

@@ -13,7 +13,8 @@ int main(void)
 	}
 	if (add_decode_suite() != 0 || add_tcp_suite() != 0 ||
 	    add_verdict_suite() != 0 || add_misc_suite() != 0 ||
-	    add_heartbeat_suite() != 0 || add_search_suite() != 0) {
+	    add_heartbeat_suite() != 0 || add_search_suite() != 0 ||
+	    add_tunnel_suite() != 0) {
 		fprintf(stderr, "test_pcapcheck: add suites: %s\n",
 			CU_get_error_msg());
 		CU_cleanup_registry();

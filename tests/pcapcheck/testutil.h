@@ -87,5 +87,6 @@ int add_verdict_suite(void);
 int add_misc_suite(void);
 int add_heartbeat_suite(void);
 int add_search_suite(void);
+int add_tunnel_suite(void);
 
 #endif

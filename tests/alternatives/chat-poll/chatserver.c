@@ -37,10 +37,12 @@
 
 static const char usage[] =
 	"Usage: chatserver [-h] [-v] --users FILE [--port PORT] [--max-clients N]\n"
+	"                  [--max-pending P]\n"
 	"       chatserver --users FILE --add-user NAME [--iterations N]\n"
 	"A chat room on PORT (default 12002), IPv6 and IPv4, for the users of\n"
 	"FILE (name:pbkdf2-sha256:iterations:salt:hash lines), at most N\n"
-	"connections at once (default 100). --add-user reads the password from\n"
+	"users online (default 100) and P connections waiting to log in (default\n"
+	"32; one more closes the oldest). --add-user reads the password from\n"
 	"standard input (without echo on a terminal) and adds the user.\n"
 	"Exit status: 0 help or user added, 1 users file or port unusable,\n"
 	"2 bad usage.\n";
@@ -55,7 +57,7 @@ enum phase {
 struct client {
 	int fd;
 	enum phase phase;
-	int counted;	     /* holds one of the --max-clients slots */
+	int counted;	     /* a user: holds one of the --max-clients seats */
 	int fin_sent;
 	char who[64];	     /* "ADDR:PORT" */
 	char name[NAME_MAX_LEN + 1];
@@ -71,7 +73,7 @@ struct client {
 static struct {
 	struct users users;
 	struct client *clients; /* every connection, in the room or not */
-	int slots_used, max_clients;
+	int slots_used, max_clients, max_pending;
 } room;
 
 /* --- sending: every byte goes through the client's queue ---------- */
@@ -227,6 +229,13 @@ static void log_in(struct client *c, const struct payload *m)
 			return;
 		}
 	}
+	if (room.slots_used >= room.max_clients) {
+		c->name[0] = '\0';
+		refuse(c, "full", "the room is full: try again later");
+		return;
+	}
+	c->counted = 1;
+	room.slots_used++;
 	c->phase = ONLINE;
 	say("INFO", "%s logged in from %s: now online", c->name, c->who);
 	send_stamped(c, 'C', str_field("welcome"), str_field(c->name));
@@ -374,6 +383,25 @@ static void addr_text(const struct sockaddr_in6 *a, char *buf, size_t size)
 	snprintf(buf, size, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
 }
 
+/* When --max-pending connections wait to log in, closes the oldest of
+ * them (the list is newest first), so that a newcomer gets its chance. */
+static void make_room_for_one_more(void)
+{
+	struct client *oldest = NULL;
+	int waiting = 0;
+
+	for (struct client *c = room.clients; c != NULL; c = c->next) {
+		if (c->fd >= 0 && c->phase == LOGGING_IN) {
+			waiting++;
+			oldest = c;
+		}
+	}
+	if (waiting >= room.max_pending && oldest != NULL) {
+		say("WARN", "dropping %s (not logged in): too many waiting to log in", oldest->who);
+		close_client(oldest);
+	}
+}
+
 static void accept_client(int lfd)
 {
 	struct sockaddr_in6 peer;
@@ -394,17 +422,12 @@ static void accept_client(int lfd)
 		close(fd);
 		return;
 	}
+	make_room_for_one_more();
 	c->fd = fd;
 	addr_text(&peer, c->who, sizeof c->who);
 	c->next = room.clients;
 	room.clients = c;
 	say("INFO", "connection from %s", c->who);
-	if (room.slots_used >= room.max_clients) {
-		refuse(c, "full", "the room is full: try again later");
-		return;
-	}
-	c->counted = 1;
-	room.slots_used++;
 	c->phase = LOGGING_IN;
 	c->deadline = now_ms() + LOGIN_WAIT_MS;
 }
@@ -605,7 +628,8 @@ static int add_user(const char *path, const char *name, const char *iterations)
 
 int main(int argc, char *argv[])
 {
-	const char *users = NULL, *port = "12002", *max = "100", *add = NULL, *iterations = "100000";
+	const char *users = NULL, *port = "12002", *max = "100", *pending = "32", *add = NULL;
+	const char *iterations = "100000";
 	char *end;
 	int lfd;
 
@@ -625,6 +649,8 @@ int main(int argc, char *argv[])
 			value = &port;
 		} else if (strcmp(argv[i], "--max-clients") == 0) {
 			value = &max;
+		} else if (strcmp(argv[i], "--max-pending") == 0) {
+			value = &pending;
 		} else if (strcmp(argv[i], "--add-user") == 0) {
 			value = &add;
 		} else if (strcmp(argv[i], "--iterations") == 0) {
@@ -654,6 +680,12 @@ int main(int argc, char *argv[])
 		fputs(usage, stderr);
 		return 2;
 	}
+	room.max_pending = (int)strtol(pending, &end, 10);
+	if (*end != '\0' || room.max_pending < 1 || room.max_pending > 100000) {
+		say("ERROR", "--max-pending must be a number from 1 to 100000");
+		fputs(usage, stderr);
+		return 2;
+	}
 	if (port_number(port) < 0) {
 		say("ERROR", "PORT must be a number from 1 to 65535");
 		fputs(usage, stderr);
@@ -662,7 +694,7 @@ int main(int argc, char *argv[])
 	if (users_read(users, &room.users) < 0 || (lfd = open_listener(port_number(port))) < 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	say("INFO", "listening on port %s: %zu users, at most %d clients at once", port,
-	    room.users.count, room.max_clients);
+	say("INFO", "listening on port %s: %zu users, at most %d online and %d waiting to log in",
+	    port, room.users.count, room.max_clients, room.max_pending);
 	return serve(lfd);
 }

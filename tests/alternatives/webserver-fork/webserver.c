@@ -5,7 +5,9 @@
  * The parent accepts; at MAX_THREADS children it waits (sigsuspend) for
  * one to end before it accepts again.  A SIGCHLD handler reaps children
  * and counts them.  Each child serves its connection's requests in turn
- * (keep-alive), with 10 s limits on every read and write, and closes
+ * (keep-alive), each head within the head timeout (--head-timeout, 10 s:
+ * one deadline for the whole head, 408 when it passes mid-head), each
+ * write within 10 s, and closes
  * politely: our FIN, then whatever the client still sends is read and
  * dropped, then close(), so that no reset destroys the last response.
  */
@@ -14,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -37,10 +40,11 @@
 #define LINGER_BYTES (1 << 20)
 
 static const char usage[] =
-	"Usage: webserver [-h] [-d DOCROOT] [-t MAX_THREADS] [PORT]\n"
+	"Usage: webserver [-h] [-d DOCROOT] [-t MAX_THREADS] [--head-timeout SECONDS] [PORT]\n"
 	"Serves the files of DOCROOT (default .) over HTTP/1.1 on PORT (default\n"
 	"8080), IPv6 and IPv4, at most MAX_THREADS connections at once (1-1000,\n"
-	"default 32), each in a process of its own.\n";
+	"default 32), each in a process of its own. A request head must come\n"
+	"whole within SECONDS (1-3600, default 10) of when its reading began.\n";
 
 static volatile sig_atomic_t ended; /* children reaped, by the handler only */
 
@@ -73,6 +77,7 @@ struct conn {
 	char who[64];
 	char buf[HEAD_MAX];	/* received; a head starts at buf[0] */
 	size_t have;
+	long head_ms;		/* the time a whole head may take */
 };
 
 struct request {
@@ -103,6 +108,7 @@ static const char *reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
 	case 505: return "HTTP Version Not Supported";
@@ -155,17 +161,39 @@ static int send_error(struct conn *c, int status, int keep_alive, int head_only)
 	return head_only ? 0 : send_all(c->fd, page, (size_t)n);
 }
 
-/* Reads until buf holds a whole head ("\r\n\r\n"); returns its length
- * with the blank line, 0 when the client closed or went silent before a
- * request began, -1 on a failure mid-request, -431 when it is too big. */
+static long long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* Reads until buf holds a whole head ("\r\n\r\n"), all of it within
+ * c->head_ms; returns its length with the blank line, 0 when the client
+ * closed or sent nothing in time before a request began, -1 on a failure
+ * mid-request, -408 when time ran out mid-head, -431 when it is too big. */
 static long read_head(struct conn *c)
 {
+	long long deadline = mono_ms() + c->head_ms;
+
 	for (;;) {
 		for (size_t i = 3; i < c->have; i++)
 			if (memcmp(c->buf + i - 3, "\r\n\r\n", 4) == 0)
 				return (long)(i + 1);
 		if (c->have == sizeof c->buf)
 			return -431;
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		long long left = deadline - mono_ms();
+		int ready = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready < 0) {
+			say("WARN", "%s: poll: %s", c->who, strerror(errno));
+			return c->have > 0 ? -1 : 0;
+		}
+		if (ready == 0)
+			return c->have > 0 ? -408 : 0;
 		ssize_t n = recv(c->fd, c->buf + c->have, sizeof c->buf - c->have, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -404,9 +432,10 @@ static void serve(struct conn *c)
 			close(c->fd);
 			return;
 		}
-		if (len == -431) {
-			say("INFO", "%s (a head over %d bytes) 431 0", c->who, HEAD_MAX);
-			(void)send_error(c, 431, 0, 0);
+		if (len == -431 || len == -408) {
+			say("INFO", "%s (%s) %ld 0", c->who, len == -431 ? "a head too big" : "a head too slow",
+			    -len);
+			(void)send_error(c, (int)-len, 0, 0);
 			polite_close(c);
 			return;
 		}
@@ -471,7 +500,8 @@ static long number(const char *s, long lo, long hi)
 int main(int argc, char *argv[])
 {
 	const char *docroot = ".";
-	long max = 32, port = 8080, started = 0;
+	static const struct option longs[] = {{"head-timeout", required_argument, NULL, 'T'}, {0}};
+	long max = 32, port = 8080, started = 0, head_s = 10;
 	struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
 	struct sigaction sa = {.sa_handler = reaper, .sa_flags = SA_NOCLDSTOP};
 	struct timeval limit = {.tv_sec = IO_TIMEOUT_S};
@@ -484,10 +514,11 @@ int main(int argc, char *argv[])
 			return 0;
 		}
 	opterr = 0;
-	while ((opt = getopt(argc, argv, "d:t:")) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:", longs, NULL)) != -1) {
 		if (opt == 'd')
 			docroot = optarg;
-		else if (opt != 't' || (max = number(optarg, 1, 1000)) < 0)
+		else if (opt == 'T' ? (head_s = number(optarg, 1, 3600)) < 0
+				    : opt != 't' || (max = number(optarg, 1, 1000)) < 0)
 			goto bad_usage;
 	}
 	if (argc - optind > 1 || (argc - optind == 1 && (port = number(argv[optind], 1, 65535)) < 0))
@@ -516,7 +547,7 @@ int main(int argc, char *argv[])
 	say("INFO", "serving %s on port %ld (at most %ld connections at once)", docroot, port, max);
 
 	for (;;) {
-		struct conn c = {.root = root};
+		struct conn c = {.root = root, .head_ms = head_s * 1000};
 		struct sockaddr_in6 peer;
 		socklen_t plen = sizeof peer;
 		pid_t pid;
@@ -538,8 +569,7 @@ int main(int argc, char *argv[])
 		if (pid == 0) {
 			close(lfd);
 			sigprocmask(SIG_SETMASK, &normal, NULL);
-			if (setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0 ||
-			    setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0)
+			if (setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0)
 				say("ERROR", "time limits for %s: %s", c.who, strerror(errno));
 			serve(&c);
 			_exit(0);

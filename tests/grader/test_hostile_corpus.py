@@ -116,17 +116,15 @@ i=0; while [ $i -lt 400 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; wait
     # would listen.
     "udpserver": """#!/usr/bin/python3
 import mmap
-kept = []
-while True:
-    kept.append(mmap.mmap(-1, 256 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x8000))
+kept = mmap.mmap(-1, 2 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x8000)
 """,
-    # Files written without end (each under the file size limit).
+    # Files without end (each under the file size limit), their blocks
+    # taken at once (fallocate) as a fast writer would fill them.
     "udpclient": """#!/usr/bin/python3
-block = b"x" * (1 << 20)
+import os
 for n in range(10000):
     with open(f"junk-{n}.bin", "wb") as f:
-        for _ in range(60):
-            f.write(block)
+        os.posix_fallocate(f.fileno(), 0, 60 << 20)
 """,
     # Descriptors opened until the kernel refuses, as a leaking server does.
     "tcpclient": """#!/usr/bin/python3

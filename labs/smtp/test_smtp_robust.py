@@ -205,7 +205,7 @@ def _expect_size_given(case, server, offered="SIZE 4000"):
         case.fail("smtpclient's MAIL FROM does not give the message's size to a server that offers SIZE",
                   expected=f"MAIL FROM:<{FROM}> SIZE={real} (the bytes of the message: its CRLFs counted, "
                            "not the dots of dot-stuffing nor the final '.')",
-                  saw=repr(mail[0]) if mail else f"no MAIL FROM; commands {server.commands!r}",
+                  saw=mail[0] if mail else f"no MAIL FROM; commands {server.commands!r}",
                   hint=f"the EHLO reply listed '{offered}' (RFC 1870): envelope() adds ' SIZE=<msg->len>' "
                        "to MAIL FROM when caps->size")
 

@@ -196,17 +196,20 @@ def class_page(data):
 
 
 def student_page(student, results):
-    """What the student would see in the terminal, as a page, with their captures."""
+    """What the student would see in the terminal, as a page, with their
+    captures and their ladder pages (STUDENT None: a single grade run's page)."""
     cases = results.get("cases", [])
     rows = "".join(
         f"<tr><td><a href=\"#{_e(c['name'])}\">{_e(c['name'])}</a></td><td class=num>{c['points']}/"
         f"{c['max_points']}</td><td><span class=\"badge {_e(c['status'])}\">"
         f"{_e(report.STATUS_WORDS.get(c['status'], c['status']))}</span> {_e(c['summary'])}</td></tr>"
         for c in cases)
-    out = [f"<section><h1>{_e(student)} · {_e(results.get('lab', ''))}: {results.get('score', 0)}/"
-           f"{results.get('max_score', '?')}</h1><p>{_e(report.headline(results)) if cases else ''}</p>"
-           f"<p class=muted><a href=\"../../index.html\">class report</a> · results.json · build.log · "
-           f"captures/</p></section>"]
+    back = "<a href=\"../../index.html\">class report</a> · " if student else ""
+    out = [f"<section><h1>{_e(student or results.get('submission', ''))} · {_e(results.get('lab', ''))}: "
+           f"{results.get('score', 0)}/{results.get('max_score', '?')}</h1>"
+           f"<p>{_e(report.headline(results)) if cases else ''}</p>"
+           f"<p class=muted>{back}<a href=\"results.json\">results.json</a> · "
+           f"<a href=\"build.log\">build.log</a> · <a href=\"captures/\">captures/</a></p></section>"]
     build = results.get("build", {})
     if build.get("feedback"):
         out.append(f"<section><h2>The submission did not build</h2><pre>{_e(build['feedback'])}</pre></section>")
@@ -215,7 +218,9 @@ def student_page(student, results):
     for c in cases:
         if c["status"] == "passed" and not c.get("verdict"):
             continue
-        capture = (f"<p>Capture: <a href=\"{_e(c['capture'])}\">{_e(c['capture'])}</a></p>"
+        ladder = (f"<a href=\"{_e(c['ladder'])}\">the connections, as a ladder</a> · "
+                  if c.get("ladder") else "")
+        capture = (f"<p>Capture: {ladder}<a href=\"{_e(c['capture'])}\">{_e(c['capture'])}</a></p>"
                    if c.get("capture") else "")
         verdict = f"<pre>{_e(chr(10).join(c['verdict']))}</pre>" if c.get("verdict") else ""
         feedback = f"<pre>{_e(c['feedback'])}</pre>" if c.get("feedback") else ""

@@ -1,6 +1,8 @@
 /* analysis.c - offline analysis of one capture file (see analysis.h). */
 #include "analysis.h"
 
+#include "checksum.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
@@ -23,6 +25,7 @@ void analysis_init(struct analysis *a, int linktype,
 	tcp_table_init(&a->tcp, &topt);
 	udp_table_init(&a->udp, opt->keep_events);
 	a->marks = opt->marks;
+	a->check_checksums = opt->check_checksums;
 }
 
 void analysis_free(struct analysis *a)
@@ -70,6 +73,30 @@ static void count_tunnel(struct analysis *a, const struct decoded_packet *pkt,
 		a->tunnelled[pkt->tunnel]++;
 }
 
+/* check_and_track - track a packet whose checksums are right; mark the
+ * others as Zeek does (a bad IPv4 header: dropped; a bad TCP or UDP
+ * checksum: its connection marked, the packet not counted). 0 or -1. */
+static int check_and_track(struct analysis *a, int64_t ts,
+			   const struct decoded_packet *pkt)
+{
+	bool tcp = pkt->proto == PROTO_TCP;
+	switch (checksum_verify(pkt)) {
+	case CHECKSUM_BAD_IP:
+		a->skipped.bad_ip_checksum++;
+		return 0;
+	case CHECKSUM_BAD_TRANSPORT:
+		if (tcp) {
+			a->bad_tcp_checksums++;
+			return tcp_bad_checksum(&a->tcp, ts, pkt);
+		}
+		a->bad_udp_checksums++;
+		return udp_bad_checksum(&a->udp, ts, pkt);
+	case CHECKSUM_OK:
+		break;
+	}
+	return tcp ? tcp_track(&a->tcp, ts, pkt) : udp_track(&a->udp, ts, pkt);
+}
+
 int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data,
 		    size_t caplen)
 {
@@ -84,6 +111,8 @@ int analysis_packet(struct analysis *a, int64_t ts, const uint8_t *data,
 		count_skipped(&a->skipped, st);
 		return 0;
 	}
+	if (a->check_checksums)
+		return check_and_track(a, ts, &pkt);
 	if (pkt.proto == PROTO_TCP)
 		return tcp_track(&a->tcp, ts, &pkt);
 	return udp_track(&a->udp, ts, &pkt);
@@ -203,8 +232,8 @@ static const char *const tunnel_skip_reason[TUNNEL_KINDS] = {
 };
 
 /* warn_tunnels - how many packets each tunnel gave, and how many it hid. */
-static void warn_tunnels(const struct analysis *a, warning_fn *emit,
-			 void *ctx, size_t *n)
+static void warn_tunnels(const struct analysis *a, warning_fn *emit, void *ctx,
+			 size_t *n)
 {
 	for (unsigned k = TUNNEL_NONE + 1; k < TUNNEL_KINDS; k++) {
 		const char *name = decode_tunnel_name(k);
@@ -214,11 +243,29 @@ static void warn_tunnels(const struct analysis *a, warning_fn *emit,
 			     "were skipped, the inner IP packets analysed",
 			     (unsigned long long)a->tunnelled[k], name);
 		if (a->skipped.tunnel_other[k])
-			warn(emit, ctx, n,
-			     "%llu %s packets skipped: %s",
+			warn(emit, ctx, n, "%llu %s packets skipped: %s",
 			     (unsigned long long)a->skipped.tunnel_other[k],
 			     name, tunnel_skip_reason[k]);
 	}
+}
+
+/* warn_checksums - what --check-checksums found. */
+static void warn_checksums(const struct analysis *a, warning_fn *emit,
+			   void *ctx, size_t *n)
+{
+	if (a->skipped.bad_ip_checksum)
+		warn(emit, ctx, n,
+		     "%llu packets skipped: bad IPv4 header checksum",
+		     (unsigned long long)a->skipped.bad_ip_checksum);
+	if (a->bad_tcp_checksums)
+		warn(emit, ctx, n,
+		     "%llu TCP segments with a bad checksum not counted "
+		     "(history 'C'/'c')",
+		     (unsigned long long)a->bad_tcp_checksums);
+	if (a->bad_udp_checksums)
+		warn(emit, ctx, n,
+		     "%llu UDP datagrams with a bad checksum not counted",
+		     (unsigned long long)a->bad_udp_checksums);
 }
 
 size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx)
@@ -246,6 +293,7 @@ size_t analysis_warnings(const struct analysis *a, warning_fn *emit, void *ctx)
 		     "%llu packets skipped: malformed IP, TCP or UDP header",
 		     (unsigned long long)s->malformed);
 	warn_tunnels(a, emit, ctx, &n);
+	warn_checksums(a, emit, ctx, &n);
 	if (a->tcp.streams_capped)
 		warn(emit, ctx, &n,
 		     "payload kept for previews reached %zu MiB: later payload "

@@ -25,6 +25,7 @@ struct analysis_skipped {
 	uint64_t
 		ip6_ext; /* tracked, but IPv6 extension headers were walked over */
 	uint64_t tunnel_other[TUNNEL_KINDS]; /* a tunnel carrying no IP */
+	uint64_t bad_ip_checksum; /* dropped, as Zeek (--check-checksums) */
 };
 
 struct analysis_options {
@@ -33,6 +34,7 @@ struct analysis_options {
 	bool keep_events;     /* keep per-connection timelines (inspect) */
 	const struct hb_matcher *hb; /* cut messages, find heartbeats; or NULL */
 	const struct marks *marks;   /* the grader's moments; or NULL */
+	bool check_checksums; /* verify IPv4, TCP and UDP checksums (Zeek) */
 };
 
 struct analysis {
@@ -43,7 +45,9 @@ struct analysis {
 	bool truncated;
 	char read_error[ANALYSIS_ERROR_MAX]; /* why reading stopped early */
 	struct analysis_skipped skipped;
-	uint64_t tunnelled[TUNNEL_KINDS]; /* decoded through a tunnel, by kind */
+	uint64_t tunnelled[TUNNEL_KINDS]; /* came through a tunnel, by kind */
+	bool check_checksums;		  /* from the options */
+	uint64_t bad_tcp_checksums, bad_udp_checksums; /* marked, not counted */
 	struct tcp_table tcp;
 	struct udp_table udp;
 	const struct marks *marks; /* from the options; may be NULL */

@@ -51,8 +51,9 @@ enum {
 	PPPOE_HEADER_LEN = 6,
 	VXLAN_HEADER_LEN = 8,
 	GTP_HEADER_LEN = 8,
-	GTP_OPTIONAL_LEN = 4, /* sequence number, N-PDU number, next extension */
-	GTP_GPDU = 0xff,      /* the message type of a tunnelled packet */
+	GTP_OPTIONAL_LEN =
+		4,	 /* sequence number, N-PDU number, next extension */
+	GTP_GPDU = 0xff, /* the message type of a tunnelled packet */
 	GRE_HEADER_LEN = 4
 };
 
@@ -298,6 +299,8 @@ static enum decode_status decode_ipv4(const struct bytes *ip,
 	if ((frag & 0x3fff) != 0) /* more-fragments bit or a fragment offset */
 		return DECODE_FRAGMENT;
 	out->src.addr.version = out->dst.addr.version = 4;
+	out->layers.ip = ip->data;
+	out->layers.ip_header_len = header_len;
 	tr->proto = proto;
 	tr->len = len - header_len;
 	tr->seg = transport_view(ip, header_len, tr->len);
@@ -368,6 +371,8 @@ static enum decode_status decode_ipv6(const struct bytes *ip,
 	if (!bytes_has(ip, off, 0))
 		return DECODE_TRUNCATED; /* cut inside the extension headers */
 	out->src.addr.version = out->dst.addr.version = 6;
+	out->layers.ip = ip->data;
+	out->layers.ip_header_len = IPV6_HEADER_LEN;
 	tr->proto = next;
 	tr->len = end - off;
 	tr->seg = transport_view(ip, off, tr->len);
@@ -671,6 +676,9 @@ enum decode_status decode_packet(int linktype, const uint8_t *data,
 		return st;
 
 	out->proto = tr.proto;
+	out->layers.l4 = tr.seg.data;
+	out->layers.l4_len = tr.len;
+	out->layers.l4_caplen = tr.seg.len;
 	if (tr.proto == PROTO_TCP)
 		st = decode_tcp(&tr, out);
 	else if (tr.proto == PROTO_UDP)

@@ -21,7 +21,7 @@ enum decode_status {
 	DECODE_MALFORMED, /* a length or version field contradicts the headers */
 	DECODE_NOT_IP,	  /* ARP, LLDP, ...: not IPv4 or IPv6 */
 	DECODE_FRAGMENT,  /* an IPv4 or IPv6 fragment: we do not reassemble */
-	DECODE_OTHER_PROTO, /* IP, but neither TCP nor UDP (ICMP, ESP, ...) */
+	DECODE_OTHER_PROTO,  /* IP, but neither TCP nor UDP (ICMP, ESP, ...) */
 	DECODE_BAD_LINKTYPE, /* a link type we cannot decode */
 	DECODE_TUNNEL_OTHER /* a tunnel whose payload is not IP (GRE ERSPAN, ...) */
 };
@@ -70,6 +70,15 @@ struct tcp_header {
 	size_t header_len; /* data offset in bytes, options included */
 };
 
+/* Where the innermost IP and transport headers lie (for checksums). */
+struct decoded_layers {
+	const uint8_t *ip;    /* the IP header */
+	size_t ip_header_len; /* IPv4: its IHL in bytes; IPv6: 40 */
+	const uint8_t *l4;    /* the TCP or UDP header */
+	size_t l4_len;	      /* transport bytes on the wire */
+	size_t l4_caplen;     /* of them captured */
+};
+
 struct decoded_packet {
 	uint8_t proto; /* PROTO_TCP or PROTO_UDP */
 	struct flow_endpoint src, dst;
@@ -79,6 +88,7 @@ struct decoded_packet {
 	size_t payload_len; /* payload bytes on the wire (from length fields) */
 	const uint8_t *payload; /* the captured part of the payload */
 	size_t payload_caplen;	/* <= payload_len when the snaplen cut it */
+	struct decoded_layers layers;
 };
 
 /* decode_linktype_supported - true if decode_packet understands this DLT. */

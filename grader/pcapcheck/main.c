@@ -39,9 +39,11 @@ static const char main_help[] =
 	"SYNOPSIS\n"
 	"    pcapcheck capture -i IFACE -w FILE [-f FILTER] [-s SNAPLEN] [-c "
 	"COUNT]\n"
-	"    pcapcheck analyze FILE [--json] [HEARTBEAT OPTIONS]\n"
-	"    pcapcheck inspect FILE [HEARTBEAT OPTIONS]\n"
+	"    pcapcheck analyze FILE [--json] [HEARTBEAT OPTIONS] "
+	"[--check-checksums]\n"
+	"    pcapcheck inspect FILE [HEARTBEAT OPTIONS] [--check-checksums]\n"
 	"    pcapcheck report FILE --html [-o OUT.html] [HEARTBEAT OPTIONS]\n"
+	"                     [--check-checksums]\n"
 	"    pcapcheck search FILE [--json] STRING...\n"
 	"    pcapcheck COMMAND --help\n"
 	"    pcapcheck --help | --version\n"
@@ -53,6 +55,9 @@ static const char main_help[] =
 	"    with `analyze` (a summary per connection) or `inspect` (every\n"
 	"    segment, as Wireshark lists them). Verdicts use Zeek's conn.log\n"
 	"    vocabulary: conn_state (SF, REJ, RSTO, ...) and history letters.\n"
+	"    --check-checksums verifies IPv4, TCP and UDP checksums as Zeek "
+	"does\n"
+	"    (off by default: loopback leaves them partial).\n"
 	"\n"
 	"COMMANDS\n"
 	"    capture   record packets from an interface into a pcap file\n"
@@ -146,15 +151,18 @@ static const char analyze_help[] =
 	"    pcapcheck analyze FILE [--json] [--hb-request PREFIX --hb-reply "
 	"PREFIX]\n"
 	"                      [--hb-delim STR] [--event SECONDS=LABEL]...\n"
+	"                      [--check-checksums]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Reads FILE (pcap or pcapng, micro- or nanosecond timestamps; "
 	"link\n"
 	"    types EN10MB, LINUX_SLL, LINUX_SLL2, NULL, LOOP, RAW, IPV4, "
 	"IPV6;\n"
-	"    IPv4 and IPv6) and tracks every TCP connection by its 4-tuple (a "
-	"new\n"
-	"    SYN on a closed 4-tuple starts a new one) and every UDP flow. IP\n"
+	"    IPv4 and IPv6, also inside IP-in-IP, GRE, VXLAN, GTP-U and "
+	"PPPoE\n"
+	"    tunnels, counted per kind) and tracks every TCP connection by\n"
+	"    its 4-tuple (a new SYN on a closed 4-tuple starts a new one) and\n"
+	"    every UDP flow. IP\n"
 	"    fragments are skipped and IPv6 extension headers walked over, "
 	"with\n"
 	"    a warning. Times are seconds since the first packet of the file.\n"
@@ -207,6 +215,19 @@ static const char analyze_help[] =
 	"             program's own. FILE.events, when it exists, holds more\n"
 	"             such lines (one SECONDS=LABEL per line); the grader\n"
 	"             writes one beside each capture.\n"
+	"    --check-checksums\n"
+	"             verify the IPv4 header, TCP and UDP checksums, as Zeek\n"
+	"             does: a packet with a bad IPv4 header checksum is\n"
+	"             skipped; a TCP segment or UDP datagram with a bad one\n"
+	"             is not counted (orig_pkts, orig_dgrams, ...) but\n"
+	"             marked: its connection's history gets Zeek's 'C' ('c'\n"
+	"             from the responder) at the 1st, 10th, 100th...,\n"
+	"             *_bad_checksums count them, and a warning says how\n"
+	"             many. Off by\n"
+	"             default: loopback and offloading NICs leave checksums\n"
+	"             partial, so use it on captures from a real network.\n"
+	"             A packet cut by the snaplen cannot be checked: it\n"
+	"             passes.\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 analysed (a file truncated mid-packet is analysed up to the cut "
@@ -223,7 +244,8 @@ static const char inspect_help[] =
 	"SYNOPSIS\n"
 	"    pcapcheck inspect FILE [--hb-request PREFIX --hb-reply PREFIX] "
 	"[--hb-delim STR]\n"
-	"                      [--event SECONDS=LABEL]...\n"
+	"                      [--event SECONDS=LABEL]... "
+	"[--check-checksums]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    For each TCP connection: a header, then one line per segment as\n"
@@ -242,7 +264,9 @@ static const char inspect_help[] =
 	"    `analyze`, a segment that completes a request or reply ends with\n"
 	"    [HEARTBEAT key] or [HEARTBEAT REPLY key]. Each --event (and each\n"
 	"    line of FILE.events) is a line of its own at its time, and a FIN\n"
-	"    or RST after it says so; see `pcapcheck analyze --help`.\n"
+	"    or RST after it says so; see `pcapcheck analyze --help`, also "
+	"for\n"
+	"    --check-checksums.\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 listed; 1 unreadable file, not a capture, unsupported link "
@@ -522,14 +546,19 @@ static int make_matcher(const char *command, const struct hb_args *hb,
 	return 0;
 }
 
-/* parse_file_args - FILE, an optional --json, the heartbeat options, the
- * events; 0 or the usage status. */
+/* The option that turns checksum verification on (see checksum.h). */
+#define CHECKSUM_OPTION "--check-checksums"
+
+/* parse_file_args - FILE, an optional --json and --check-checksums, the
+ * heartbeat options, the events; 0 or the usage status. */
 static int parse_file_args(const char *command, int argc, char **argv,
 			   bool allow_json, const char **file, bool *json,
-			   struct hb_args *hb, struct marks *marks)
+			   bool *checksums, struct hb_args *hb,
+			   struct marks *marks)
 {
 	*file = NULL;
 	*json = false;
+	*checksums = false;
 	for (int i = 1; i < argc; i++) {
 		int taken = hb_option(argc, argv, &i, hb);
 		if (taken == -1)
@@ -544,6 +573,8 @@ static int parse_file_args(const char *command, int argc, char **argv,
 			return taken;
 		if (allow_json && strcmp(argv[i], "--json") == 0)
 			*json = true;
+		else if (strcmp(argv[i], CHECKSUM_OPTION) == 0)
+			*checksums = true;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return usage_error(command,
 					   "unknown option: ", argv[i]);
@@ -573,13 +604,13 @@ static void warn_truncated(const struct analysis *a)
 static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 {
 	const char *file;
-	bool json;
+	bool json, checksums;
 	struct hb_args hb = {0};
 	struct hb_matcher matcher;
 	const struct hb_matcher *hb_on;
 	struct marks marks = {0};
 	int rc = parse_file_args(command, argc, argv, !inspect, &file, &json,
-				 &hb, &marks);
+				 &checksums, &hb, &marks);
 	if (rc == 0)
 		rc = make_matcher(command, &hb, &matcher, &hb_on);
 	if (rc != 0) {
@@ -592,6 +623,7 @@ static int cmd_analyze(const char *command, int argc, char **argv, bool inspect)
 		.keep_events = inspect,
 		.hb = hb_on,
 		.marks = &marks,
+		.check_checksums = checksums,
 	};
 	struct analysis a;
 	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];
@@ -627,7 +659,7 @@ static const char report_help[] =
 	"    pcapcheck report FILE --html [-o OUT.html]\n"
 	"                     [--hb-request PREFIX --hb-reply PREFIX] "
 	"[--hb-delim STR]\n"
-	"                     [--event SECONDS=LABEL]...\n"
+	"                     [--event SECONDS=LABEL]... [--check-checksums]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Writes one self-contained page (inline CSS and SVG, no "
@@ -644,7 +676,8 @@ static const char report_help[] =
 	"    have their own colours. A ladder stops after 2000 arrows and "
 	"says\n"
 	"    how many it left out. FILE is read as by `analyze`, and the\n"
-	"    heartbeat and --event options are those of `analyze`: each event\n"
+	"    heartbeat, --event and --check-checksums options are those of\n"
+	"    `analyze`: each event\n"
 	"    is a dashed line across the ladder at its time, and a FIN or RST\n"
 	"    that came after one says so in the connection's facts.\n"
 	"\n"
@@ -661,7 +694,7 @@ static const char report_help[] =
 /* The arguments of `report`, as given. */
 struct report_args {
 	const char *file, *output;
-	bool html;
+	bool html, checksums;
 	struct hb_args hb;
 	struct marks marks;
 };
@@ -686,6 +719,8 @@ static int parse_report(int argc, char **argv, struct report_args *r)
 			r->output = argv[++i];
 		else if (strcmp(argv[i], "--html") == 0)
 			r->html = true;
+		else if (strcmp(argv[i], CHECKSUM_OPTION) == 0)
+			r->checksums = true;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return usage_error("report",
 					   "unknown option: ", argv[i]);
@@ -742,6 +777,7 @@ static int cmd_report(int argc, char **argv)
 		.keep_events = true, /* the ladders draw every segment */
 		.hb = hb_on,
 		.marks = &r.marks,
+		.check_checksums = r.checksums,
 	};
 	struct analysis a;
 	char err[ANALYSIS_ERROR_MAX + PCAP_ERRBUF_SIZE];

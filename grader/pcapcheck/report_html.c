@@ -390,11 +390,14 @@ static const char help_history[] =
 	"<tr><td>T t</td><td>retransmission (at 1, 10, 100, "
 	"&hellip;)</td></tr>\n"
 	"<tr><td>W w</td><td>zero window</td></tr>\n"
-	"<tr><td>G g</td><td>content gap: data acked but not captured</td>"
-	"</tr>\n"
+	"<tr><td>G g</td><td>content gap: data acked but not captured whole "
+	"(lost to the capture, cut by the snaplen)</td></tr>\n"
+	"<tr><td>C c</td><td>bad checksum, packet not counted (only with "
+	"--check-checksums)</td></tr>\n"
 	"<tr><td>I Q</td><td>odd flags (SYN+RST, SYN+FIN)</td></tr>\n"
-	"<tr><td>^</td><td>roles flipped: the first packet was the SYN-ACK</td>"
-	"</tr>\n</table>\n";
+	"<tr><td>^</td><td>roles flipped: the SYN-ACK came first, then its "
+	"SYN; the letters before keep the old roles' case</td></tr>\n"
+	"</table>\n";
 
 /* write_help - the "how to read this page" note for TAs. */
 static void write_help(const struct page *pg)

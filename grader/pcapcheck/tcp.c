@@ -77,15 +77,13 @@ static int new_conn(struct tcp_table *t, int64_t ts,
 	memset(c, 0, sizeof *c);
 	c->id = (unsigned)t->count + 1;
 
-	/* The originator sends the first SYN; a SYN-ACK first means we missed it. */
+	/* As Zeek: the sender of the first packet is the originator, even of
+	 * a SYN-ACK; if the SYN it answers comes next, the roles flip then. */
 	uint8_t f = pkt->tcp.flags;
-	bool synack = (f & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
 	bool pure_syn = (f & TCP_SYN) && !(f & TCP_ACK);
-	side_init(&c->side[TCP_ORIG], synack ? &pkt->dst : &pkt->src,
-		  t->opt.stream_limit);
-	side_init(&c->side[TCP_RESP], synack ? &pkt->src : &pkt->dst,
-		  t->opt.stream_limit);
-	zeek_init(&c->zeek, synack);
+	side_init(&c->side[TCP_ORIG], &pkt->src, t->opt.stream_limit);
+	side_init(&c->side[TCP_RESP], &pkt->dst, t->opt.stream_limit);
+	zeek_init(&c->zeek, !pure_syn);
 	c->partial_start = !pure_syn;
 	c->first_ts = c->last_ts = ts;
 	c->close.first_closer = c->close.first_fin = c->close.first_rst =
@@ -106,8 +104,16 @@ static bool is_reuse(const struct tcp_conn *c, const struct decoded_packet *pkt)
 	uint8_t f = pkt->tcp.flags;
 	if (!(f & TCP_SYN) || (f & TCP_ACK))
 		return false;
-	/* After a close any SYN is new; before it, a SYN with another ISN is. */
-	return is_closed(c) || pkt->tcp.seq != c->zeek.ep[0].start_seq;
+	if (is_closed(c))
+		return true; /* after a close any SYN is new */
+	/* The SYN a SYN-ACK seen first answered (the ack named its ISN) is
+	 * the same connection, in the wrong order (Zeek's IsReuse). */
+	const struct zeek_endpoint *o = &c->zeek.ep[0], *r = &c->zeek.ep[1];
+	if (o->state == ZEEK_SYN_ACK_SENT && r->state == ZEEK_INACTIVE &&
+	    pkt->tcp.seq == r->start_seq)
+		return false;
+	/* Otherwise a SYN with another ISN is a new connection. */
+	return pkt->tcp.seq != o->start_seq;
 }
 
 /* add_hole - remember that [start, end) was skipped (forgotten if too many). */
@@ -180,7 +186,8 @@ static unsigned classify(struct tcp_side *s, uint8_t flags,
 	return notes;
 }
 
-/* check_gap - an ack beyond all the peer was seen sending is a gap. */
+/* check_gap - an ack beyond all the peer was seen sending: Wireshark's
+ * "ACKed unseen segment" (Zeek's 'G' is zeek.c's, from its reassembler). */
 static unsigned check_gap(struct tcp_conn *c, enum tcp_dir dir, uint8_t flags,
 			  int64_t rel_ack)
 {
@@ -190,7 +197,6 @@ static unsigned check_gap(struct tcp_conn *c, enum tcp_dir dir, uint8_t flags,
 	if (!(flags & TCP_ACK) || (flags & (TCP_FIN | TCP_RST)) ||
 	    !peer->seq_known || rel_ack <= peer->next_seq)
 		return 0;
-	zeek_gap(&c->zeek, other == TCP_ORIG);
 	peer->next_seq = rel_ack; /* report each hole once */
 	return NOTE_ACKED_UNSEEN;
 }
@@ -242,13 +248,16 @@ static void note_handshake(struct tcp_handshake *hs, enum tcp_dir dir,
 	}
 }
 
-/* note_completeness - Wireshark's completeness bits for one segment. */
-static unsigned note_completeness(uint8_t flags, size_t len)
+/* note_completeness - Wireshark's completeness bits for one segment, given
+ * those so far: a SYN counts only as the first segment seen (tshark gives
+ * 30, not 31, when the SYN-ACK was captured before its SYN). */
+static unsigned note_completeness(unsigned so_far, uint8_t flags, size_t len)
 {
 	unsigned bits = 0;
-	if (flags & TCP_SYN)
-		bits |= flags & TCP_ACK ? COMPLETENESS_SYNACK
-					: COMPLETENESS_SYN;
+	if ((flags & TCP_SYN) && (flags & TCP_ACK))
+		bits |= COMPLETENESS_SYNACK;
+	else if ((flags & TCP_SYN) && so_far == 0)
+		bits |= COMPLETENESS_SYN;
 	else if (flags & TCP_ACK)
 		bits |= COMPLETENESS_ACK;
 	if (len > 0)
@@ -377,6 +386,24 @@ static int track_messages(struct tcp_table *t, struct tcp_conn *c,
 	return 0;
 }
 
+/* flip_conn - Zeek swapped the roles: the SYN-ACK seen first answered a SYN
+ * seen later. Swap the sides and everything kept by direction. */
+static void flip_conn(struct tcp_conn *c)
+{
+	struct tcp_side t = c->side[TCP_ORIG];
+	c->side[TCP_ORIG] = c->side[TCP_RESP];
+	c->side[TCP_RESP] = t;
+	for (size_t i = 0; i < c->nevents; i++)
+		c->events[i].dir = (uint8_t)!c->events[i].dir;
+	for (size_t i = 0; i < c->hb.count; i++)
+		c->hb.msgs[i].dir = (uint8_t)!c->hb.msgs[i].dir;
+	struct hb_side h = c->hb.side[0];
+	c->hb.side[0] = c->hb.side[1];
+	c->hb.side[1] = h;
+	c->handshake.synack = true; /* the flip needs the SYN-ACK seen first */
+	c->partial_start = false;
+}
+
 /* track_segment - account one segment of connection c sent by dir; 0 or -1. */
 static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 			 enum tcp_dir dir, int64_t ts,
@@ -392,10 +419,17 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 		.ack = h->ack,
 		.window = h->window,
 		.len = pkt->payload_len,
+		.caplen = pkt->payload_caplen,
 	};
 	struct zeek_result zr;
 
 	zeek_process(&c->zeek, &zs, &zr);
+	if (zr.flipped) {
+		flip_conn(c);
+		dir = dir == TCP_ORIG ? TCP_RESP : TCP_ORIG;
+		me = &c->side[dir];
+		peer = &c->side[dir == TCP_ORIG ? TCP_RESP : TCP_ORIG];
+	}
 	if (zr.start_reset) {
 		me->seq_known = false;
 		me->nholes = 0;
@@ -411,7 +445,8 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 	uint64_t data_before = me->data_segs;
 	count_segment(me, ts, h->flags, pkt->payload_len, notes);
 	note_handshake(&c->handshake, dir, h->flags, ts);
-	c->completeness |= note_completeness(h->flags, pkt->payload_len);
+	c->completeness |=
+		note_completeness(c->completeness, h->flags, pkt->payload_len);
 	note_close(&c->close, dir, h->flags, &zr, pkt->payload_len,
 		   me->data_segs > data_before);
 	c->last_ts = ts;
@@ -422,6 +457,34 @@ static int track_segment(struct tcp_table *t, struct tcp_conn *c,
 		return -1;
 	if (t->opt.keep_events && add_event(c, dir, ts, pkt, &zr, notes) == -1)
 		return -1;
+	return 0;
+}
+
+/* find_or_start - the connection pkt belongs to, started if none; its
+ * index, or FLOWTABLE_EMPTY with errno. */
+static size_t find_or_start(struct tcp_table *t, int64_t ts,
+			    const struct decoded_packet *pkt)
+{
+	struct flow_key key = flow_key_make(PROTO_TCP, &pkt->src, &pkt->dst);
+	size_t i = flowtable_find(&t->index, &key);
+	if (i != FLOWTABLE_EMPTY)
+		return i;
+	if (new_conn(t, ts, pkt, &i) == -1 ||
+	    flowtable_put(&t->index, &key, i) == -1)
+		return FLOWTABLE_EMPTY;
+	return i;
+}
+
+int tcp_bad_checksum(struct tcp_table *t, int64_t ts,
+		     const struct decoded_packet *pkt)
+{
+	size_t i = find_or_start(t, ts, pkt);
+	if (i == FLOWTABLE_EMPTY)
+		return -1;
+	struct tcp_conn *c = &t->conns[i];
+	bool orig = flow_endpoint_equal(&pkt->src, &c->side[TCP_ORIG].ep);
+	c->side[orig ? TCP_ORIG : TCP_RESP].bad_checksums++;
+	zeek_bad_checksum(&c->zeek, orig);
 	return 0;
 }
 

@@ -94,6 +94,7 @@ struct tcp_side {
 	int wscale_offered; /* window scale option in its SYN, or -1 */
 	uint64_t pkts, data_segs, retransmissions, keepalives;
 	uint64_t fin_packets, rst_packets;
+	uint64_t bad_checksums; /* not counted in pkts (--check-checksums) */
 	int64_t first_fin_ts, first_rst_ts; /* ns; valid once a count is > 0 */
 	struct stream stream;
 };
@@ -159,6 +160,11 @@ void tcp_table_free(struct tcp_table *t);
 /* tcp_track - account one TCP segment seen at ts (ns); 0, or -1 with errno. */
 int tcp_track(struct tcp_table *t, int64_t ts,
 	      const struct decoded_packet *pkt);
+
+/* tcp_bad_checksum - a segment with a bad checksum: found (or started) a
+ * connection as Zeek does, marked 'C', used no further; 0 or -1 with errno. */
+int tcp_bad_checksum(struct tcp_table *t, int64_t ts,
+		     const struct decoded_packet *pkt);
 
 /* tcp_conn_state - Zeek's conn_state of a connection ("SF", "REJ", ...). */
 const char *tcp_conn_state(const struct tcp_conn *c);

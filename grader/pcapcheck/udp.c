@@ -94,15 +94,37 @@ static void count_datagram(struct udp_flow *f, int dir,
 	}
 }
 
-int udp_track(struct udp_table *t, int64_t ts, const struct decoded_packet *pkt)
+/* find_or_start - the flow of pkt, started if none; 0, or -1 with errno. */
+static int find_or_start(struct udp_table *t, int64_t ts,
+			 const struct decoded_packet *pkt, size_t *i)
 {
 	struct flow_key key = flow_key_make(PROTO_UDP, &pkt->src, &pkt->dst);
-	size_t i = flowtable_find(&t->index, &key);
-	if (i == FLOWTABLE_EMPTY) {
-		if (new_flow(t, ts, pkt, &i) == -1 ||
-		    flowtable_put(&t->index, &key, i) == -1)
-			return -1;
-	}
+	*i = flowtable_find(&t->index, &key);
+	if (*i != FLOWTABLE_EMPTY)
+		return 0;
+	if (new_flow(t, ts, pkt, i) == -1 ||
+	    flowtable_put(&t->index, &key, *i) == -1)
+		return -1;
+	return 0;
+}
+
+int udp_bad_checksum(struct udp_table *t, int64_t ts,
+		     const struct decoded_packet *pkt)
+{
+	size_t i;
+	if (find_or_start(t, ts, pkt, &i) == -1)
+		return -1;
+	struct udp_flow *f = &t->flows[i];
+	bool orig = flow_endpoint_equal(&pkt->src, &f->side[UDP_ORIG].ep);
+	f->side[orig ? UDP_ORIG : UDP_RESP].bad_checksums++;
+	return 0;
+}
+
+int udp_track(struct udp_table *t, int64_t ts, const struct decoded_packet *pkt)
+{
+	size_t i;
+	if (find_or_start(t, ts, pkt, &i) == -1)
+		return -1;
 	struct udp_flow *f = &t->flows[i];
 	int dir = flow_endpoint_equal(&pkt->src, &f->side[UDP_ORIG].ep)
 			  ? UDP_ORIG

@@ -36,6 +36,7 @@ struct udp_event {
 struct udp_side {
 	struct flow_endpoint ep;
 	uint64_t dgrams, bytes;
+	uint64_t bad_checksums; /* not counted in dgrams (--check-checksums) */
 	uint8_t preview[UDP_PREVIEW]; /* start of its first datagram */
 	size_t preview_len;
 };
@@ -66,6 +67,11 @@ void udp_table_free(struct udp_table *t);
 /* udp_track - account one UDP datagram seen at ts (ns); 0, or -1 with errno. */
 int udp_track(struct udp_table *t, int64_t ts,
 	      const struct decoded_packet *pkt);
+
+/* udp_bad_checksum - a datagram with a bad checksum: counted apart in its
+ * flow (started if none, as Zeek does); 0, or -1 with errno. */
+int udp_bad_checksum(struct udp_table *t, int64_t ts,
+		     const struct decoded_packet *pkt);
 
 /* udp_unanswered - requests that no response followed. */
 uint64_t udp_unanswered(const struct udp_flow *f);

@@ -69,21 +69,40 @@ static void scaled_letter(struct zeek_conn *z, bool is_orig,
 		c->threshold = next;
 }
 
+/* reassembly_init - Zeek's reassembler before any data: byte 1 next. */
+static void reassembly_init(struct zeek_endpoint *e)
+{
+	e->reassem = e->trim = 1;
+	e->nblocks = 0;
+}
+
 /* endpoint_init - an endpoint that has sent nothing. */
 static void endpoint_init(struct zeek_endpoint *e)
 {
 	memset(e, 0, sizeof *e);
 	e->state = e->prev_state = ZEEK_INACTIVE;
 	e->rxmt.threshold = e->win0.threshold = e->gap.threshold = 1;
+	e->bad_sum.threshold = 1;
+	reassembly_init(e);
 }
 
-void zeek_init(struct zeek_conn *z, bool flipped)
+void zeek_init(struct zeek_conn *z, bool partial)
 {
 	memset(z, 0, sizeof *z);
 	endpoint_init(&z->ep[0]);
 	endpoint_init(&z->ep[1]);
-	if (flipped)
-		add_letter(z, true, '^');
+	z->partial = partial;
+}
+
+/* flip_roles - Zeek's FlipRoles: the endpoints swap, the history keeps
+ * its letters (their case stays that of the old roles) and gets a '^'. */
+static void flip_roles(struct zeek_conn *z)
+{
+	struct zeek_endpoint t = z->ep[0];
+	z->ep[0] = z->ep[1];
+	z->ep[1] = t;
+	z->partial = false;
+	add_letter(z, true, '^');
 }
 
 /* set_state - move an endpoint to a new state, remembering the previous one. */
@@ -103,6 +122,7 @@ static void start_space(struct zeek_endpoint *e, bool syn, uint32_t seq,
 	e->start_seq = syn ? seq : seq - 1;
 	e->ack_rel = 0;
 	e->last_rel = syn ? seg_len : 1;
+	reassembly_init(e);
 }
 
 /* init_endpoint - set up or restart a sequence space; true if changed. */
@@ -229,21 +249,36 @@ static void update_last_seq(struct zeek_conn *z, bool is_orig,
 		scaled_letter(z, is_orig, &e->rxmt, 'T');
 }
 
+/* responder_syn - the responder's first SYN (or SYN-ACK). A SYN answering
+ * the originator's SYN-ACK at its acked sequence number means the capture
+ * saw the SYN-ACK first: Zeek flips the roles (and says so with '^'). */
+static void responder_syn(struct zeek_endpoint *e, struct zeek_endpoint *peer,
+			  uint8_t flags, uint32_t seq, bool *flip)
+{
+	if (!(flags & TCP_ACK) && peer->state == ZEEK_SYN_ACK_SENT &&
+	    seq == e->start_seq) {
+		*flip = true;
+		set_state(peer, ZEEK_ESTABLISHED);
+	}
+	if (peer->state == ZEEK_SYN_SENT)
+		set_state(peer, ZEEK_ESTABLISHED);
+	set_state(e, ZEEK_ESTABLISHED);
+}
+
 /* inactive_state - the first segment from a side: what does it start? */
 static bool inactive_state(struct zeek_conn *z, struct zeek_endpoint *e,
 			   struct zeek_endpoint *peer, bool is_orig,
-			   uint8_t flags, size_t len)
+			   const struct zeek_segment *s, bool *flip)
 {
+	uint8_t flags = s->flags;
+	size_t len = s->len;
 	bool do_close = false;
 	if (flags & TCP_SYN) {
-		if (is_orig) {
+		if (is_orig)
 			set_state(e, flags & TCP_ACK ? ZEEK_SYN_ACK_SENT
 						     : ZEEK_SYN_SENT);
-		} else {
-			if (peer->state == ZEEK_SYN_SENT)
-				set_state(peer, ZEEK_ESTABLISHED);
-			set_state(e, ZEEK_ESTABLISHED);
-		}
+		else
+			responder_syn(e, peer, flags, s->seq, flip);
 	}
 	if (flags & TCP_FIN) {
 		set_state(e, ZEEK_CLOSED);
@@ -316,14 +351,16 @@ static bool closed_state(struct zeek_endpoint *e,
 	return false;
 }
 
-/* update_state - Zeek's endpoint state machine; true if the side closed. */
+/* update_state - Zeek's endpoint state machine; true if the side closed.
+ * *flip is set when the roles must be swapped (see responder_syn). */
 static bool update_state(struct zeek_conn *z, struct zeek_endpoint *e,
 			 struct zeek_endpoint *peer, bool is_orig,
-			 uint8_t flags, size_t len)
+			 const struct zeek_segment *s, bool *flip)
 {
+	uint8_t flags = s->flags;
 	switch (e->state) {
 	case ZEEK_INACTIVE:
-		return inactive_state(z, e, peer, is_orig, flags, len);
+		return inactive_state(z, e, peer, is_orig, s, flip);
 	case ZEEK_SYN_SENT:
 	case ZEEK_SYN_ACK_SENT:
 		return syn_sent_state(e, flags);
@@ -369,29 +406,162 @@ static int64_t follow_ack(struct zeek_endpoint *peer,
 	return rel_ack;
 }
 
+/* is_clean - Zeek reports gaps only between sides that are established
+ * or closing cleanly (in other states they arise falsely). */
+static bool is_clean(const struct zeek_endpoint *e)
+{
+	return e->state == ZEEK_ESTABLISHED ||
+	       (e->state == ZEEK_CLOSED && e->prev_state == ZEEK_ESTABLISHED);
+}
+
+/* content_gap - side i's data skipped a hole: Zeek's 'G' (scaled). */
+static void content_gap(struct zeek_conn *z, int i)
+{
+	if (is_clean(&z->ep[i]) && is_clean(&z->ep[!i]))
+		scaled_letter(z, i == 0, &z->ep[i].gap, 'G');
+}
+
+/* drop_first_block - forget the first held block. */
+static void drop_first_block(struct zeek_endpoint *e)
+{
+	e->nblocks--;
+	memmove(e->blocks, e->blocks + 1, e->nblocks * sizeof e->blocks[0]);
+}
+
+/* deliver_held - deliver the held blocks that now touch the delivered data. */
+static void deliver_held(struct zeek_endpoint *e)
+{
+	while (e->nblocks > 0 && e->blocks[0].start <= e->reassem) {
+		if (e->blocks[0].end > e->reassem)
+			e->reassem = e->blocks[0].end;
+		drop_first_block(e);
+	}
+}
+
+/* hold_block - keep [start, end) above a hole, merged and sorted. */
+static void hold_block(struct zeek_endpoint *e, int64_t start, int64_t end)
+{
+	size_t i = 0;
+	while (i < e->nblocks && e->blocks[i].end < start)
+		i++;
+	/* Merge with every block it overlaps or touches. */
+	size_t j = i;
+	while (j < e->nblocks && e->blocks[j].start <= end) {
+		if (e->blocks[j].start < start)
+			start = e->blocks[j].start;
+		if (e->blocks[j].end > end)
+			end = e->blocks[j].end;
+		j++;
+	}
+	if (j == i && e->nblocks == ZEEK_MAX_BLOCKS)
+		return; /* no room: forgotten (see ZEEK_MAX_BLOCKS) */
+	memmove(e->blocks + i + 1, e->blocks + j,
+		(e->nblocks - j) * sizeof e->blocks[0]);
+	e->nblocks -= j - i;
+	e->nblocks++;
+	e->blocks[i] = (struct zeek_block){start, end};
+}
+
+/* data_sent - Zeek's DataSent: whole payload into the reassembler. */
+static void data_sent(struct zeek_endpoint *e, int64_t start, int64_t end)
+{
+	/* What the peer acked was delivered or reported as a gap already. */
+	int64_t floor = e->ack_rel > e->trim ? e->ack_rel : e->trim;
+	if (end <= floor)
+		return;
+	if (start < floor)
+		start = floor;
+	if (start <= e->reassem) {
+		if (end > e->reassem)
+			e->reassem = end;
+		deliver_held(e);
+	} else {
+		hold_block(e, start, end);
+	}
+}
+
+/* undelivered - the peer acked up to up_to: every hole below is a gap. */
+static void undelivered(struct zeek_conn *z, int i, int64_t up_to)
+{
+	struct zeek_endpoint *e = &z->ep[i];
+	/* A partial connection's faked start: the first byte or two acked but
+	 * never seen are not worth a gap (Zeek, TCP_Reassembler::Undelivered). */
+	if (up_to <= 2 && z->partial)
+		return;
+	while (e->nblocks > 0 && e->blocks[0].start < up_to) {
+		content_gap(z, i);
+		e->reassem = e->blocks[0].start;
+		deliver_held(e);
+	}
+	if (up_to > e->reassem) {
+		content_gap(z, i);
+		e->reassem = up_to;
+	}
+}
+
+/* ack_received - Zeek's AckReceived for side i's data: a FIN is not data. */
+static void ack_received(struct zeek_conn *z, int i, int64_t rel_ack)
+{
+	struct zeek_endpoint *e = &z->ep[i];
+	if (e->fin_cnt > 0 && rel_ack >= e->fin_seq)
+		rel_ack = e->fin_seq - 1;
+	if (rel_ack <= e->trim)
+		return;
+	if (rel_ack > e->reassem)
+		undelivered(z, i, rel_ack);
+	e->trim = rel_ack;
+}
+
+/* wants_contents - Zeek hands a segment's payload to the reassembler only
+ * when all of it was captured (a snaplen cut leaves a hole). */
+static bool wants_contents(const struct zeek_segment *s,
+			   const struct zeek_result *r)
+{
+	return s->len > 0 && s->caplen >= s->len && !(s->flags & TCP_RST) &&
+	       !r->seq_underflow;
+}
+
 void zeek_process(struct zeek_conn *z, const struct zeek_segment *s,
 		  struct zeek_result *r)
 {
-	struct zeek_endpoint *e = &z->ep[s->is_orig ? 0 : 1];
-	struct zeek_endpoint *peer = &z->ep[s->is_orig ? 1 : 0];
+	int me = s->is_orig ? 0 : 1;
+	struct zeek_endpoint *e = &z->ep[me];
+	struct zeek_endpoint *peer = &z->ep[!me];
 	uint32_t seg_len = segment_length(s->flags, s->len);
 
+	r->flipped = false;
 	r->start_reset = init_endpoint(e, s->flags, s->seq, seg_len);
 	r->rel_seq = rel_near(e->start_seq, s->seq, e->last_rel);
 	r->seq_underflow = r->rel_seq < 0;
 	update_history(z, s->is_orig, e, s->flags, r->rel_seq, s->len);
 	update_window(z, s->is_orig, e, peer, s);
-	if (s->flags & TCP_FIN)
+	if (s->flags & TCP_FIN) {
 		e->fin_cnt++;
+		e->fin_seq = r->rel_seq + seg_len;
+	}
 	r->rel_ack = follow_ack(peer, s);
 	update_last_seq(z, s->is_orig, e, s->seq + seg_len, s->flags, s->len);
-	if (update_state(z, e, peer, s->is_orig, s->flags, s->len))
+	bool flip = false;
+	if (update_state(z, e, peer, s->is_orig, s, &flip))
 		e->did_close = true;
+	if (flip) {
+		flip_roles(z);
+		me = !me; /* the same side, now at the other index */
+		r->flipped = true;
+	}
+	/* After the state update, so that a gap an ack reveals knows whether
+	 * the connection was closing (Zeek's order). */
+	if (s->flags & TCP_ACK)
+		ack_received(z, !me, r->rel_ack);
+	if (wants_contents(s, r)) {
+		int64_t data = r->rel_seq + ((s->flags & TCP_SYN) ? 1 : 0);
+		data_sent(&z->ep[me], data, data + (int64_t)s->len);
+	}
 }
 
-void zeek_gap(struct zeek_conn *z, bool is_orig)
+void zeek_bad_checksum(struct zeek_conn *z, bool is_orig)
 {
-	scaled_letter(z, is_orig, &z->ep[is_orig ? 0 : 1].gap, 'G');
+	scaled_letter(z, is_orig, &z->ep[is_orig ? 0 : 1].bad_sum, 'C');
 }
 
 uint64_t zeek_size(const struct zeek_conn *z, bool is_orig)

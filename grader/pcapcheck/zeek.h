@@ -26,6 +26,15 @@ enum zeek_state {
 	ZEEK_RESET   /* RST sent */
 };
 
+/* Data above a hole that Zeek's reassembler holds: [start, end). */
+struct zeek_block {
+	int64_t start, end;
+};
+
+/* Islands of data above a hole remembered per side; more are forgotten
+ * (then an ack over them counts as a gap, where Zeek would not). */
+#define ZEEK_MAX_BLOCKS 16
+
 /* A history letter that Zeek repeats at 1, 10, 100, ... occurrences. */
 struct zeek_scaled {
 	uint32_t count, threshold;
@@ -37,9 +46,15 @@ struct zeek_endpoint {
 	int64_t last_rel;   /* one past the highest sequence number sent */
 	int64_t ack_rel;    /* highest sequence number the peer acknowledged */
 	uint32_t fin_cnt;
+	int64_t fin_seq; /* just past the last FIN */
 	bool did_close;
 	int64_t hist_last_syn, hist_last_fin, hist_last_rst;
-	struct zeek_scaled rxmt, win0, gap;
+	struct zeek_scaled rxmt, win0, gap, bad_sum;
+	/* Zeek's reassembler: the data it holds decides what is a gap. */
+	int64_t reassem; /* next byte to deliver (last_reassem_seq) */
+	int64_t trim;	 /* the highest ack taken into account (trim_seq) */
+	struct zeek_block blocks[ZEEK_MAX_BLOCKS]; /* above reassem, sorted */
+	size_t nblocks;
 };
 
 #define ZEEK_HISTORY_MAX 64
@@ -49,6 +64,7 @@ struct zeek_conn {
 	char history[ZEEK_HISTORY_MAX + 1];
 	size_t history_len;
 	uint32_t hist_seen; /* letters already recorded once */
+	bool partial;	    /* the first packet was not a SYN (is_partial) */
 };
 
 /* One TCP segment as Zeek's analyzer sees it. */
@@ -57,7 +73,8 @@ struct zeek_segment {
 	uint8_t flags; /* TCP_SYN, TCP_ACK, ... from decode.h */
 	uint32_t seq, ack;
 	uint16_t window;
-	size_t len; /* payload bytes (from the IP length) */
+	size_t len;    /* payload bytes (from the IP length) */
+	size_t caplen; /* of them captured: Zeek reassembles only whole ones */
 };
 
 /* What the analyzer worked out about a segment, for the caller's own use. */
@@ -66,17 +83,21 @@ struct zeek_result {
 	int64_t rel_ack;    /* relative to the receiver's start, 0 if unknown */
 	bool seq_underflow; /* the segment lies before the sender's start */
 	bool start_reset; /* the sender's sequence space was (re)initialised */
+	bool flipped; /* a SYN answered a SYN-ACK seen first: roles swapped */
 };
 
-/* zeek_init - a connection with nothing seen; flipped adds Zeek's '^'. */
-void zeek_init(struct zeek_conn *z, bool flipped);
+/* zeek_init - a connection with nothing seen; partial if its first
+ * packet is not a SYN (a SYN-ACK included: Zeek flips only later). */
+void zeek_init(struct zeek_conn *z, bool partial);
 
-/* zeek_process - run one segment through Zeek's per-packet steps. */
+/* zeek_process - run one segment through Zeek's per-packet steps. After a
+ * flip (r->flipped) the endpoints are swapped: ep[0] is the new originator. */
 void zeek_process(struct zeek_conn *z, const struct zeek_segment *s,
 		  struct zeek_result *r);
 
-/* zeek_gap - note that the peer acknowledged data never seen from this side. */
-void zeek_gap(struct zeek_conn *z, bool is_orig);
+/* zeek_bad_checksum - a segment with a bad checksum: Zeek's 'C', counted
+ * at the 1st, 10th, 100th..., and nothing else of the segment is used. */
+void zeek_bad_checksum(struct zeek_conn *z, bool is_orig);
 
 /* zeek_size - payload bytes a side sent, from sequence numbers (Size()). */
 uint64_t zeek_size(const struct zeek_conn *z, bool is_orig);

@@ -100,6 +100,17 @@ def analyze(path, options=(), timeout=30):
     return json.loads(out.stdout)
 
 
+def ladder_page(path, out, options=(), timeout=30):
+    """Write the TA's HTML page of the capture PATH (pcapcheck report --html)
+    to OUT; None, or why it could not be written."""
+    try:
+        done = subprocess.run([PCAPCHECK, "report", path, "--html", "-o", out, *options], capture_output=True,
+                              text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return str(e)
+    return None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["failed"])[-1]
+
+
 def search(path, strings, timeout=30):
     """Run pcapcheck search --json on PATH for STRINGS (bytes or str, taken
     literally) and return the parsed result: per TCP connection and
@@ -159,10 +170,10 @@ def summarize(verdict, limit=8):
 
 def heartbeat_text(hb):
     """One line about a connection's heartbeats, as pcapcheck found them."""
-    if not hb["requests"] or hb.get("requester") not in ("orig", "resp"):
-        return "heartbeats: no heartbeat request in either direction"
-    by = {"orig": "the client", "resp": "the server"}[hb["requester"]]
-    text = (f"heartbeats: {hb['requests']} requests by {by}, {hb['pairs']} answered, "
+    if not hb["requests"]:
+        return "heartbeats: none (no heartbeat request in this connection)"
+    by = {"orig": " by the client", "resp": " by the server"}.get(hb.get("requester"), "")
+    text = (f"heartbeats: {hb['requests']} requests{by}, {hb['pairs']} answered, "
             f"{hb['unanswered']} unanswered (longest run {hb['max_consecutive_unanswered']})")
     iv = hb.get("interval_ms")
     if iv:

@@ -13,6 +13,7 @@ import time
 
 from . import capture as capmod
 from . import cgroups, isolation, peers, safetext
+from .foldercap import FolderCap
 from .feedback import CaseFailure, NotChecked, Trace, explain_difference, first_difference, indent, show_bytes
 from .labspec import BUILD_VARIANTS, FAULTS
 from .paths import SLFAULT, session_tmp
@@ -52,6 +53,9 @@ def sanitizer_failure(name, report):
                        hint="read the sanitizer report below: its first frame is the line of the error")
 
 
+CASE_FOLDER_CAP = 512 << 20    # bytes a case's programs may write into the case's folder
+
+
 class Case:
     def __init__(self, spec, lab, build_dir, iso, results_dir, limits, build_problem=None):
         self.spec = spec
@@ -68,6 +72,7 @@ class Case:
         self.results_dir = results_dir
         self.port = lab.grading_port if iso.mode != "host" else isolation.free_port()
         self.workdir = self._private_copy(build_dir)
+        self.folder_cap = FolderCap(os.path.dirname(self.workdir), CASE_FOLDER_CAP, self._folder_full)
         self.capture = self._start_capture()
         self._verdict = None
 
@@ -92,6 +97,14 @@ class Case:
             chown_tree(work, self.limits.uid)
             make_case_folder(top, self.limits.uid)
         return work
+
+    def _folder_full(self, size):
+        """The programs wrote past the case folder's cap: stop them all (from
+        the cap's thread; the case then fails on what it no longer gets)."""
+        self.step(f"the case's folder holds {size >> 20} MiB, over its cap of {CASE_FOLDER_CAP >> 20} MiB: "
+                  "the grader stopped every program of the case")
+        for prog in list(self.programs):
+            prog.stop(grace=0)
 
     def _start_capture(self):
         if not self.iso.can_capture:
@@ -319,6 +332,11 @@ class Case:
             self.step(f"capture problem: {e}")
         if self.groups:
             self.limit_events = self.groups.events()
+        if self.folder_cap.exceeded:
+            return CaseFailure(f"the case's programs wrote more than {CASE_FOLDER_CAP >> 20} MiB into the case's "
+                               "folder: the grader stopped them",
+                               hint="a file that grows without end (a log written in a loop, an upload stored "
+                                    "again and again)?")
         for prog in self.programs:
             report = sanitizer_report(prog.stderr.bytes())
             if report:
@@ -350,6 +368,9 @@ class Case:
     def limit_notes(self):
         """Each limit the case's programs hit, in words."""
         notes, ev = [], self.limit_events
+        if self.folder_cap.exceeded:
+            notes.append(f"the case's programs wrote more than {CASE_FOLDER_CAP >> 20} MiB into the case's folder "
+                         "(the limit): the grader stopped them")
         if ev.get("pids_refused"):
             notes.append(f"the case's programs tried to run more than {self.groups.pids_max - 2} processes "
                          f"and threads at once: the kernel refused {ev['pids_refused']} fork() or "
@@ -411,6 +432,7 @@ class Case:
             return [f"(no verdict: {e})"]
 
     def cleanup(self):
+        self.folder_cap.close()
         if self.groups:
             self.groups.remove()
         shutil.rmtree(os.path.dirname(self.workdir), ignore_errors=True)

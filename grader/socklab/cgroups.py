@@ -17,6 +17,7 @@ import time
 FS_VAR = "SOCKLAB_CGROUP_FS"     # tests point it at a folder laid out like /sys/fs/cgroup
 TOP = "socklab"                  # our folder in each hierarchy; one group per case below it
 _numbers = itertools.count(1)    # of the groups this process made
+_sweeps = iter([True])           # the leftovers of dead processes are swept at the first make()
 
 
 def _fs():
@@ -122,11 +123,40 @@ def _v2_enable(folder, controllers):
         _write(os.path.join(folder, "cgroup.subtree_control"), " ".join(f"+{c}" for c in missing))
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def sweep(fs=None):
+    """Remove the groups left by grading processes that ended without their
+    clean-up (killed): a group is named after the pid that made it."""
+    fs = fs or _fs()
+    tops = [os.path.join(fs, TOP)] + [os.path.join(fs, c, TOP) for c in ("pids", "memory")]
+    for top in tops:
+        try:
+            names = os.listdir(top)
+        except OSError:
+            continue
+        for name in names:
+            pid = name.split("-", 1)[0]
+            folder = os.path.join(top, name)
+            if pid.isdigit() and os.path.isdir(folder) and not _alive(int(pid)):
+                CaseGroups(0, folder, None, 0, None).remove(timeout=1.0)
+
+
 def make(name, pids_max, memory_max=None):
     """The groups of a case called NAME (unique on the machine), with
     pids.max PIDS_MAX and, when MEMORY_MAX bytes are given, that memory limit;
     None where no control group can be made here."""
     fs = _fs()
+    if next(_sweeps, None) is not None:   # once per process
+        sweep(fs)
     made = None
     try:
         if os.path.exists(os.path.join(fs, "cgroup.controllers")):

@@ -53,26 +53,35 @@ def _group_key(summary):
     return re.sub(r"\d+(\.\d+)?", "N", summary)
 
 
+UNTOUCHED = re.compile(r"TODO \d+ not done yet")   # what a skeleton's blank says on stderr (SL_TODO)
+
+
 def case_stats(lab, outcomes):
-    """Per case in rubric order: how many passed and failed, and the most
-    common failure (its summary, as one student saw it, and how many)."""
+    """Per case in rubric order: how many passed and failed, how many of the
+    failures were blanks not attempted (the skeleton's 'TODO n not done
+    yet'), and the most common failure among the attempts (its summary, as
+    one student saw it, and how many)."""
     stats = []
     for name, spec in lab.cases.items():
-        passed, failed, reasons, example = 0, 0, Counter(), {}
+        passed, failed, untouched, reasons, example = 0, 0, 0, Counter(), {}
         for o in outcomes:
             case = next((c for c in o.results.get("cases", []) if c["name"] == name), None)
             if case is None or case["status"] == "not_run":
                 continue
             if case["status"] == "passed":
                 passed += 1
-            else:
-                failed += 1
-                key = _group_key(case["summary"] or case["status"])
-                reasons[key] += 1
-                example.setdefault(key, case["summary"] or case["status"])
+                continue
+            failed += 1
+            if UNTOUCHED.search(case.get("feedback") or ""):
+                untouched += 1
+                continue
+            key = _group_key(case["summary"] or case["status"])
+            reasons[key] += 1
+            example.setdefault(key, case["summary"] or case["status"])
         common = reasons.most_common(1)
         stats.append({"name": name, "title": spec.title, "points": spec.points, "passed": passed,
-                      "failed": failed, "most_common_failure": example[common[0][0]] if common else None,
+                      "failed": failed, "untouched": untouched,
+                      "most_common_failure": example[common[0][0]] if common else None,
                       "most_common_count": common[0][1] if common else 0})
     return stats
 
@@ -156,8 +165,11 @@ def class_page(data):
     out.append(f"<section><h2>Scores</h2>{_histogram_svg(data['histogram'], max_score)}</section>")
     rows = []
     for c in sorted(data["cases"], key=lambda c: (-c["failed"], c["name"])):
-        common = (f"{_e(c['most_common_failure'])} <span class=muted>({c['most_common_count']} of "
-                  f"{c['failed']})</span>" if c["most_common_failure"] else "")
+        attempted = c["failed"] - c.get("untouched", 0)
+        common = (f"{_e(c['most_common_failure'])} <span class=muted>({c['most_common_count']} of the "
+                  f"{attempted} that tried)</span>" if c["most_common_failure"] else "")
+        if c.get("untouched"):
+            common += f"<br><span class=muted>{c['untouched']} more left its TODO undone</span>"
         rows.append(f"<tr><td><b>{_e(c['name'])}</b><br><span class=muted>{_e(c['title'])}</span></td>"
                     f"<td class=num>{c['points']}</td><td class=num>{c['passed']}</td>"
                     f"<td class=num>{c['failed']}</td><td>{common}</td></tr>")
@@ -196,17 +208,20 @@ def class_page(data):
 
 
 def student_page(student, results):
-    """What the student would see in the terminal, as a page, with their captures."""
+    """What the student would see in the terminal, as a page, with their
+    captures and their ladder pages (STUDENT None: a single grade run's page)."""
     cases = results.get("cases", [])
     rows = "".join(
         f"<tr><td><a href=\"#{_e(c['name'])}\">{_e(c['name'])}</a></td><td class=num>{c['points']}/"
         f"{c['max_points']}</td><td><span class=\"badge {_e(c['status'])}\">"
         f"{_e(report.STATUS_WORDS.get(c['status'], c['status']))}</span> {_e(c['summary'])}</td></tr>"
         for c in cases)
-    out = [f"<section><h1>{_e(student)} · {_e(results.get('lab', ''))}: {results.get('score', 0)}/"
-           f"{results.get('max_score', '?')}</h1><p>{_e(report.headline(results)) if cases else ''}</p>"
-           f"<p class=muted><a href=\"../../index.html\">class report</a> · results.json · build.log · "
-           f"captures/</p></section>"]
+    back = "<a href=\"../../index.html\">class report</a> · " if student else ""
+    out = [f"<section><h1>{_e(student or results.get('submission', ''))} · {_e(results.get('lab', ''))}: "
+           f"{results.get('score', 0)}/{results.get('max_score', '?')}</h1>"
+           f"<p>{_e(report.headline(results)) if cases else ''}</p>"
+           f"<p class=muted>{back}<a href=\"results.json\">results.json</a> · "
+           f"<a href=\"build.log\">build.log</a> · <a href=\"captures/\">captures/</a></p></section>"]
     build = results.get("build", {})
     if build.get("feedback"):
         out.append(f"<section><h2>The submission did not build</h2><pre>{_e(build['feedback'])}</pre></section>")
@@ -215,7 +230,9 @@ def student_page(student, results):
     for c in cases:
         if c["status"] == "passed" and not c.get("verdict"):
             continue
-        capture = (f"<p>Capture: <a href=\"{_e(c['capture'])}\">{_e(c['capture'])}</a></p>"
+        ladder = (f"<a href=\"{_e(c['ladder'])}\">the connections, as a ladder</a> · "
+                  if c.get("ladder") else "")
+        capture = (f"<p>Capture: {ladder}<a href=\"{_e(c['capture'])}\">{_e(c['capture'])}</a></p>"
                    if c.get("capture") else "")
         verdict = f"<pre>{_e(chr(10).join(c['verdict']))}</pre>" if c.get("verdict") else ""
         feedback = f"<pre>{_e(c['feedback'])}</pre>" if c.get("feedback") else ""

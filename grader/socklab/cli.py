@@ -1,6 +1,7 @@
 """grader/grade: build a submission, run a lab's cases, report the score."""
 
 import argparse
+import concurrent.futures
 import difflib
 import json
 import os
@@ -11,6 +12,7 @@ import tempfile
 import time
 
 from . import batch, classreport, isolation, report, safetext, similarity, uidblocks
+from . import capture as capmod
 from . import build as buildmod
 from .case import unrun_record, unrun_records
 from .labspec import Lab, SpecError
@@ -261,6 +263,20 @@ def check_selection(lab, selected):
             raise SpecError(f"no case of {lab.name} matches '{sel}'{hint}")
 
 
+def write_ladders(lab, results_dir, cases):
+    """Beside each case's capture, its ladder page (captures/CASE.html, what a
+    TA opens first); each case gets "ladder" set to it."""
+    def one(case):
+        pcap = os.path.join(results_dir, case["capture"])
+        page = os.path.splitext(pcap)[0] + ".html"
+        problem = capmod.ladder_page(pcap, page, lab.pcapcheck_options)
+        case["ladder"] = None if problem else os.path.relpath(page, results_dir)
+
+    with_capture = [c for c in cases if c.get("capture")]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, with_capture))
+
+
 def selected_count(lab, selected):
     """How many of LAB's cases -k SELECTED names (all when none)."""
     return sum(1 for name in lab.cases if not selected or any(sel in name for sel in selected))
@@ -301,7 +317,8 @@ def prepare_results(path):
     os.makedirs(path, exist_ok=True)
     for name in ("captures",):
         shutil.rmtree(os.path.join(path, name), ignore_errors=True)
-    for name in ("cases.json", "results.json", "junit.xml", "gradescope.json", "pytest.log", "build.log"):
+    for name in ("cases.json", "results.json", "junit.xml", "gradescope.json", "pytest.log", "build.log",
+                 "index.html"):
         try:
             os.remove(os.path.join(path, name))
         except FileNotFoundError:
@@ -359,8 +376,10 @@ def grade(args):
     results["seconds"] = round(time.monotonic() - t0, 2)
     results["isolation"] = ",".join(sorted({c["isolation"] for c in results["cases"] if c.get("isolation")}))
     results["captures_removed"] = keep_under_cap(results_dir, results["cases"])
+    write_ladders(lab, results_dir, results["cases"])
     results = safetext.cleaned(results)   # student bytes: no raw control character in any report
     paths = report.write_all(results, results_dir)
+    report.write_atomic(os.path.join(results_dir, "index.html"), classreport.student_page(None, results))
     if args.json:
         print(json.dumps(results, indent=1, ensure_ascii=False))
     else:

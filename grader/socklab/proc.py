@@ -6,6 +6,7 @@ and process group of its own that is killed whole at the end of the case.
 """
 
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -242,6 +243,8 @@ class Program:
         self.argv = argv
         self.killed_by_grader = False
         self.limits = limits
+        self._stdin_queue = queue.Queue()   # (data, close) for the writer thread, in order
+        self._stdin_writer = None
         cmd = limits.slrun_args(cwd, wall) + ["--env-clear"]
         for key, value in (env or {}).items():
             cmd += ["--setenv", f"{key}={value}"]
@@ -259,20 +262,33 @@ class Program:
         return self.proc.pid
 
     def feed(self, data, close=False, quiet=False):
-        """Write DATA to the program's stdin (and close it when asked); QUIET
-        leaves it out of the trace (the case says what it typed in bulk)."""
-        try:
-            if data:
-                self.proc.stdin.write(data)
-                self.proc.stdin.flush()
-                if not quiet:
-                    self.trace.step(f"{self.name}: typed on stdin {len(data)} bytes: "
-                                    f"{repr(data[:60])[1:]}{' …' if len(data) > 60 else ''}")
-            if close:
-                self.proc.stdin.close()
-                self.trace.step(f"{self.name}: stdin closed (end of input)")
-        except (BrokenPipeError, ValueError):
-            self.trace.step(f"{self.name}: could not write stdin (the program closed it or exited)")
+        """Write DATA to the program's stdin (and close it when asked), in the
+        order of the calls but from a thread of its own: a program that never
+        reads its input must not hold up the case. QUIET leaves it out of the
+        trace (the case says what it typed in bulk)."""
+        if data and not quiet:
+            self.trace.step(f"{self.name}: typed on stdin {len(data)} bytes: "
+                            f"{repr(data[:60])[1:]}{' …' if len(data) > 60 else ''}")
+        if self._stdin_writer is None:
+            self._stdin_writer = threading.Thread(target=self._write_stdin, daemon=True,
+                                                  name=f"stdin-{self.name}")
+            self._stdin_writer.start()
+        self._stdin_queue.put((data, close))
+
+    def _write_stdin(self):
+        while True:
+            data, close = self._stdin_queue.get()
+            try:
+                if data:
+                    self.proc.stdin.write(data)
+                    self.proc.stdin.flush()
+                if close:
+                    self.proc.stdin.close()
+                    self.trace.step(f"{self.name}: stdin closed (end of input)")
+                    return
+            except (BrokenPipeError, ValueError, OSError):
+                self.trace.step(f"{self.name}: could not write stdin (the program closed it or exited)")
+                return
 
     def wait_exit(self, timeout):
         """Wait up to TIMEOUT s for the program to end; return its return code or None."""
@@ -355,6 +371,11 @@ class Program:
     def close_input(self):
         """Close our end of the program's standard input (a pipe here; a
         lab's own kind of program, on a terminal say, closes its own)."""
+        writer = getattr(self, "_stdin_writer", None)
+        if writer is not None and writer.is_alive():
+            writer.join(2)   # the program has ended: its writes fail at once
+            if writer.is_alive():
+                return
         if self.proc.stdin is not None:
             try:
                 self.proc.stdin.close()

@@ -347,6 +347,14 @@ def expect_quit(case, server, client):
                   hint="after the message (or an error reply) send QUIT and read its reply before closing")
 
 
+def unstuffed(data):
+    """The message of a DATA text as the client made it: the final "." line and the
+    dots of dot-stuffing removed (RFC 5321, 4.5.2)."""
+    if data.endswith(b"\r\n.\r\n"):
+        data = data[:-3]
+    return b"".join(line[1:] if line.startswith(b".") else line for line in data.splitlines(keepends=True))
+
+
 # --- the capture --------------------------------------------------------------
 
 def client_connection(case):
@@ -404,14 +412,20 @@ class ScriptedServer:
     (replies in small pieces, refusing EHLO, saying nothing). It answers one
     command at a time from a table and records the commands, in a thread.
     A greeting or a reply of None: say nothing, and wait for the client's
-    close; tail: what the client sent last that was not a whole line."""
+    close (then close too); tail: what the client sent last that was not a
+    whole line. tls: the certificate of a TLS handshake before the greeting
+    (implicit TLS). size_limit: what Postfix does with its message_size_limit
+    (a MAIL FROM whose SIZE= is over it, or a message over it, gets 552)."""
 
-    def __init__(self, case, replies, chunk=None, pace=0.0, greeting=b"220 mail.socklab.test ESMTP\r\n"):
+    def __init__(self, case, replies, chunk=None, pace=0.0, greeting=b"220 mail.socklab.test ESMTP\r\n",
+                 tls=None, size_limit=None):
         self.case = case
         self.replies = replies          # {"EHLO": bytes, ...}: the command's first word -> reply
         self.turns = {}                 # (or a list of replies, one for each time the word comes)
         self.chunk, self.pace = chunk, pace
         self.greeting = greeting
+        self.tls = tls
+        self.size_limit = size_limit
         self.commands = []              # the command lines received, in order
         self.message = None             # the DATA text up to its CRLF . CRLF
         self.quit = False
@@ -429,13 +443,40 @@ class ScriptedServer:
         self.conn.send(data, chunk=self.chunk, pace=self.pace, note=show_bytes(data, 120))
 
     def _silent(self):
-        """Say nothing; wait until the client closes (or SILENT_WAIT s)."""
+        """Say nothing; wait until the client closes (or SILENT_WAIT s), then close
+        (the client waits for our FIN before it exits)."""
         self.case.step("scripted SMTP server says nothing")
         got = self.conn.recv_to_eof(timeout=SILENT_WAIT, what="what the client sends to a silent server")
         self.tail = got.data
+        self.conn.close()
+
+    def _start_tls(self):
+        """The server's side of a TLS handshake, on the accepted connection."""
+        sock = self.conn.sock
+        sock.settimeout(5)
+        try:
+            self.conn.sock = server_tls_context(self.tls).wrap_socket(sock, server_side=True)
+        except OSError as e:
+            self.case.step(f"scripted SMTP server: the TLS handshake failed: {e}")
+            return False
+        self.case.step(f"scripted SMTP server: TLS handshake done ({self.conn.sock.version()}, "
+                       f"certificate {self.tls})")
+        return True
+
+    def _too_large(self, size):
+        return self.size_limit is not None and size > self.size_limit
+
+    def _mail_reply(self, line):
+        """552 for a MAIL FROM whose SIZE= is over the limit, else the table's reply."""
+        m = re.search(r"(?i)\sSIZE=(\d+)", line)
+        if m and self._too_large(int(m.group(1))):
+            return b"552 5.3.4 Message size exceeds fixed limit\r\n"
+        return self.replies.get("MAIL", b"250 2.1.0 OK\r\n")
 
     def _run(self):
         try:
+            if self.tls is not None and not self._start_tls():
+                return
             if self.greeting is None:
                 self._silent()
                 return
@@ -456,14 +497,15 @@ class ScriptedServer:
                     if data.how != "delimiter":
                         return
                     self.message = data.data
-                    self._send(b"250 2.0.0 queued\r\n")
+                    self._send(b"552 5.3.4 Message size exceeds fixed limit\r\n"
+                               if self._too_large(len(unstuffed(data.data))) else b"250 2.0.0 queued\r\n")
                     continue
                 if word == "QUIT":
                     self.quit = True
                     self._send(b"221 2.0.0 Bye\r\n")
                     self.conn.close()
                     return
-                reply = self.replies.get(word, b"250 2.0.0 OK\r\n")
+                reply = self._mail_reply(line) if word == "MAIL" else self.replies.get(word, b"250 2.0.0 OK\r\n")
                 if isinstance(reply, list):     # one reply after another, the last one repeated
                     turn = self.turns.get(word, 0)
                     self.turns[word] = turn + 1
@@ -476,6 +518,7 @@ class ScriptedServer:
             self.done.set()
 
     def wait(self, timeout=DELIVERY_TIMEOUT):
+        """Wait until the dialogue ended (QUIT, a close, a timeout)."""
         self.done.wait(timeout)
 
     def close(self):

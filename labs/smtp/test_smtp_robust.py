@@ -1,14 +1,15 @@
 """smtpclient against scripted servers that misbehave or speak SMTP in ways
-the RFC allows: silent servers (--timeout), greetings that are no reply or
-no 220, a reply of 000, EHLO keywords in lower case, 200, 251 and 299 as
-successes, the exact AUTH PLAIN line, and bytes injected after the 220 to
-STARTTLS."""
+the RFC allows: silent servers (--timeout; in plaintext and over TLS),
+greetings that are no reply or no 220, a reply of 000, EHLO keywords in
+lower case, 200, 251 and 299 as successes, the exact AUTH PLAIN line, bytes
+injected after the 220 to STARTTLS, and a server whose SIZE is small."""
 
 import base64
 import re
 import time
 
-from maillib import PASSWORD, TO, USER, ScriptedServer, auth_args, cafile, expect_exit, run_client
+from maillib import (FROM, PASSWORD, TO, USER, ScriptedServer, auth_args, cafile, expect_exit, parse,
+                     run_client, unstuffed)
 
 TIMEOUT = 2          # the --timeout the cases pass
 EARLIEST = 1.5       # a client may not give up much before its --timeout
@@ -19,13 +20,15 @@ def _commands(server):
     return [c.split(" ")[0].split(":")[0].upper() for c in server.commands]
 
 
-def _gives_up(case, greeting, replies, what, allowed):
-    """Run the client against a scripted server that says GREETING and answers
-    with REPLIES; it must exit 1, having sent only commands of ALLOWED.
+def _gives_up(case, greeting, replies, what, allowed, tls=None, extra=(), server_name="127.0.0.1"):
+    """Run the client (with EXTRA options) against a scripted server that says
+    GREETING and answers with REPLIES (after a TLS handshake with certificate
+    TLS, if given); it must exit 1, having sent only commands of ALLOWED.
     Returns the seconds it took, the server and the client."""
-    server = ScriptedServer(case, replies, greeting=greeting)
+    server = ScriptedServer(case, replies, greeting=greeting, tls=tls)
     started = time.monotonic()
-    client = run_client(case, "--timeout", str(TIMEOUT), subject="a server that misbehaves")
+    client = run_client(case, "--timeout", str(TIMEOUT), *extra, subject="a server that misbehaves",
+                        server=server_name)
     server.serve(client)
     rc = case.wait_exit(client, timeout=LATEST + 3, why=f"against {what}")
     took = time.monotonic() - started
@@ -47,25 +50,50 @@ def _gives_up(case, greeting, replies, what, allowed):
     return took, server, client
 
 
+SILENT = (
+    # what, greeting, replies, commands allowed, the server's TLS certificate, the client's options
+    ("a server that never sends its greeting", None, {}, set(), None, False),
+    ("a server that never answers EHLO", b"220 mail.socklab.test ESMTP\r\n", {"EHLO": None}, {"EHLO"}, None,
+     False),
+    ("a server that never answers MAIL FROM", b"220 mail.socklab.test ESMTP\r\n", {"MAIL": None},
+     {"EHLO", "MAIL"}, None, False),
+    ("a TLS server (--tls) silent in the handshake", None, {}, set(), None, True),
+    ("a TLS server (--tls) that never sends its greeting after the handshake", None, {}, set(), "good", True),
+)
+
+
+def _expect_timeout_named(case, client, what):
+    """The ERROR line says how long the client waited, as in plaintext: 'no progress in 2 s'."""
+    errors = [line for line in client.stderr.bytes().splitlines() if b"ERROR" in line]
+    if not any(f"no progress in {TIMEOUT} s".encode() in line for line in errors):
+        case.fail(f"smtpclient's ERROR line does not say that {what} made no progress for {TIMEOUT} s",
+                  expected=f"an ERROR line such as 'receive from 127.0.0.1:{case.port}: no progress in "
+                           f"{TIMEOUT} s' (the same words over TLS)",
+                  saw=b" / ".join(errors[-2:]).decode(errors="replace") or "no ERROR line",
+                  hint="a receive that times out fails with EAGAIN; over TLS, OpenSSL reports it as "
+                       "SSL_ERROR_WANT_READ (tlsconn.c, written for you, names both the same way)")
+
+
 def test_smtp_silent_or_broken_server(case):
-    for what, greeting, replies, allowed in (
-            ("a server that never sends its greeting", None, {}, set()),
-            ("a server that never answers EHLO", b"220 mail.socklab.test ESMTP\r\n", {"EHLO": None}, {"EHLO"}),
-            ("a server that never answers MAIL FROM", b"220 mail.socklab.test ESMTP\r\n", {"MAIL": None},
-             {"EHLO", "MAIL"})):
-        took, server, _ = _gives_up(case, greeting, replies, what, allowed)
+    for what, greeting, replies, allowed, cert, tls in SILENT:
+        extra = ("--tls", "--cafile", cafile(case)) if tls else ()
+        took, server, client = _gives_up(case, greeting, replies, what, allowed, tls=cert, extra=extra,
+                                         server_name="localhost" if tls else "127.0.0.1")
         if not EARLIEST <= took <= LATEST:
             case.fail(f"smtpclient did not give up on {what} after its --timeout of {TIMEOUT} s",
                       expected=f"exit status 1 between {EARLIEST:g} and {LATEST:g} s after it started",
                       saw=f"it ended after {took:.1f} s",
                       hint="conn_open() bounds every send and receive by --timeout (SO_RCVTIMEO): a "
                            "receive that times out fails, and the session ends without QUIT")
-        if server.tail.strip() or "QUIT" in _commands(server):
+        # In a TLS handshake, what the client sent before it gave up is its ClientHello.
+        tail = b"" if tls and cert is None and server.tail.startswith(b"\x16\x03") else server.tail
+        if tail.strip() or "QUIT" in _commands(server):
             case.fail(f"smtpclient sent more to {what} after its timeout",
                       expected="nothing after the command that got no reply, no QUIT either: after a "
                                "timeout the connection is in no state to carry one",
                       saw=f"commands {server.commands!r}, then {server.tail!r}",
                       hint="a receive that timed out fails the step: the session ends there (broken)")
+        _expect_timeout_named(case, client, what)
     _gives_up(case, b"hello, this is not an SMTP server\r\n", {}, "a greeting that is not an SMTP reply",
               {"QUIT"})
     _gives_up(case, b"554 5.3.2 mail.socklab.test has no service for you\r\n", {},
@@ -154,3 +182,68 @@ def _check_injected_starttls(case):
 def test_smtp_reply_variants(case):
     _check_relaxed_server(case)
     _check_injected_starttls(case)
+
+
+SIZE_LIMIT = 4000
+SIZE_EHLO = (b"250-mail.socklab.test\r\n"
+             b"250-PIPELINING\r\n"
+             b"250-SIZE 4000\r\n"
+             b"250 8BITMIME\r\n")
+
+
+def _expect_size_given(case, server, offered="SIZE 4000"):
+    """The MAIL FROM line gives SIZE=n, n the bytes of the message the server received."""
+    mail = [c for c in server.commands if c.upper().startswith("MAIL FROM")]
+    if server.message is None:
+        case.fail("the mail to a server that offers SIZE did not arrive",
+                  expected="MAIL FROM:<...> SIZE=<bytes>, RCPT TO, DATA, the message, QUIT",
+                  saw=f"commands {server.commands!r}",
+                  hint="a message under the server's SIZE is sent as any other")
+    real, wire = len(unstuffed(server.message)), len(server.message)
+    m = re.fullmatch(rf"MAIL FROM:<{re.escape(FROM)}> SIZE=(\d+)", mail[0], re.I) if mail else None
+    if m is None or not real <= int(m.group(1)) <= wire:
+        case.fail("smtpclient's MAIL FROM does not give the message's size to a server that offers SIZE",
+                  expected=f"MAIL FROM:<{FROM}> SIZE={real} (the bytes of the message: its CRLFs counted, "
+                           "not the dots of dot-stuffing nor the final '.')",
+                  saw=mail[0] if mail else f"no MAIL FROM; commands {server.commands!r}",
+                  hint=f"the EHLO reply listed '{offered}' (RFC 1870): envelope() adds ' SIZE=<msg->len>' "
+                       "to MAIL FROM when caps->size")
+
+
+def test_smtp_size_limit(case):
+    server = ScriptedServer(case, {"EHLO": SIZE_EHLO}, size_limit=SIZE_LIMIT)
+    client = run_client(case, subject="Small enough", body=b"A mail well under the server's SIZE.\n")
+    server.serve(client)
+    expect_exit(case, client, 0, f"after a server offering SIZE {SIZE_LIMIT} accepted a small mail")
+    server.wait(3)
+    server.close()
+    _expect_size_given(case, server)
+    body = b"".join(b"line %02d of a mail that is larger than the server takes\n" % i for i in range(100))
+    case.step(f"a mail of more than {len(body)} bytes to a server that takes {SIZE_LIMIT}: it must not be sent")
+    big = ScriptedServer(case, {"EHLO": SIZE_EHLO}, size_limit=SIZE_LIMIT)
+    client = run_client(case, subject="Too large", body=body)
+    big.serve(client)
+    expect_exit(case, client, 1, f"after the server announced SIZE {SIZE_LIMIT} for a larger mail")
+    big.wait(3)
+    big.close()
+    if _commands(big) != ["EHLO", "QUIT"]:
+        case.fail("smtpclient went on with a message larger than the server's SIZE",
+                  expected=f"EHLO, then QUIT: a message over the {SIZE_LIMIT} bytes the EHLO reply announced "
+                           "is not sent, and needs no MAIL FROM",
+                  saw=f"commands {big.commands!r}"
+                      f"{'; all of the message crossed the network, to be refused' if big.message else ''}",
+                  hint="check_size() compares the message's length with the limit of 'SIZE 4000' after the "
+                       "last EHLO")
+    errors = [line for line in client.stderr.bytes().splitlines() if b"ERROR" in line]
+    if not any(str(SIZE_LIMIT).encode() in line for line in errors):
+        case.fail("smtpclient does not say that the message is larger than the server takes",
+                  expected=f"an ERROR line naming the message's size and the server's limit ({SIZE_LIMIT} bytes)",
+                  saw=b" / ".join(errors[-2:]).decode(errors="replace") or "no ERROR line")
+    case.step("the same mail to a server whose EHLO reply says 'SIZE' without a limit: sent, with SIZE=")
+    open_ended = ScriptedServer(case, {"EHLO": SIZE_EHLO.replace(b"SIZE 4000", b"SIZE")})
+    client = run_client(case, subject="No limit", body=body)
+    open_ended.serve(client)
+    expect_exit(case, client, 0, "after a server offering SIZE without a limit accepted the mail")
+    open_ended.wait(3)
+    open_ended.close()
+    _expect_size_given(case, open_ended, offered="SIZE")

@@ -5,6 +5,8 @@ import base64
 import random
 import re
 
+from socklab.feedback import show_bytes
+
 from maillib import (FROM, TO, MailServer, ScriptedServer, client_connection, expect_body,
                      expect_clean_close, expect_delivery, expect_exit, expect_header, expect_quit,
                      parse, put_file, run_client, search)
@@ -35,6 +37,7 @@ def test_smtp_plain_send(case):
     for name in ("Date", "MIME-Version"):
         if msg.get(name) is None:
             case.fail(f"the message has no {name} header", expected=f"a {name} header (see the handout's DATA example)")
+    expect_message_id(case, got["content"])
     expect_exit(case, client, 0, "after the server accepted the mail")
     expect_quit(case, server, client)
     _expect_dialogue_logged(case, client, body)
@@ -47,6 +50,35 @@ def test_smtp_plain_send(case):
         case.fail("in the capture, the client's last bytes are not 'QUIT' CRLF",
                   expected="QUIT\\r\\n at the end of the client's stream, then its FIN",
                   saw=f"{quit_hits['count']} QUIT line(s) in {sent} bytes")
+
+
+# RFC 5322, 3.6.4: msg-id = "<" id-left "@" id-right ">", both dot-atom-text here.
+ATEXT = rb"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+MESSAGE_ID = re.compile(rb"<(" + ATEXT + rb"(?:\." + ATEXT + rb")*)@(" + ATEXT + rb"(?:\." + ATEXT + rb")*)>")
+
+
+def expect_message_id(case, content, others=()):
+    """The raw message has one Message-ID header, <left@the sender's domain>, none of OTHERS'."""
+    head = content.split(b"\r\n\r\n", 1)[0]
+    found = re.findall(rb"(?im)^message-id:[ \t]*(.*)$", head)
+    if len(found) != 1:
+        case.fail("the message does not have one Message-ID header",
+                  expected="Message-ID: <time.random@socklab.test> (RFC 5322, 3.6.4), once",
+                  saw=f"{len(found)} Message-ID headers",
+                  hint="mime_make_message_id() makes the id, add_envelope_headers() writes it")
+    value = found[0].strip()
+    m = MESSAGE_ID.fullmatch(value)
+    domain = FROM.split("@")[1].encode()
+    if m is None or m.group(2) != domain:
+        case.fail("the Message-ID is not of the RFC 5322 form with the sender's domain",
+                  expected=f"<id@{domain.decode()}>: printable ASCII without spaces, one '@', the domain of "
+                           f"{FROM} after it",
+                  saw=f"Message-ID: {value.decode(errors='replace')}")
+    if value in others:
+        case.fail("two messages have the same Message-ID",
+                  expected="a Message-ID of its own for every message (the time and random digits)",
+                  saw=f"Message-ID: {value.decode(errors='replace')} twice")
+    return value
 
 
 def _expect_dialogue_logged(case, client, body):
@@ -106,6 +138,80 @@ def test_smtp_dot_stuffing(case):
         case.fail("a CRLF line end of the body was sent as CR CR LF",
                   expected="every line ended by one CRLF: a CR already there is not doubled",
                   saw="CR CR LF in the message")
+    first = expect_message_id(case, later[0]["content"])
+    expect_message_id(case, later[1]["content"], others=(first,))
+
+
+def _transfer_encoding(head):
+    """The Content-Transfer-Encoding of a header block, in lower case ('none' without one)."""
+    cte = re.search(rb"(?im)^content-transfer-encoding:[ \t]*(\S+)", head)
+    return cte.group(1).decode(errors="replace").lower() if cte else "none"
+
+
+def _qp_lines(case, content):
+    """The lines of the text part's body, raw, after checking it is quoted-printable."""
+    head, _, body = content.partition(b"\r\n\r\n")
+    cte = _transfer_encoding(head)
+    if cte != "quoted-printable":
+        case.fail("a body with lines over 998 bytes is not sent quoted-printable",
+                  expected="Content-Transfer-Encoding: quoted-printable (a line of 999 bytes is one too many)",
+                  saw=f"Content-Transfer-Encoding: {cte}",
+                  hint="has_long_line() finds a line of more than MIME_LINE_MAX bytes; add_text_part() then "
+                       "chooses quoted-printable")
+    return body.split(b"\r\n")
+
+
+def _expect_short_wire_lines(case, content):
+    longest = max(len(line) for line in content.split(b"\r\n"))
+    if longest > 998:
+        case.fail("the message has a line longer than SMTP carries",
+                  expected="every line at most 998 bytes before its CRLF (RFC 5321, 4.5.3.1.6)",
+                  saw=f"a line of {longest} bytes",
+                  hint="a text with a longer line goes quoted-printable, cut by soft line breaks")
+
+
+# A line of 999 bytes; one of 2400 with '=', UTF-8, tabs and runs of dots (so that encoded
+# lines start with '.', which dot-stuffing must still double); lines that end with a space
+# and with a tab; short lines between.
+LONG_BODY = ("Short line.\n" + "x" * 999 + "\n" + ("grüße, 1 + 1 = 2\t" + "." * 100 + " ") * 20
+             + "\nends with a space \nends with a tab\t\n.a dot first\n").encode()
+
+
+def test_smtp_long_lines(case):
+    server = MailServer(case)
+    client = run_client(case, subject="Long lines", body=LONG_BODY)
+    got = expect_delivery(case, server, client,
+                          hint="a line over 998 bytes is refused by the server ('500 Line too long'): "
+                               "send such a text quoted-printable")
+    _expect_short_wire_lines(case, got["content"])
+    lines = _qp_lines(case, got["content"])
+    longest = max(len(line) for line in lines)
+    if longest > 76:
+        case.fail("the quoted-printable text has lines longer than 76 characters",
+                  expected="encoded lines of at most 76 characters, a soft break '=' ending each but the "
+                           "last of a long line (RFC 2045, 6.7)", saw=f"a line of {longest} characters")
+    bare = next((line for line in lines if line.endswith((b" ", b"\t"))), None)
+    if bare is not None:
+        case.fail("a quoted-printable line ends with a space or a tab as it is",
+                  expected="a space or tab that ends a line encoded as =20 or =09 (a server may remove "
+                           "white space at the end of a line)",
+                  saw=f"the line {show_bytes(bare[-30:])}")
+    expect_body(case, parse(got["content"]), LONG_BODY)
+    expect_exit(case, client, 0, "after the server accepted the mail")
+    case.step("a body whose longest line is 998 bytes: sent as it is")
+    fits = b"y" * 998 + b"\nand a short line\n"
+    again = run_client(case, subject="Just fits", body=fits)
+    expect_exit(case, again, 0, "after the server accepted the second mail")
+    later = server.seen("message")
+    if len(later) != 2:
+        case.fail("the second mail (a line of 998 bytes) did not arrive", saw=f"{len(later)} message(s)")
+    cte = _transfer_encoding(later[1]["content"].split(b"\r\n\r\n", 1)[0])
+    if cte != "7bit":
+        case.fail("a body whose lines all fit SMTP was not sent as it is",
+                  expected="Content-Transfer-Encoding: 7bit for an ASCII text whose longest line is 998 bytes",
+                  saw=f"Content-Transfer-Encoding: {cte}",
+                  hint="998 bytes is the limit itself: only a longer line needs quoted-printable")
+    expect_body(case, parse(later[1]["content"]), fits)
 
 
 GREETING = (b"220-mail.socklab.test ESMTP scripted\r\n"

@@ -146,6 +146,48 @@ def raw(ip):
     return ip
 
 
+# ------------------------------------------------------------------ tunnels
+# Captures from students' laptops: the labs' traffic inside a tunnel, the
+# outer headers between two other hosts. pcapcheck skips them and
+# analyses the inner packets as usual.
+
+OUTER4 = ("192.0.2.1", "192.0.2.2")
+OUTER6 = ("2001:db8::1", "2001:db8::2")
+
+
+def ip_in_ip(ip):
+    """IPv4 inside IPv6 (protocol 4), or IPv6 inside IPv4 (protocol 41)."""
+    if ip[0] >> 4 == 6:
+        return ethernet(ipv4_packet(*OUTER4, 41, ip))
+    return ethernet(ipv6_packet(*OUTER6, 4, ip))
+
+
+def gre(ip):
+    """GRE version 0 with a key (RFC 2890), over IPv4."""
+    ethertype = 0x86DD if ip[0] >> 4 == 6 else 0x0800
+    return ethernet(ipv4_packet(*OUTER4, 47, struct.pack("!HHI", 0x2000, ethertype, 7) + ip))
+
+
+def vxlan(ip):
+    """VXLAN (UDP port 4789, VNI 42) carrying the Ethernet frame."""
+    header = struct.pack("!II", 0x08000000, 42 << 8)
+    return ethernet(ipv4_packet(*OUTER4, 17,
+                                udp_datagram(*OUTER4, 33333, 4789, header + ethernet(ip))))
+
+
+def gtpu(ip):
+    """A GTPv1-U G-PDU (UDP port 2152, TEID 0x22222222), as on a mobile network."""
+    header = struct.pack("!BBHI", 0x30, 0xFF, len(ip), 0x22222222)
+    return ethernet(ipv4_packet(*OUTER4, 17, udp_datagram(*OUTER4, 2152, 2152, header + ip)))
+
+
+def pppoe(ip):
+    """A PPPoE session frame (ethertype 0x8864), PPP IPv4 0x0021 / IPv6 0x0057."""
+    protocol = 0x0057 if ip[0] >> 4 == 6 else 0x0021
+    return (b"\0" * 5 + b"\x01" + b"\0" * 6 + struct.pack("!H", 0x8864)
+            + struct.pack("!BBHHH", 0x11, 0, 0x1234, len(ip) + 2, protocol) + ip)
+
+
 # ------------------------------------------------------------ capture files
 
 class Frame:
@@ -567,6 +609,75 @@ def linked(link, linktype_name, what):
     return scenario
 
 
+def tunnelled(link, name, key, what):
+    """The echo exchange inside a tunnel: the same verdict, and a warning."""
+    def scenario():
+        clock, frames = Clock(), []
+        t = Tcp(clock, frames, link=link)
+        t.handshake()
+        t.echo()
+        t.close_four_way("c")
+        expect = {"linktype": "EN10MB", "packets": 11,
+                  "warnings": [f"11 packets came through {name}: the outer headers were "
+                               "skipped, the inner IP packets analysed"],
+                  "tunnels": {key: {"decoded": 11, "skipped": 0}},
+                  "tcp": [tcp_expect(conn_state="SF", history="ShADadFf", orig_bytes=6,
+                                     resp_bytes=6,
+                                     teardown={"kind": "four-way-fin", "first_closer": "orig",
+                                               "fin_packets": 2},
+                                     tcp_completeness=31, resp_payload_preview="HELLO\n")],
+                  "udp": []}
+        return frames, {}, expect, (what, "SF", "four-way-fin")
+    return scenario
+
+
+def synack_before_syn():
+    """The capture shows the SYN-ACK before the SYN (two CPUs, `-i any`)."""
+    clock, frames = Clock(), []
+    t = Tcp(clock, frames)
+    t.send("s", "SA", ack=1001)
+    t.send("c", "S")
+    t.send("c", "A")
+    t.echo()
+    t.close_four_way("c")
+    # Zeek: the SYN-ACK's sender is the originator ('H'), the SYN from the
+    # responder ('s') answers it at the acked ISN, so the roles flip ('^'):
+    # from there on the client's letters are upper case.
+    expect = {"linktype": "EN10MB", "packets": 11, "warnings": [],
+              "tcp": [tcp_expect(conn_state="SF", history="Hs^ADadFf", orig_bytes=6,
+                                 resp_bytes=6, partial_start=False,
+                                 teardown={"kind": "four-way-fin", "first_closer": "orig",
+                                           "fin_packets": 2},
+                                 tcp_completeness=30)],  # Wireshark: a SYN counts only first
+              "udp": []}
+    return frames, {}, expect, ("SYN-ACK captured before its SYN: Zeek's late flip", "SF",
+                                "four-way-fin")
+
+
+def fin_over_hole():
+    """The client's second line was not captured; its FIN jumps over the hole."""
+    clock, frames = Clock(), []
+    t = Tcp(clock, frames)
+    t.handshake()
+    t.send("c", "PA", b"hello\n")
+    t.send("s", "A")
+    t.nxt["c"] += 6  # "world\n", lost to the capture
+    t.send("c", "FA")
+    t.send("s", "A")
+    t.send("s", "FA")
+    t.send("c", "A")
+    # The server's ack of the FIN reveals the hole: Zeek's content gap 'G'
+    # (the FIN itself is not data); the bytes still count from seq numbers.
+    expect = {"linktype": "EN10MB", "packets": 9, "warnings": [],
+              "tcp": [tcp_expect(conn_state="SF", history="ShADaFGf", orig_bytes=12,
+                                 resp_bytes=0,
+                                 teardown={"kind": "four-way-fin", "first_closer": "orig",
+                                           "fin_packets": 2})],
+              "udp": []}
+    return frames, {}, expect, ("a FIN jumps over uncaptured data: content gap", "SF",
+                                "four-way-fin")
+
+
 def bsd_null_ipv6_be():
     """BSD loopback in big-endian byte order carrying IPv6 (AF_INET6 = 30)."""
     clock, frames = Clock(), []
@@ -688,8 +799,10 @@ def caplen_short():
     t.send("c", "A")
     t.close_four_way("c")
     # 96 - 14 (Ethernet) - 20 (IP) - 20 (TCP) = 42 payload bytes kept of 960.
+    # Zeek reassembles only whole payloads: the cut request leaves a hole,
+    # and the server's ack over it is a content gap ('G' after its 'a').
     expect = {"linktype": "EN10MB", "packets": 11, "warnings": [],
-              "tcp": [tcp_expect(conn_state="SF", history="ShADadFf", orig_bytes=960,
+              "tcp": [tcp_expect(conn_state="SF", history="ShADaGdFf", orig_bytes=960,
                                  resp_bytes=3, orig_data_segs=1,
                                  teardown={"kind": "four-way-fin", "first_closer": "orig",
                                            "fin_packets": 2},
@@ -914,6 +1027,14 @@ SCENARIOS = {
     "mid_connection": mid_connection,
     "ends_before_close": ends_before_close,
     "caplen_short": caplen_short,
+    "synack_before_syn": synack_before_syn,
+    "fin_over_hole": fin_over_hole,
+    "tunnel_ip_in_ip": tunnelled(ip_in_ip, "IP-in-IP", "ip_in_ip",
+                                 "IPv4-in-IPv6 (protocol 4) from a laptop"),
+    "tunnel_gre": tunnelled(gre, "GRE", "gre", "GRE with a key over IPv4"),
+    "tunnel_vxlan": tunnelled(vxlan, "VXLAN", "vxlan", "VXLAN (UDP 4789), a lab VM's network"),
+    "tunnel_gtpu": tunnelled(gtpu, "GTP-U", "gtpu", "GTP-U (UDP 2152), a phone's mobile data"),
+    "tunnel_pppoe": tunnelled(pppoe, "PPPoE", "pppoe", "PPPoE session, a DSL line"),
     "udp_request_response": udp_request_response,
     "truncated": truncated,
     "hb_clean": hb_clean,

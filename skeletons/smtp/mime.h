@@ -11,6 +11,8 @@
  *	From: alice@example.org
  *	To: bob@example.org
  *	Subject: =?UTF-8?B?R3LDvMOfZQ==?=
+ *	Date: Tue, 24 Nov 2026 10:00:00 +0000
+ *	Message-ID: <1795514400.4f0c29d1a8e3b7560c1d9e2f@example.org>
  *	MIME-Version: 1.0
  *	Content-Type: multipart/mixed; boundary="=_socklab_8c1f..."
  *
@@ -26,7 +28,10 @@
  *	iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9Q
  *	--=_socklab_8c1f...--
  *
- * Without attachments the message is a single text/plain part.
+ * Without attachments the message is a single text/plain part. Its lines
+ * go as they are (7bit for ASCII, 8bit for UTF-8), unless one is longer
+ * than SMTP carries: the text is then sent quoted-printable, which cuts
+ * long lines with "soft" line breaks that the reader's program removes.
  */
 #ifndef MIME_H
 #define MIME_H
@@ -43,8 +48,20 @@
 /* Longest encoded word "=?UTF-8?B?...?=" (RFC 2047, 2). */
 #define MIME_WORD_MAX 75
 
+/* Longest line SMTP carries, without its CRLF (RFC 5321, 4.5.3.1.6). */
+#define MIME_LINE_MAX 998
+
+/* Longest line of quoted-printable text, its soft break's '=' included
+ * (RFC 2045, 6.7). */
+#define MIME_QP_LINE 76
+
 /* Room for a boundary: "=_socklab_" and 32 hex digits, and a NUL. */
 #define MIME_BOUNDARY_MAX 48
+
+/* Longest domain name (RFC 1035), and room for a Message-ID:
+ * "<" time "." 24 hex digits "@" domain ">" and a NUL. */
+#define MIME_DOMAIN_MAX 253
+#define MIME_MESSAGE_ID_MAX (MIME_DOMAIN_MAX + 56)
 
 /* One attached file. */
 struct mime_file {
@@ -63,7 +80,8 @@ struct mime_mail {
 	size_t body_len;
 	const struct mime_file *files; /* nfiles attachments */
 	size_t nfiles;
-	const char *boundary; /* see mime_make_boundary() */
+	const char *boundary;	/* see mime_make_boundary() */
+	const char *message_id; /* see mime_make_message_id() */
 	time_t date;
 };
 
@@ -74,6 +92,15 @@ size_t mime_base64(const void *data, size_t n, char *out);
 /* Writes a fresh random boundary into buf (MIME_BOUNDARY_MAX bytes);
  * returns 0, or -1 when the random generator failed. */
 int mime_make_boundary(char *buf);
+
+/*
+ * Writes a fresh Message-ID into buf (MIME_MESSAGE_ID_MAX bytes), unique
+ * to this message: "<" the time now "." random hex digits "@" the domain of
+ * the sender's address from ">" (RFC 5322, 3.6.4), "localhost" when that
+ * address has no domain name. Returns 0, or -1 when the random generator
+ * failed.
+ */
+int mime_make_message_id(const char *from, time_t now, char *buf);
 
 /* Returns the Content-Type for a file name, from its extension
  * ("cat.png" -> "image/png"; unknown: "application/octet-stream"). */

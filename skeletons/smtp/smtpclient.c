@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -123,6 +124,8 @@ struct options {
 struct caps {
 	bool starttls;
 	bool auth_login, auth_plain;
+	bool size;		       /* SIZE: MAIL FROM may say SIZE=n */
+	unsigned long long size_limit; /* its largest message; 0: none */
 };
 
 /* ---- the command line ----------------------------------------------- */
@@ -311,7 +314,8 @@ static int build_message(const struct options *o, struct strbuf *msg)
 {
 	struct strbuf body, data[MAX_FILES];
 	struct mime_file files[MAX_FILES];
-	char boundary[MIME_BOUNDARY_MAX];
+	char boundary[MIME_BOUNDARY_MAX], message_id[MIME_MESSAGE_ID_MAX];
+	time_t now = time(NULL);
 	size_t loaded = 0;
 	int rc = -1;
 
@@ -331,9 +335,10 @@ static int build_message(const struct options *o, struct strbuf *msg)
 			.data = data[loaded].data,
 			.len = data[loaded].len};
 	}
-	if (mime_make_boundary(boundary) < 0) {
+	if (mime_make_boundary(boundary) < 0 ||
+	    mime_make_message_id(o->from, now, message_id) < 0) {
 		sl_log(&sl_prog_log, SL_ERROR, "no random bytes for the MIME "
-		       "boundary");
+		       "boundary and the Message-ID");
 		goto out;
 	}
 	mime_build(&(struct mime_mail){.from = o->from, .to = o->to,
@@ -342,7 +347,8 @@ static int build_message(const struct options *o, struct strbuf *msg)
 				       .body_len = body.len, .files = files,
 				       .nfiles = o->nfiles,
 				       .boundary = boundary,
-				       .date = time(NULL)},
+				       .message_id = message_id,
+				       .date = now},
 		   msg);
 	rc = 0;
 	if (strbuf_failed(msg)) {
@@ -379,7 +385,7 @@ static void local_literal(int fd, char *buf, size_t size)
 }
 
 /* Reads what the server can do from the lines of its reply to EHLO
- * ("250-STARTTLS", "250 AUTH LOGIN PLAIN"). */
+ * ("250-STARTTLS", "250-SIZE 10240000", "250 AUTH LOGIN PLAIN"). */
 static void parse_caps(const struct smtp_reply *r, struct caps *caps)
 {
 	char text[SMTP_REPLY_MAX];
@@ -395,6 +401,13 @@ static void parse_caps(const struct smtp_reply *r, struct caps *caps)
 			continue;
 		if (strcasecmp(kw, "STARTTLS") == 0)
 			caps->starttls = true;
+		if (strncasecmp(kw, "SIZE", 4) == 0 &&
+		    (kw[4] == ' ' || kw[4] == '\0')) {
+			/* "SIZE" alone or "SIZE 0": no limit announced. */
+			caps->size = true;
+			caps->size_limit =
+				kw[4] == ' ' ? strtoull(kw + 5, NULL, 10) : 0;
+		}
 		if (strncasecmp(kw, "AUTH", 4) == 0 &&
 		    (kw[4] == ' ' || kw[4] == '=')) {
 			/* Mechanisms are words: look for " LOGIN", " PLAIN". */
@@ -505,18 +518,36 @@ static int authenticate(struct smtp *s, const struct options *o,
 				     : auth_plain(s, o->user, password);
 }
 
-/* The envelope: MAIL FROM, then one RCPT TO per recipient; returns 0, or
- * -1 (logged) at the first refusal. */
-static int envelope(struct smtp *s, const struct options *o)
+/* Refuses to send a message larger than the server takes: its EHLO reply
+ * announced a limit (SIZE, RFC 1870), and a message over it would only be
+ * refused after crossing the network. Returns 0, or -1 (logged). */
+static int check_size(const struct smtp *s, const struct caps *caps,
+		      size_t size)
+{
+	if (caps->size_limit == 0 || size <= caps->size_limit)
+		return 0;
+	sl_log(&sl_prog_log, SL_ERROR, "the message is %zu bytes, more than "
+	       "the %llu bytes %s takes (SIZE in its reply to EHLO): not sent",
+	       size, caps->size_limit, s->conn.peer);
+	return -1;
+}
+
+/* The envelope: MAIL FROM (with the message's size when the server offers
+ * SIZE), then one RCPT TO per recipient; returns 0, or -1 (logged) at the
+ * first refusal. */
+static int envelope(struct smtp *s, const struct options *o,
+		    const struct caps *caps, size_t size)
 {
 	char line[SMTP_COMMAND_MAX];
 	struct smtp_reply r;
 
-	/* TODO 12: Send "MAIL FROM:<from>", then "RCPT TO:<to>" for each recipient; each must get 250 (stop at the first refusal). */
+	/* TODO 12: Send "MAIL FROM:<from>", with " SIZE=<size>" after it when the server offers SIZE, then "RCPT TO:<to>" for each recipient; each must get 250 (stop at the first refusal). */
 	(void)line;
 	(void)r;
 	(void)o;
 	(void)s;
+	(void)caps;
+	(void)size;
 	SL_TODO(12);
 	return -1;
 }
@@ -540,9 +571,11 @@ static int deliver(struct smtp *s, const struct options *o,
 		return -1;
 	if (o->tls == TLS_STARTTLS && start_tls(s, o, &caps) < 0)
 		return -1;
+	if (check_size(s, &caps, msg->len) < 0)
+		return -1;
 	if (o->auth != AUTH_NONE && authenticate(s, o, &caps, password) < 0)
 		return -1;
-	if (envelope(s, o) < 0 ||
+	if (envelope(s, o, &caps, msg->len) < 0 ||
 	    smtp_command(s, "DATA", NULL, 354, &r) < 0)
 		return -1;
 	return smtp_send_data(s, msg);

@@ -199,16 +199,20 @@ int smtp_command(struct smtp *s, const char *line, const char *shown,
 
 int smtp_start_tls(struct smtp *s, const char *host, const char *cafile)
 {
-	char err[SL_ERRLEN + SL_HOSTPORTLEN + 128];
+	char err[SL_ERRLEN + SL_HOSTPORTLEN + 128], checked[256];
+	bool verified;
 
 	if (smtp_buffered(s) > 0)
 		return broken(s, "the server sent more after its reply to "
 				 "STARTTLS, before TLS began: refused");
 	if (conn_start_tls(&s->conn, host, cafile, err, sizeof err) < 0)
 		return broken(s, err);
-	sl_log(s->log, SL_INFO, "TLS started with %s: %s, %s, certificate of "
-	       "%s verified", s->conn.peer, SSL_get_version(s->conn.ssl),
-	       SSL_get_cipher_name(s->conn.ssl), host);
+	/* Say what the handshake really checked: a warning when it took the
+	 * certificate unchecked. */
+	verified = conn_verified(&s->conn, checked, sizeof checked);
+	sl_log(s->log, verified ? SL_INFO : SL_WARN, "TLS started with %s: "
+	       "%s, %s, %s", s->conn.peer, SSL_get_version(s->conn.ssl),
+	       SSL_get_cipher_name(s->conn.ssl), checked);
 	return 0;
 }
 

@@ -38,6 +38,38 @@ int mime_make_boundary(char *buf)
 	return 0;
 }
 
+/* Tells whether text is a domain name that may follow the '@' of a
+ * Message-ID as it is: letters, digits, '-' and inner dots, no two dots in
+ * a row, at most MIME_DOMAIN_MAX bytes. */
+static bool is_domain_name(const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len == 0 || len > MIME_DOMAIN_MAX || text[0] == '.' ||
+	    text[len - 1] == '.' || strstr(text, "..") != NULL)
+		return false;
+	return strspn(text, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == len;
+}
+
+int mime_make_message_id(const char *from, time_t now, char *buf)
+{
+	unsigned char r[12];
+	char hex[2 * sizeof r + 1];
+	const char *at = strrchr(from, '@');
+	const char *domain =
+		at != NULL && is_domain_name(at + 1) ? at + 1 : "localhost";
+
+	/* The time and 96 random bits: no two messages share an id. */
+	if (RAND_bytes(r, sizeof r) != 1)
+		return -1;
+	for (size_t i = 0; i < sizeof r; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	(void)snprintf(buf, MIME_MESSAGE_ID_MAX, "<%lld.%s@%s>", (long long)now,
+		       hex, domain);
+	return 0;
+}
+
 const char *mime_type_of(const char *name)
 {
 	static const struct {
@@ -110,23 +142,74 @@ static void add_subject(struct strbuf *out, const char *subject)
 	/* END 5 */
 }
 
-/* Appends text with every line ended by CRLF (a LF alone gets its CR),
- * including the last one. */
-static void add_text(struct strbuf *out, const char *text, size_t len)
+/* Appends one line of text (without its line end) quoted-printable (RFC
+ * 2045, 6.7): printable ASCII as it is, '=' and any other byte as "=XX",
+ * a space or tab that ends the line as "=XX" too (a server may drop it),
+ * and a soft line break "=" CRLF before the line would pass MIME_QP_LINE
+ * characters. The reader's program removes the soft breaks. */
+static void add_qp_line(struct strbuf *out, const char *line, size_t n)
 {
-	const char *end = text + len;
+	size_t column = 0;
 
-	while (text < end) {
-		const char *nl = memchr(text, '\n', (size_t)(end - text));
-		size_t n = nl != NULL ? (size_t)(nl - text)
-				      : (size_t)(end - text);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+		bool as_is = (c >= '!' && c <= '~' && c != '=') ||
+			     ((c == ' ' || c == '\t') && i + 1 < n);
+		size_t width = as_is ? 1 : 3;
 
-		if (n > 0 && text[n - 1] == '\r')
-			n--;
-		strbuf_add(out, text, n);
-		strbuf_addstr(out, "\r\n");
-		text = nl != NULL ? nl + 1 : end;
+		/* Room is kept for the '=' of a soft break. */
+		if (column + width > MIME_QP_LINE - 1) {
+			strbuf_addstr(out, "=\r\n");
+			column = 0;
+		}
+		if (as_is)
+			strbuf_add(out, line + i, 1);
+		else
+			strbuf_printf(out, "=%02X", c);
+		column += width;
 	}
+}
+
+/* Returns the length of the line that starts at text (before end),
+ * without its LF or CRLF; sets *next to where the following line starts. */
+static size_t line_at(const char *text, const char *end, const char **next)
+{
+	const char *nl = memchr(text, '\n', (size_t)(end - text));
+	size_t n = nl != NULL ? (size_t)(nl - text) : (size_t)(end - text);
+
+	*next = nl != NULL ? nl + 1 : end;
+	if (n > 0 && text[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+/* Appends text with every line ended by CRLF (a LF alone gets its CR),
+ * including the last one; each line as it is, or quoted-printable. */
+static void add_text(struct strbuf *out, const char *text, size_t len, bool qp)
+{
+	const char *end = text + len, *next;
+
+	for (; text < end; text = next) {
+		size_t n = line_at(text, end, &next);
+
+		if (qp)
+			add_qp_line(out, text, n);
+		else
+			strbuf_add(out, text, n);
+		strbuf_addstr(out, "\r\n");
+	}
+}
+
+/* Tells whether a line of the len bytes of text is longer than SMTP
+ * carries (MIME_LINE_MAX bytes without its line end). */
+static bool has_long_line(const char *text, size_t len)
+{
+	const char *end = text + len, *next;
+
+	for (; text < end; text = next)
+		if (line_at(text, end, &next) > MIME_LINE_MAX)
+			return true;
+	return false;
 }
 
 /* Appends data as base64 text in lines of at most MIME_B64_LINE
@@ -164,13 +247,18 @@ static bool is_7bit(const char *text, size_t n)
 	return true;
 }
 
-/* Appends the headers and the lines of the text part. */
+/* Appends the headers and the lines of the text part: as they are, or
+ * quoted-printable when one is too long for SMTP. */
 static void add_text_part(struct strbuf *out, const struct mime_mail *m)
 {
+	bool qp = has_long_line(m->body, m->body_len);
+	const char *encoding = qp ? "quoted-printable"
+			       : is_7bit(m->body, m->body_len) ? "7bit"
+							       : "8bit";
+
 	strbuf_addstr(out, "Content-Type: text/plain; charset=utf-8\r\n");
-	strbuf_printf(out, "Content-Transfer-Encoding: %s\r\n\r\n",
-		      is_7bit(m->body, m->body_len) ? "7bit" : "8bit");
-	add_text(out, m->body, m->body_len);
+	strbuf_printf(out, "Content-Transfer-Encoding: %s\r\n\r\n", encoding);
+	add_text(out, m->body, m->body_len, qp);
 }
 
 /* Appends name between double quotes, with '_' for any character that
@@ -218,7 +306,8 @@ static void add_parts(struct strbuf *out, const struct mime_mail *m)
 	/* END 7 */
 }
 
-/* Appends the headers every message has: From, To, Subject, Date. */
+/* Appends the headers every message has: From, To, Subject, Date,
+ * Message-ID, MIME-Version. */
 static void add_envelope_headers(struct strbuf *out, const struct mime_mail *m)
 {
 	char date[64];
@@ -233,6 +322,7 @@ static void add_envelope_headers(struct strbuf *out, const struct mime_mail *m)
 	if (gmtime_r(&m->date, &tm) != NULL &&
 	    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm) > 0)
 		strbuf_printf(out, "Date: %s\r\n", date);
+	strbuf_printf(out, "Message-ID: %s\r\n", m->message_id);
 	strbuf_addstr(out, "MIME-Version: 1.0\r\n");
 }
 

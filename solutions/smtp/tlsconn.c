@@ -44,6 +44,35 @@ static void io_error(const struct tls_conn *c, char *err, size_t errlen,
 			       strerror(errnum));
 }
 
+/* Writes why a TLS call failed (it returned rc, and errno was errnum) into
+ * err as "what host:port: reason". A socket timeout (SO_RCVTIMEO,
+ * SO_SNDTIMEO) reaches OpenSSL as EAGAIN, which it reports as "want read"
+ * or "want write": it gets the words of plain TCP, "no progress in N s". */
+static void tls_io_error(const struct tls_conn *c, int rc, int errnum,
+			 char *err, size_t errlen, const char *what)
+{
+	char where[SL_HOSTPORTLEN + 32];
+
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		io_error(c, err, errlen, what, EAGAIN);
+		ERR_clear_error();
+		return;
+	case SSL_ERROR_SYSCALL:
+		if (errnum != 0) {
+			io_error(c, err, errlen, what, errnum);
+			ERR_clear_error();
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	(void)snprintf(where, sizeof where, "%s %s", what, c->peer);
+	tls_error(err, errlen, where);
+}
+
 /* Bounds every send and receive on fd by seconds, so that a server that
  * stops answering cannot hang us; returns 0 or -1 with errno. */
 static int set_timeouts(int fd, int seconds)
@@ -152,13 +181,13 @@ static int expect_server(SSL *ssl, const char *host, char *err, size_t errlen)
 	return 0;
 }
 
-/* Writes why the handshake failed into err: the certificate check's
- * reason when that is what failed, else OpenSSL's error. */
-static void handshake_error(const struct tls_conn *c, char *err,
-			    size_t errlen)
+/* Writes why the handshake (SSL_connect() returned rc, errno errnum)
+ * failed into err: the certificate check's reason when that is what
+ * failed, else the connection's or OpenSSL's. */
+static void handshake_error(const struct tls_conn *c, int rc, int errnum,
+			    char *err, size_t errlen)
 {
 	long verify = SSL_get_verify_result(c->ssl);
-	char what[SL_HOSTPORTLEN + 64];
 
 	if (verify != X509_V_OK) {
 		(void)snprintf(err, errlen,
@@ -168,13 +197,14 @@ static void handshake_error(const struct tls_conn *c, char *err,
 		ERR_clear_error();
 		return;
 	}
-	(void)snprintf(what, sizeof what, "TLS handshake with %s", c->peer);
-	tls_error(err, errlen, what);
+	tls_io_error(c, rc, errnum, err, errlen, "TLS handshake with");
 }
 
 int conn_start_tls(struct tls_conn *c, const char *host, const char *cafile,
 		   char *err, size_t errlen)
 {
+	int rc;
+
 	c->ctx = client_context(cafile, err, errlen);
 	if (c->ctx == NULL)
 		return -1;
@@ -189,8 +219,9 @@ int conn_start_tls(struct tls_conn *c, const char *host, const char *cafile,
 		tls_error(err, errlen, "attach TLS to the socket");
 		return -1;
 	}
-	if (SSL_connect(c->ssl) != 1) {
-		handshake_error(c, err, errlen);
+	errno = 0;
+	if ((rc = SSL_connect(c->ssl)) != 1) {
+		handshake_error(c, rc, errno, err, errlen);
 		return -1;
 	}
 	return 0;
@@ -201,10 +232,38 @@ bool conn_is_tls(const struct tls_conn *c)
 	return c->ssl != NULL;
 }
 
+bool conn_verified(const struct tls_conn *c, char *buf, size_t size)
+{
+	X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
+	const char *host = X509_VERIFY_PARAM_get0_host(param, 0);
+	char *ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+	long verify = SSL_get_verify_result(c->ssl);
+	bool verified = false;
+
+	/* Without SSL_VERIFY_PEER, OpenSSL still checks the certificate but
+	 * goes on whatever the check found. */
+	if ((SSL_get_verify_mode(c->ssl) & SSL_VERIFY_PEER) == 0) {
+		(void)snprintf(buf, size, "the certificate was NOT verified "
+			       "(SSL_VERIFY_NONE: any certificate is taken; "
+			       "the check said: %s)",
+			       X509_verify_cert_error_string(verify));
+	} else if (host == NULL && ip == NULL) {
+		(void)snprintf(buf, size, "the certificate's chain was "
+			       "verified, NOT its name (none was set: any "
+			       "server with a trusted certificate is taken)");
+	} else {
+		(void)snprintf(buf, size, "certificate of %s verified",
+			       host != NULL ? host : ip);
+		verified = true;
+	}
+	OPENSSL_free(ip);
+	return verified;
+}
+
 int conn_send_all(struct tls_conn *c, const void *buf, size_t len, char *err,
 		  size_t errlen)
 {
-	char what[SL_HOSTPORTLEN + 16];
+	int rc;
 
 	if (c->ssl == NULL) {
 		if (sl_send_all(c->fd, buf, len) < 0) {
@@ -213,16 +272,13 @@ int conn_send_all(struct tls_conn *c, const void *buf, size_t len, char *err,
 		}
 		return 0;
 	}
+	if (len == 0)
+		return 0;
 	/* SSL_write() sends all of it or fails (no partial writes unless
 	 * asked for); a length over INT_MAX is impossible for our messages. */
-	if (len > 0 && SSL_write(c->ssl, buf, (int)len) <= 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			io_error(c, err, errlen, "send to", errno);
-			ERR_clear_error();
-			return -1;
-		}
-		(void)snprintf(what, sizeof what, "send to %s", c->peer);
-		tls_error(err, errlen, what);
+	errno = 0;
+	if ((rc = SSL_write(c->ssl, buf, (int)len)) <= 0) {
+		tls_io_error(c, rc, errno, err, errlen, "send to");
 		return -1;
 	}
 	return 0;
@@ -231,9 +287,8 @@ int conn_send_all(struct tls_conn *c, const void *buf, size_t len, char *err,
 ssize_t conn_recv(struct tls_conn *c, void *buf, size_t len, char *err,
 		  size_t errlen)
 {
-	char what[SL_HOSTPORTLEN + 16];
 	ssize_t n;
-	int rc;
+	int rc, errnum;
 
 	if (c->ssl == NULL) {
 		n = sl_read_some(c->fd, buf, len);
@@ -243,23 +298,13 @@ ssize_t conn_recv(struct tls_conn *c, void *buf, size_t len, char *err,
 	}
 	errno = 0;
 	rc = SSL_read(c->ssl, buf, len > (size_t)1 << 30 ? 1 << 30 : (int)len);
+	errnum = errno;
 	if (rc > 0)
 		return rc;
-	switch (SSL_get_error(c->ssl, rc)) {
-	case SSL_ERROR_ZERO_RETURN: /* the server ended TLS (close_notify) */
+	/* The server ended TLS (close_notify): the end of the stream. */
+	if (SSL_get_error(c->ssl, rc) == SSL_ERROR_ZERO_RETURN)
 		return 0;
-	case SSL_ERROR_SYSCALL:
-		if (errno != 0) {
-			io_error(c, err, errlen, "receive from", errno);
-			ERR_clear_error();
-			return -1;
-		}
-		break;
-	default:
-		break;
-	}
-	(void)snprintf(what, sizeof what, "receive from %s", c->peer);
-	tls_error(err, errlen, what);
+	tls_io_error(c, rc, errnum, err, errlen, "receive from");
 	return -1;
 }
 

@@ -62,6 +62,14 @@ int conn_start_tls(struct tls_conn *c, const char *host, const char *cafile,
 /* Tells whether the connection speaks TLS now. */
 bool conn_is_tls(const struct tls_conn *c);
 
+/*
+ * Tells whether the handshake of a TLS connection verified the server's
+ * certificate, both its chain up to a trusted CA and the name asked for;
+ * writes into buf (size bytes) what was checked, for the log:
+ * "certificate of localhost verified", or what was not and why.
+ */
+bool conn_verified(const struct tls_conn *c, char *buf, size_t size);
+
 /* Sends all len bytes (encrypted under TLS); returns 0, or -1 with err. */
 int conn_send_all(struct tls_conn *c, const void *buf, size_t len, char *err,
 		  size_t errlen);

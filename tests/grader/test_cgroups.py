@@ -79,3 +79,12 @@ def test_the_cpu_and_file_size_limits_are_named(tmp_path):
     prog = Program(Trace(), "big", ["big"], str(tmp_path), Limits(fsize="1M"))
     assert prog.wait_exit(20) == -signal.SIGXFSZ
     assert prog.limit_notes() == ["big wrote past the file size limit of 1 MiB (SIGXFSZ)"]
+
+
+@pytest.mark.skipif(not (os.geteuid() == 0 and os.path.exists(V1)), reason="needs root and cgroup v1")
+def test_groups_a_killed_grader_left_are_swept():
+    dead = next(pid for pid in range(2 ** 22 - 1, 0, -1) if not cgroups._alive(pid))   # a pid no process has
+    folder = os.path.join("/sys/fs/cgroup/pids", cgroups.TOP, f"{dead}-1-left-behind")
+    os.makedirs(folder)
+    cgroups.sweep()
+    assert not os.path.exists(folder)

@@ -215,6 +215,14 @@ def test_case_statistics_group_failures_whatever_their_numbers():
     assert (up["passed"], up["failed"], up["most_common_count"]) == (1, 3, 2)
     assert up["most_common_failure"] == "tcpserver ended on port 24680"
     assert classreport.histogram([0, 9, 10, 99, 100], 100) == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+    # Untouched skeletons do not drown what the students who tried got wrong.
+    skeletons = [_Outcome(n, 0, {"tcp_server_uppercase": "no reply; stderr: TODO 3 not done yet (tcpserver.c:40)"})
+                 for n in "pqrst"]
+    up = {c["name"]: c for c in classreport.case_stats(lab, outcomes + skeletons)}["tcp_server_uppercase"]
+    assert (up["failed"], up["untouched"], up["most_common_count"]) == (8, 5, 2)
+    assert up["most_common_failure"] == "tcpserver ended on port 24680"
+    page = classreport.class_page(classreport.summary(lab, outcomes + skeletons, [], 1.0))
+    assert "(2 of the 3 that tried)" in page and "5 more left its TODO undone" in page
     hostile = [_Outcome(n, 0, {"tcp_server_uppercase": "saw <script>alert(1)</script>"}) for n in "xy"]
     page = classreport.class_page(classreport.summary(lab, hostile, [], 1.0))
     assert "<script>" not in page and "saw &lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -199,3 +199,17 @@ def test_each_case_is_told_as_it_finishes_unless_quiet(tmp_path):
     assert "running 2 cases" in out.stderr
     quiet = subprocess.run(base + ["-q"], capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert quiet.returncode == 0 and "grade: [" not in quiet.stderr, quiet.stderr
+
+
+def test_each_capture_has_its_ladder_page_linked_from_the_results_page(tmp_path):
+    results = tmp_path / "r"
+    out = subprocess.run([GRADE, "echo", "--results", str(results), "-q", "-k", "tcp_server_uppercase"],
+                         capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    case = json.loads((results / "results.json").read_text())["cases"][0]
+    assert case["capture"] and case["ladder"] == "captures/tcp_server_uppercase.html", case
+    page = (results / case["ladder"]).read_text()
+    assert page.startswith("<!DOCTYPE html>") and "127.0.0.1" in page
+    index = (results / "index.html").read_text()
+    for link in (case["ladder"], case["capture"], "results.json", "build.log"):
+        assert f'href="{link}"' in index, link

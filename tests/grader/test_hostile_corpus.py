@@ -116,9 +116,15 @@ i=0; while [ $i -lt 400 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; wait
     # would listen.
     "udpserver": """#!/usr/bin/python3
 import mmap
-kept = []
-while True:
-    kept.append(mmap.mmap(-1, 256 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x8000))
+kept = mmap.mmap(-1, 2 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x8000)
+""",
+    # Files without end (each under the file size limit), their blocks
+    # taken at once (fallocate) as a fast writer would fill them.
+    "udpclient": """#!/usr/bin/python3
+import os
+for n in range(10000):
+    with open(f"junk-{n}.bin", "wb") as f:
+        os.posix_fallocate(f.fileno(), 0, 60 << 20)
 """,
     # Descriptors opened until the kernel refuses, as a leaking server does.
     "tcpclient": """#!/usr/bin/python3
@@ -135,10 +141,10 @@ except OSError as e:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="control groups need root")
 def test_each_limit_hit_is_named(run_dir):
-    programs = dict(LIMITS, udpclient="#!/bin/sh\nexit 1\n")
+    programs = dict(LIMITS)
     sub = _submission(run_dir, programs)
-    cases = ["tcp_server_uppercase", "udp_server_two_clients", "tcp_client_uppercase"]
-    out, data = gradecmd.run("echo", sub, run_dir / "r", "-j", "3", *[a for c in cases for a in ("-k", c)])
+    cases = ["tcp_server_uppercase", "udp_server_two_clients", "tcp_client_uppercase", "udp_client_uppercase"]
+    out, data = gradecmd.run("echo", sub, run_dir / "r", "-j", "4", *[a for c in cases for a in ("-k", c)])
     by = {c["name"]: c for c in data["cases"]}
     assert set(by) == set(cases), by.keys()
     assert all(c["status"] == "failed" for c in by.values()), {n: c["status"] for n, c in by.items()}
@@ -148,4 +154,6 @@ def test_each_limit_hit_is_named(run_dir):
         by["udp_server_two_clients"]["summary"]
     assert re.search(r"tcpclient ran out of file descriptors .*the limit is 256 open at once",
                      by["tcp_client_uppercase"]["feedback"]), by["tcp_client_uppercase"]["feedback"]
+    assert by["udp_client_uppercase"]["summary"].startswith(
+        "the case's programs wrote more than 512 MiB into the case's folder"), by["udp_client_uppercase"]["summary"]
     _check_reports(run_dir / "r")

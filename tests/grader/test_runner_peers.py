@@ -181,3 +181,13 @@ def test_a_flood_is_read_up_to_the_limit_and_called_too_large():
         conn.close()
         listener.close()
     assert trace.text().count("response too large") == 2
+
+
+def test_feeding_a_program_that_never_reads_its_input_holds_up_nothing(workdir):
+    name = _script(workdir, "deaf", "import time\ntime.sleep(30)")
+    prog = Program(Trace(), "deaf", [name], workdir, Limits())
+    t0 = time.monotonic()
+    prog.feed(b"x" * (4 << 20), close=True)     # far more than a pipe holds
+    assert time.monotonic() - t0 < 1.0
+    prog.stop(grace=0)
+    assert "could not write stdin" in prog.trace.text()

@@ -151,8 +151,9 @@ static void test_caplen_short(void)
 	CU_ASSERT_EQUAL(tcp_bytes(c, TCP_ORIG), 2000);
 	CU_ASSERT_EQUAL(c->side[TCP_ORIG].data_segs, 2);
 	CU_ASSERT_EQUAL(c->side[TCP_ORIG].retransmissions, 0);
-	CU_ASSERT_STRING_EQUAL(c->zeek.history,
-			       "ShADa"); /* no gap: the data was seen */
+	/* Zeek reassembles only whole payloads: the cut ones leave a hole,
+	 * and the ack over it is a content gap. */
+	CU_ASSERT_STRING_EQUAL(c->zeek.history, "ShADaG");
 	preview_is(c, TCP_ORIG, "xxxxxxxxxx");
 	conv_free(&v);
 }

@@ -64,12 +64,15 @@ static void pcap_write(struct pcap_file *f, const uint8_t *frame, size_t len)
 	pcap_write_cut(f, frame, len, len);
 }
 
-/* analyse_file - close the file and analyse it into a (removed after). */
-static void analyse_file(struct pcap_file *f, struct analysis *a)
+/* analyse_checked - close the file and analyse it into a (removed after),
+ * with --check-checksums or without. */
+static void analyse_checked(struct pcap_file *f, struct analysis *a,
+			    bool checksums)
 {
 	struct analysis_options opt = {
 		.stream_limit = STREAM_DEFAULT_LIMIT,
 		.stream_budget = TCP_DEFAULT_STREAM_BUDGET,
+		.check_checksums = checksums,
 	};
 	char err[256] = "";
 	CU_ASSERT_EQUAL_FATAL(fclose(f->fp), 0);
@@ -78,6 +81,12 @@ static void analyse_file(struct pcap_file *f, struct analysis *a)
 	if (rc != 0)
 		fprintf(stderr, "\n    analysis_read_file: %s\n", err);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+/* analyse_file - analyse as `pcapcheck analyze` does by default. */
+static void analyse_file(struct pcap_file *f, struct analysis *a)
+{
+	analyse_checked(f, a, false);
 }
 
 /* warnings_of - every warning of the analysis, one per line. */
@@ -125,11 +134,47 @@ static void swap_ports(uint8_t *tcp)
 	tcp[2] = t[0], tcp[3] = t[1];
 }
 
+/* sum16 - the one's complement sum of n bytes, folded (RFC 1071). */
+static uint16_t sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += i % 2 == 0 ? (uint32_t)p[i] << 8 : p[i];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* put_sum - store the complement of a sum at p. */
+static void put_sum(uint8_t *p, uint16_t sum)
+{
+	p[0] = (uint8_t)(~sum >> 8);
+	p[1] = (uint8_t)~sum;
+}
+
+/* l4_checksum - the TCP or UDP checksum of the raw IPv4/IPv6 packet ip. */
+static void l4_checksum(uint8_t *ip, size_t n, int version, size_t field)
+{
+	size_t hdr = version == 6 ? 40 : 20, alen = version == 6 ? 16 : 4;
+	size_t l4_len = n - hdr;
+	uint32_t pseudo = (uint32_t)(version == 6 ? ip[6] : ip[9]) + l4_len;
+	pseudo += sum16(0, ip + (version == 6 ? 8 : 12), 2 * alen);
+	ip[hdr + field] = ip[hdr + field + 1] = 0;
+	put_sum(ip + hdr + field, sum16(pseudo, ip + hdr, l4_len));
+}
+
+struct wrap;
+/* fill_checksums - right checksums, one spoilt if the test asks. */
+static void fill_checksums(uint8_t *ip, size_t n, const struct wrap *w,
+			   int packet);
+
 /* A wrapper puts the outer headers in front of an inner IP packet. */
 struct wrap {
-	int version; /* of the inner packet */
+	int version;	 /* of the inner packet */
 	uint32_t family; /* DLT_NULL only: the address family ... */
 	int big_endian;	 /* ... and its byte order */
+	bool sums;	 /* fill in the IPv4, TCP checksums ... */
+	int corrupt_tcp; /* ... then spoil this packet's TCP one (1-based) */
+	int corrupt_ip;	 /* ... or its IPv4 header's */
 };
 typedef size_t wrap_fn(uint8_t *out, const uint8_t *inner, size_t n,
 		       const struct wrap *w);
@@ -163,6 +208,8 @@ static size_t write_conversation(struct pcap_file *f, wrap_fn *wrap,
 					 script[i].data);
 		if (script[i].server)
 			swap_ports(inner + (version == 6 ? 40 : 20));
+		if (w->sums)
+			fill_checksums(inner, n, w, (int)i + 1);
 		pcap_write(f, frame, wrap(frame, inner, n, w));
 	}
 	return count;
@@ -201,6 +248,20 @@ static void check_tunnel(int linktype, wrap_fn *wrap, int version,
 	analysis_free(&a);
 }
 
+static void fill_checksums(uint8_t *ip, size_t n, const struct wrap *w,
+			   int packet)
+{
+	l4_checksum(ip, n, w->version, 16);
+	if (packet == w->corrupt_tcp)
+		ip[(w->version == 6 ? 40 : 20) + 16] ^= 0x55;
+	if (w->version == 4) {
+		ip[10] = ip[11] = 0;
+		put_sum(ip + 10, sum16(0, ip, 20));
+		if (packet == w->corrupt_ip)
+			ip[10] ^= 0x55;
+	}
+}
+
 /* ---- the outer headers ------------------------------------------------- */
 
 /* be16_at - store a big-endian 16-bit value. */
@@ -211,8 +272,7 @@ static void be16_at(uint8_t *p, uint16_t v)
 }
 
 /* outer_ip - an outer IPv4 or IPv6 header for n bytes of protocol proto. */
-static size_t outer_ip(uint8_t *out, int outer_version, uint8_t proto,
-		       size_t n)
+static size_t outer_ip(uint8_t *out, int outer_version, uint8_t proto, size_t n)
 {
 	return outer_version == 6 ? put_ipv6(out, proto, n)
 				  : put_ipv4(out, proto, n, 0);
@@ -399,8 +459,8 @@ static void test_tunnel_cut_everywhere(void)
 	struct {
 		int linktype;
 		wrap_fn *wrap;
-	} cases[] = {{DLT_RAW, wrap_ipip},	 {DLT_EN10MB, wrap_gre},
-		     {DLT_RAW, wrap_gre_pptp},	 {DLT_RAW, wrap_gre_teb},
+	} cases[] = {{DLT_RAW, wrap_ipip},     {DLT_EN10MB, wrap_gre},
+		     {DLT_RAW, wrap_gre_pptp}, {DLT_RAW, wrap_gre_teb},
 		     {DLT_EN10MB, wrap_vxlan}, {DLT_EN10MB, wrap_gtpu},
 		     {DLT_EN10MB, wrap_pppoe}};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -452,7 +512,8 @@ static void test_tunnel_skipped(void)
 	report_has(&a, "\"1 GRE packets skipped: GRE of another version");
 	report_has(&a, "\"2 PPPoE packets skipped: PPP control frames");
 	report_has(&a, "\"1 VXLAN packets skipped: VXLAN without");
-	report_has(&a, "\"gre\": {\n      \"decoded\": 0,\n      \"skipped\": 1");
+	report_has(&a,
+		   "\"gre\": {\n      \"decoded\": 0,\n      \"skipped\": 1");
 	analysis_free(&a);
 }
 
@@ -493,7 +554,9 @@ static void test_null_loopback(void)
 			struct pcap_file f;
 			struct analysis a;
 			int version = families[i] == 2 ? 4 : 6;
-			struct wrap w = {version, families[i], be};
+			struct wrap w = {.version = version,
+					 .family = families[i],
+					 .big_endian = be};
 			pcap_open_test(&f, DLT_NULL);
 			(void)write_conversation(&f, wrap_null, &w);
 			analyse_file(&f, &a);
@@ -513,10 +576,10 @@ static size_t wrap_sll2(uint8_t *out, const uint8_t *inner, size_t n,
 	int version = w->version;
 	memset(out, 0, 20);
 	be16_at(out, version == 6 ? 0x86dd : 0x0800); /* protocol */
-	out[7] = 1;				       /* interface index 1 */
-	be16_at(out + 8, 772);			       /* ARPHRD_LOOPBACK */
-	out[10] = 0;				       /* to us */
-	out[11] = 6;				       /* address length */
+	out[7] = 1;				      /* interface index 1 */
+	be16_at(out + 8, 772);			      /* ARPHRD_LOOPBACK */
+	out[10] = 0;				      /* to us */
+	out[11] = 6;				      /* address length */
 	memcpy(out + 20, inner, n);
 	return 20 + n;
 }
@@ -538,6 +601,114 @@ static void test_sll2_any(void)
 	}
 }
 
+/* wrap_raw - raw IP: nothing in front. */
+static size_t wrap_raw(uint8_t *out, const uint8_t *inner, size_t n,
+		       const struct wrap *w)
+{
+	(void)w;
+	memcpy(out, inner, n);
+	return n;
+}
+
+/* checked_conversation - the conversation with checksums as w says,
+ * analysed with --check-checksums. */
+static void checked_conversation(const struct wrap *w, struct analysis *a)
+{
+	struct pcap_file f;
+	pcap_open_test(&f, DLT_RAW);
+	(void)write_conversation(&f, wrap_raw, w);
+	analyse_checked(&f, a, true);
+}
+
+/* test_checksums_good - right checksums change nothing, IPv4 and IPv6. */
+static void test_checksums_good(void)
+{
+	for (int version = 4; version <= 6; version += 2) {
+		struct wrap w = {.version = version, .sums = true};
+		struct analysis a;
+		checked_conversation(&w, &a);
+		expect_inner_connection(&a, version);
+		report_has(&a, "\"warnings\": []");
+		report_has(&a, "\"checked\": true");
+		analysis_free(&a);
+	}
+}
+
+/* test_checksums_bad_tcp - Zeek's 'C': the client's data segment has a bad
+ * TCP checksum, so it is not counted and its data is missing (the
+ * server's ack over it is then a gap). */
+static void test_checksums_bad_tcp(void)
+{
+	struct wrap w = {.version = 4, .sums = true, .corrupt_tcp = 4};
+	struct analysis a;
+	checked_conversation(&w, &a);
+	CU_ASSERT_EQUAL_FATAL(a.tcp.count, 1);
+	const struct tcp_conn *c = &a.tcp.conns[0];
+	CU_ASSERT_STRING_EQUAL(c->zeek.history, "ShACaGFf");
+	CU_ASSERT_EQUAL(c->side[TCP_ORIG].pkts, 4);
+	CU_ASSERT_EQUAL(c->side[TCP_ORIG].bad_checksums, 1);
+	CU_ASSERT_EQUAL(c->side[TCP_ORIG].data_segs, 0);
+	CU_ASSERT_EQUAL(a.bad_tcp_checksums, 1);
+	report_has(&a, "\"1 TCP segments with a bad checksum not counted");
+	report_has(&a, "\"orig_bad_checksums\": 1");
+	analysis_free(&a);
+
+	/* Off by default: the same capture is a clean exchange. */
+	struct pcap_file f;
+	pcap_open_test(&f, DLT_RAW);
+	(void)write_conversation(&f, wrap_raw, &w);
+	analyse_file(&f, &a);
+	expect_inner_connection(&a, 4);
+	report_has(&a, "\"checked\": false");
+	analysis_free(&a);
+}
+
+/* test_checksums_bad_ip - a bad IPv4 header checksum: dropped before the
+ * connection is looked up (no letter, no count but the warning's). */
+static void test_checksums_bad_ip(void)
+{
+	struct wrap w = {.version = 4, .sums = true, .corrupt_ip = 5};
+	struct analysis a;
+	checked_conversation(&w, &a);
+	CU_ASSERT_EQUAL_FATAL(a.tcp.count, 1);
+	CU_ASSERT_EQUAL(a.skipped.bad_ip_checksum, 1);
+	CU_ASSERT_EQUAL(a.tcp.conns[0].side[TCP_RESP].pkts, 2);
+	CU_ASSERT_EQUAL(a.tcp.conns[0].side[TCP_RESP].bad_checksums, 0);
+	report_has(&a, "\"1 packets skipped: bad IPv4 header checksum\"");
+	analysis_free(&a);
+}
+
+/* test_checksums_udp - a bad UDP checksum is counted apart; 0 over IPv4
+ * means "no checksum"; 0 over IPv6 is wrong. */
+static void test_checksums_udp(void)
+{
+	struct pcap_file f;
+	struct analysis a;
+	pcap_open_test(&f, DLT_RAW);
+	for (int version = 4; version <= 6; version += 2) {
+		uint8_t ip[FRAME_MAX];
+		size_t off = version == 6 ? put_ipv6(ip, 17, 8 + 4)
+					  : put_ipv4(ip, 17, 8 + 4, 0);
+		off += put_udp(ip + off, 4);
+		memcpy(ip + off, "ping", 4);
+		if (version == 4) {
+			put_sum(ip + 10, sum16(0, ip, 20));
+			pcap_write(&f, ip, off + 4); /* checksum 0: none */
+			l4_checksum(ip, off + 4, 4, 6);
+			ip[off - 1] ^= 1; /* spoilt */
+		}
+		pcap_write(&f, ip, off + 4); /* IPv6 with 0: wrong */
+	}
+	analyse_checked(&f, &a, true);
+	CU_ASSERT_EQUAL_FATAL(a.udp.count, 2);
+	CU_ASSERT_EQUAL(a.udp.flows[0].side[UDP_ORIG].dgrams, 1);
+	CU_ASSERT_EQUAL(a.udp.flows[0].side[UDP_ORIG].bad_checksums, 1);
+	CU_ASSERT_EQUAL(a.udp.flows[1].side[UDP_ORIG].dgrams, 0);
+	CU_ASSERT_EQUAL(a.udp.flows[1].side[UDP_ORIG].bad_checksums, 1);
+	report_has(&a, "\"2 UDP datagrams with a bad checksum not counted\"");
+	analysis_free(&a);
+}
+
 int add_tunnel_suite(void)
 {
 	CU_pSuite s = CU_add_suite("captures from anywhere", NULL, NULL);
@@ -557,7 +728,14 @@ int add_tunnel_suite(void)
 	    !CU_add_test(s, "Windows/BSD loopback (DLT_NULL) files",
 			 test_null_loopback) ||
 	    !CU_add_test(s, "tcpdump -i any (LINUX_SLL2) files",
-			 test_sll2_any))
+			 test_sll2_any) ||
+	    !CU_add_test(s, "--check-checksums: right ones change nothing",
+			 test_checksums_good) ||
+	    !CU_add_test(s, "--check-checksums: bad TCP is Zeek's 'C'",
+			 test_checksums_bad_tcp) ||
+	    !CU_add_test(s, "--check-checksums: bad IPv4 header dropped",
+			 test_checksums_bad_ip) ||
+	    !CU_add_test(s, "--check-checksums: UDP", test_checksums_udp))
 		return -1;
 	return 0;
 }

@@ -148,10 +148,12 @@ static void test_rstrh(void)
 		     1001); /* we missed the SYN */
 	conv_send(&v, SERVER, TCP_RST, NULL);
 	const struct tcp_conn *c = conv_conn(&v, 0);
-	/* The receiver of the SYN-ACK is taken as the originator. */
-	CU_ASSERT_EQUAL(c->side[TCP_ORIG].ep.port, 40000);
+	/* As in Zeek, the sender of the first packet is the originator, a
+	 * SYN-ACK's too (Zeek flips at once only when the sender's port is
+	 * in its likely_server_ports: RSTRH then; 12000 is not). */
+	CU_ASSERT_EQUAL(c->side[TCP_ORIG].ep.port, 12000);
 	CU_ASSERT_TRUE(c->partial_start);
-	expect_verdict(&v, 0, "RSTRH", "^hr", TEARDOWN_RESET_BY_RESP, TCP_RESP);
+	expect_verdict(&v, 0, "OTH", "HR", TEARDOWN_RESET_BY_ORIG, TCP_ORIG);
 	conv_free(&v);
 }
 
@@ -167,7 +169,7 @@ static void test_sh_and_shr(void)
 	conv_init(&v, 1000, 5000);
 	conv_send_at(&v, SERVER, TCP_SYN | TCP_ACK, NULL, 5000, 1001);
 	conv_send(&v, SERVER, TCP_FIN | TCP_ACK, NULL);
-	expect_verdict(&v, 0, "SHR", "^hf", TEARDOWN_FIN_UNANSWERED, TCP_RESP);
+	expect_verdict(&v, 0, "SH", "HF", TEARDOWN_FIN_UNANSWERED, TCP_ORIG);
 	conv_free(&v);
 }
 
@@ -337,6 +339,84 @@ static void test_gap(void)
 	conv_free(&v);
 }
 
+/* test_synack_before_syn - the capture shows the SYN-ACK before the SYN
+ * (two CPUs, `-i any`): Zeek takes the SYN-ACK's sender as originator,
+ * then flips when the SYN comes; its letters keep their case and '^'
+ * follows them ("Hs^"). */
+static void test_synack_before_syn(void)
+{
+	struct conv v;
+	conv_init(&v, 1000, 5000);
+	conv_send_at(&v, SERVER, TCP_SYN | TCP_ACK, NULL, 5000, 1001);
+	conv_send(&v, CLIENT, TCP_SYN, NULL);
+	conv_send(&v, CLIENT, TCP_ACK, NULL);
+	conv_echo(&v);
+	conv_close(&v, CLIENT);
+	const struct tcp_conn *c = conv_conn(&v, 0);
+	CU_ASSERT_EQUAL(v.t.count, 1);
+	CU_ASSERT_EQUAL(c->side[TCP_ORIG].ep.port, 40000);
+	CU_ASSERT_FALSE(c->partial_start);
+	CU_ASSERT_TRUE(c->handshake.syn && c->handshake.synack &&
+		       c->handshake.ack);
+	expect_verdict(&v, 0, "SF", "Hs^ADadFf", TEARDOWN_FOUR_WAY_FIN,
+		       TCP_ORIG);
+	CU_ASSERT_EQUAL(tcp_bytes(c, TCP_ORIG), 6);
+	CU_ASSERT_EQUAL(c->side[TCP_ORIG].pkts, 6);
+	CU_ASSERT_EQUAL(c->side[TCP_RESP].pkts, 5);
+	CU_ASSERT_EQUAL(c->events[0].dir, TCP_RESP); /* the SYN-ACK */
+	conv_free(&v);
+}
+
+/* test_gap_fin_over_hole - the last data was not captured and the FIN
+ * jumps over it: the ack of the FIN reveals the hole (Zeek's 'G'; the FIN
+ * itself is not data). */
+static void test_gap_fin_over_hole(void)
+{
+	struct conv v;
+	conv_init(&v, 1000, 5000);
+	conv_handshake(&v);
+	conv_send(&v, CLIENT, TCP_PSH | TCP_ACK, "hello\n");
+	conv_send(&v, SERVER, TCP_ACK, NULL);
+	v.nxt[CLIENT] += 6; /* "world\n", lost to the capture */
+	conv_send(&v, CLIENT, TCP_FIN | TCP_ACK, NULL);
+	conv_send(&v, SERVER, TCP_ACK, NULL);
+	conv_send(&v, SERVER, TCP_FIN | TCP_ACK, NULL);
+	conv_send(&v, CLIENT, TCP_ACK, NULL);
+	const struct tcp_conn *c = conv_conn(&v, 0);
+	expect_verdict(&v, 0, "SF", "ShADaFGf", TEARDOWN_FOUR_WAY_FIN,
+		       TCP_ORIG);
+	CU_ASSERT_EQUAL(tcp_bytes(c, TCP_ORIG), 12);
+	conv_free(&v);
+}
+
+/* test_gap_data_over_hole - a segment lost to the capture, the next one
+ * seen: the ack over both is one gap, counted once. */
+static void test_gap_data_over_hole(void)
+{
+	struct conv v;
+	conv_init(&v, 1000, 5000);
+	conv_handshake(&v);
+	conv_send(&v, CLIENT, TCP_PSH | TCP_ACK, "one\n");
+	v.nxt[CLIENT] += 4; /* "two\n" not captured */
+	conv_send(&v, CLIENT, TCP_PSH | TCP_ACK, "three\n");
+	conv_send(&v, SERVER, TCP_ACK, NULL);
+	conv_send(&v, SERVER, TCP_ACK, NULL); /* a duplicate: no new gap */
+	CU_ASSERT_STRING_EQUAL(conv_conn(&v, 0)->zeek.history, "ShADaG");
+	conv_free(&v);
+}
+
+/* test_no_gap_at_reset - an ack in a RST over a hole is not trusted. */
+static void test_no_gap_at_reset(void)
+{
+	struct conv v;
+	conv_init(&v, 1000, 5000);
+	conv_handshake(&v);
+	v.nxt[CLIENT] += 4;
+	conv_send(&v, SERVER, TCP_RST | TCP_ACK, NULL);
+	CU_ASSERT_STRING_EQUAL(conv_conn(&v, 0)->zeek.history, "ShAr");
+	conv_free(&v);
+}
+
 int add_verdict_suite(void)
 {
 	CU_pSuite s = CU_add_suite("verdict", NULL, NULL);
@@ -363,7 +443,15 @@ int add_verdict_suite(void)
 	    !CU_add_test(s, "history: repeats", test_history_repeats) ||
 	    !CU_add_test(s, "history: scaled t", test_history_scaled) ||
 	    !CU_add_test(s, "history: zero window", test_zero_window) ||
-	    !CU_add_test(s, "history: content gap", test_gap))
+	    !CU_add_test(s, "history: content gap", test_gap) ||
+	    !CU_add_test(s, "SYN-ACK seen before the SYN: Zeek's late flip",
+			 test_synack_before_syn) ||
+	    !CU_add_test(s, "gap: a FIN jumps over a hole",
+			 test_gap_fin_over_hole) ||
+	    !CU_add_test(s, "gap: data jumps over a hole",
+			 test_gap_data_over_hole) ||
+	    !CU_add_test(s, "gap: not from an ack in a RST",
+			 test_no_gap_at_reset))
 		return -1;
 	return 0;
 }

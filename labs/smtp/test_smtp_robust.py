@@ -8,6 +8,8 @@ import base64
 import re
 import time
 
+from socklab.feedback import show_bytes
+
 from maillib import (FROM, PASSWORD, TO, USER, ScriptedServer, auth_args, cafile, expect_exit, parse,
                      run_client, unstuffed)
 
@@ -91,7 +93,7 @@ def test_smtp_silent_or_broken_server(case):
             case.fail(f"smtpclient sent more to {what} after its timeout",
                       expected="nothing after the command that got no reply, no QUIT either: after a "
                                "timeout the connection is in no state to carry one",
-                      saw=f"commands {server.commands!r}, then {server.tail!r}",
+                      saw=f"commands {server.commands!r}, then {show_bytes(server.tail)}",
                       hint="a receive that timed out fails the step: the session ends there (broken)")
         _expect_timeout_named(case, client, what)
     _gives_up(case, b"hello, this is not an SMTP server\r\n", {}, "a greeting that is not an SMTP reply",
@@ -192,7 +194,7 @@ SIZE_EHLO = (b"250-mail.socklab.test\r\n"
 
 
 def _expect_size_given(case, server, offered="SIZE 4000"):
-    """The MAIL FROM line gives SIZE=n, n the bytes of the message the server received."""
+    """The MAIL FROM line gives SIZE=<bytes>, the bytes of the message the server received."""
     mail = [c for c in server.commands if c.upper().startswith("MAIL FROM")]
     if server.message is None:
         case.fail("the mail to a server that offers SIZE did not arrive",

@@ -32,7 +32,7 @@ def test_smtp_plain_send(case):
     if not got["content"].endswith(b"\r\nAlice\r\n"):
         case.fail("the message does not end with the body's last line",
                   expected="...\\r\\nAlice\\r\\n, then the line '.'",
-                  saw=repr(got["content"][-30:]),
+                  saw=show_bytes(got["content"][-30:]),
                   hint="add a CRLF before the final '.' only when the message does not already end with one")
     for name in ("Date", "MIME-Version"):
         if msg.get(name) is None:
@@ -204,7 +204,8 @@ def test_smtp_long_lines(case):
     expect_exit(case, again, 0, "after the server accepted the second mail")
     later = server.seen("message")
     if len(later) != 2:
-        case.fail("the second mail (a line of 998 bytes) did not arrive", saw=f"{len(later)} message(s)")
+        case.fail("the second mail (a line of 998 bytes) did not arrive", expected="2 messages",
+                  saw=f"{len(later)} message(s)")
     cte = _transfer_encoding(later[1]["content"].split(b"\r\n\r\n", 1)[0])
     if cte != "7bit":
         case.fail("a body whose lines all fit SMTP was not sent as it is",
@@ -241,10 +242,13 @@ def test_smtp_multiline_reply_in_pieces(case):
                   hint="a reply ends with the line whose code is followed by a space: '250-' means more "
                        "lines follow. Read until that last line, however the bytes are split")
     if b"Read every line of every reply." not in server.message:
-        case.fail("the message's text did not arrive", saw=server.message[:200].decode(errors="replace"))
+        case.fail("the message's text did not arrive",
+                  expected="the body, with the line 'Read every line of every reply.'",
+                  saw=show_bytes(server.message, 200))
     expect_exit(case, client, 0, "after the server accepted the mail")
     if not server.quit:
-        case.fail("smtpclient did not end the session with QUIT", saw=f"commands {server.commands!r}")
+        case.fail("smtpclient did not end the session with QUIT",
+                  expected="QUIT after the 250 that accepted the message", saw=f"commands {server.commands!r}")
 
 
 def test_smtp_rcpt_rejected(case):
@@ -285,6 +289,7 @@ def expect_attachments(case, msg, files):
     defects = [d for part in msg.walk() for d in part.defects]
     if defects:
         case.fail("Python's email parser found the MIME structure broken",
+                  expected="no defect: every part between '--BOUNDARY' lines, '--BOUNDARY--' after the last",
                   saw=", ".join(type(d).__name__ for d in defects[:4]),
                   hint="each part starts after a line '--BOUNDARY', the last part is followed by "
                        "'--BOUNDARY--'; the boundary in the header must be the same string")
@@ -364,7 +369,7 @@ def _expect_words_whole(case, head):
         except UnicodeDecodeError:
             case.fail("an encoded word of the subject cuts a UTF-8 character in two",
                       expected="each =?UTF-8?B?...?= word decodes to whole characters on its own",
-                      saw=f"a word whose bytes begin {piece[:6]!r} and end {piece[-6:]!r}",
+                      saw=f"a word whose bytes begin {show_bytes(piece[:6])} and end {show_bytes(piece[-6:])}",
                       hint="word_cut(): move the cut back while the next byte is a continuation byte 10xxxxxx")
 
 

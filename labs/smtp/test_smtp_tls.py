@@ -40,7 +40,7 @@ def expect_tls_everywhere(case, implicit=False):
     if not implicit and (before.get("AUTH") or before.get("MAIL FROM")):
         case.fail("smtpclient sent AUTH or MAIL FROM in clear before STARTTLS",
                   expected="EHLO, STARTTLS, then everything else inside TLS",
-                  saw=f"AUTH ×{before.get('AUTH')}, MAIL FROM ×{before.get('MAIL FROM')} before TLS")
+                  saw=f"AUTH ×{before.get('AUTH', 0)}, MAIL FROM ×{before.get('MAIL FROM', 0)} before TLS")
     return c
 
 
@@ -58,6 +58,7 @@ def test_smtp_starttls(case):
     auth = server.seen("AUTH")
     if not got["tls"] or not ehlo_tls or not auth or not auth[0]["tls"]:
         case.fail("the session did not go EHLO, STARTTLS, EHLO, AUTH over TLS",
+                  expected="message over TLS: True; EHLO after TLS: True; AUTH over TLS: True",
                   saw=f"message over TLS: {got['tls']}; EHLO after TLS: {bool(ehlo_tls)}; "
                       f"AUTH over TLS: {bool(auth and auth[0]['tls'])}",
                   hint="after the handshake say EHLO again: the server forgets what came before TLS")

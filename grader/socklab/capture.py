@@ -144,7 +144,7 @@ def summarize(verdict, limit=8):
             td.get("first_closer"), "nobody closed")
         lines.append(f"TCP #{c['id']} {endpoint(c['orig'])} → {endpoint(c['resp'])}: "
                      f"conn_state {c['conn_state']}, history {c['history']}, "
-                     f"teardown {td.get('kind')}, {closer}; "
+                     f"teardown {td.get('kind') or 'unknown'}, {closer}; "
                      f"bytes {c['orig_bytes']} → / ← {c['resp_bytes']}")
         for side, closed in (c.get("grader_closed") or {}).items():
             if closed:
@@ -172,7 +172,7 @@ def heartbeat_text(hb):
     """One line about a connection's heartbeats, as pcapcheck found them."""
     if not hb["requests"]:
         return "heartbeats: none (no heartbeat request in this connection)"
-    by = f" by {hb['requester']}" if hb.get("requester") else ""
+    by = {"orig": " by the client", "resp": " by the server"}.get(hb.get("requester"), "")
     text = (f"heartbeats: {hb['requests']} requests{by}, {hb['pairs']} answered, "
             f"{hb['unanswered']} unanswered (longest run {hb['max_consecutive_unanswered']})")
     iv = hb.get("interval_ms")

@@ -37,16 +37,19 @@ def sanitizer_failure(name, report):
     """The CaseFailure for program NAME's sanitizer REPORT, by the report's kind."""
     first = report.splitlines()[0]
     if "ThreadSanitizer" in report and "data race" not in first:
-        return CaseFailure(f"{name}: ThreadSanitizer found a misuse of a lock", saw=first,
+        return CaseFailure(f"{name}: ThreadSanitizer found a misuse of a lock",
+                           expected="no ThreadSanitizer report", saw=first,
                            hint="read the report below: a mutex unlocked that this thread does not hold, "
                                 "destroyed while locked, or locked twice; every lock needs its unlock on "
                                 "every path, in the same thread")
     if "ThreadSanitizer" in report:
         return CaseFailure(f"{name}: ThreadSanitizer found a data race (two threads used the same memory, at "
-                           "least one writing, with no lock between them)", saw=first,
+                           "least one writing, with no lock between them)",
+                           expected="no ThreadSanitizer report", saw=first,
                            hint="read the report below: it names both accesses and the locks each thread "
                                 "held; guard the shared data with one mutex everywhere")
-    return CaseFailure(f"{name}: the sanitizer found a memory or undefined-behaviour error", saw=first,
+    return CaseFailure(f"{name}: the sanitizer found a memory or undefined-behaviour error",
+                       expected="no AddressSanitizer or UndefinedBehaviorSanitizer report", saw=first,
                        hint="read the sanitizer report below: its first frame is the line of the error")
 
 
@@ -117,6 +120,8 @@ class Case:
         if self.build_problem:
             self.fail(f"this case runs the programs built for {BUILD_VARIANTS[self.spec.build]}, "
                       "and that build failed",
+                      expected=f"a build of {', '.join(self.lab.binaries)} with the compiler from CC "
+                               "(make CC=...)",
                       saw=self.build_problem,
                       hint="the Makefile must take the compiler from CC (make CC=...)")
         prog = Program(self.trace, binary, [binary, *map(str, args)], self.workdir, self.limits,
@@ -149,7 +154,7 @@ class Case:
         port = self.port if port is None else port
         conn, error = peers.tcp_connect(self.trace, port, host, timeout, label)
         if conn is None:
-            self.fail(f"the scripted {label} could not connect to port {port}",
+            self.fail(f"the {peers.scripted(label)} could not connect to port {port}",
                       expected="the server accepts connections",
                       saw=f"connect failed: {error}")
         self._resources.append(conn)
@@ -188,6 +193,8 @@ class Case:
                 hint = ("it crashed: build with --sanitize or run it under gdb to see where"
                         if prog.crashed() else "look at its stderr below: a server runs until it is stopped")
                 self.fail(f"{prog.name} ended before it was ready on {proto.upper()} port {port}",
+                          expected=f"{prog.name} running, {'listening' if proto == 'tcp' else 'bound'} on "
+                                   f"{proto.upper()} port {port}",
                           saw=f"{prog.name} {prog.status_text()}", hint=hint)
             if time.monotonic() >= deadline:
                 others = sorted(isolation.bound_ports(proto))
@@ -206,8 +213,7 @@ class Case:
         """Accept the connection of the student's client PROG, or fail saying it never came."""
         conn = listener.accept(timeout=timeout, while_true=prog.running)
         if conn is None:
-            peer = listener.label if listener.label.startswith("scripted") else f"scripted {listener.label}"
-            self.fail(f"{prog.name} never connected to the {peer}",
+            self.fail(f"{prog.name} never connected to the {peers.scripted(listener.label)}",
                       expected=f"a TCP connection to 127.0.0.1:{listener.port} "
                                f"(HOST and PORT from the command line)",
                       saw=f"no connection; {prog.name} {prog.status_text()}",

@@ -23,7 +23,7 @@ DEFAULT_TIMEOUT = 5.0
 RECV_LIMIT = 16 << 20
 
 
-def _scripted(label):
+def scripted(label):
     """'scripted LABEL', once: a label may say 'scripted' already."""
     return label if label.startswith("scripted ") else f"scripted {label}"
 
@@ -184,7 +184,7 @@ class TcpListener:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.conns = []
-        trace.step(f"{_scripted(label)} listening on {_addr_text((host, self.port))}")
+        trace.step(f"{scripted(label)} listening on {_addr_text((host, self.port))}")
 
     def accept(self, timeout=DEFAULT_TIMEOUT, while_true=None):
         """Accept one connection within TIMEOUT s; None if none came.  With
@@ -198,13 +198,13 @@ class TcpListener:
                 break
             if left <= 0 or (while_true is not None and not while_true()):
                 gave_up = "" if left <= 0 else " (and the program it waited for had ended)"
-                self.trace.step(f"{_scripted(self.label)}: no connection within "
+                self.trace.step(f"{scripted(self.label)}: no connection within "
                                 f"{timeout - max(left, 0):.1f} s{gave_up}")
                 return None
         sock, addr = self.sock.accept()
         conn = TcpConn(sock, self.trace, self.label)
         self.conns.append(conn)
-        self.trace.step(f"{_scripted(self.label)} accepted a connection from {_addr_text(addr)}")
+        self.trace.step(f"{scripted(self.label)} accepted a connection from {_addr_text(addr)}")
         return conn
 
     def close(self):
@@ -223,11 +223,11 @@ def tcp_connect(trace, port, host="127.0.0.1", timeout=DEFAULT_TIMEOUT, label="c
     except OSError as e:
         sock.close()
         text = e.strerror or str(e)
-        trace.step(f"{_scripted(label)}: connect to {_addr_text((host, port))} failed: {text}")
+        trace.step(f"{scripted(label)}: connect to {_addr_text((host, port))} failed: {text}")
         return None, text
     sock.settimeout(None)
     conn = TcpConn(sock, trace, label)
-    trace.step(f"{_scripted(label)} connected from {conn.local} to {_addr_text((host, port))}")
+    trace.step(f"{scripted(label)} connected from {conn.local} to {_addr_text((host, port))}")
     return conn, None
 
 
@@ -242,7 +242,7 @@ class UdpPeer:
         self.sock.bind((host, port))
         self.port = self.sock.getsockname()[1]
         if port:
-            trace.step(f"{_scripted(label)} bound to UDP {_addr_text((host, self.port))}")
+            trace.step(f"{scripted(label)} bound to UDP {_addr_text((host, self.port))}")
 
     def sendto(self, data, addr):
         self.sock.sendto(data, addr)

@@ -221,7 +221,7 @@ def expect_time_now(case, f, who):
         t = int(f.fields[0])
     except ValueError:
         case.fail(f"the time field of the frame {who} received is not a decimal Unix time",
-                  expected="decimal Unix seconds, e.g. 1764000000", saw=repr(f.fields[0]))
+                  expected="decimal Unix seconds, e.g. 1764000000", saw=show_bytes(f.fields[0]))
     if abs(t - time.time()) > 60:
         case.fail(f"the time field of the frame {who} received is not the current time",
                   expected=f"about {int(time.time())} (Unix seconds now)", saw=str(t))
@@ -379,7 +379,9 @@ def crash_mid_frame(case, name):
         line = proc.stdout.readline() if ready else b""
         if b"sent half a frame" not in line:
             err = proc.stderr.read1(2000) if proc.poll() is not None else b""
-            case.fail(f"the client {name} to be killed could not log in", saw=show_bytes(line + err),
+            case.fail(f"the client {name} to be killed could not log in",
+                      expected=f"the welcome for {name}, then 'sent half a frame' from its process",
+                      saw=show_bytes(line + err),
                       hint="log a client in as soon as its LOGIN frame has arrived")
         case.step(f"client {name} (a process of its own) logged in and sent 29 bytes of a 64-byte frame")
     finally:

@@ -4,8 +4,8 @@ pseudo-terminal."""
 import re
 import time
 
-from chatlib import (TEXT_MAX, USERS, Peer, TerminalProgram, expect_login, frame, header_pattern,
-                     start_client)
+from chatlib import (TEXT_MAX, USERS, Peer, TerminalProgram, describe, expect_login, frame,
+                     header_pattern, start_client)
 
 T = 1764000000   # the time the scripted server stamps on its frames
 
@@ -30,7 +30,7 @@ def _finish(case, client, srv, why="after its input ended"):
     if f is not None or srv.ended != "eof":
         case.fail("chatclient did not close its side after CTL quit",
                   expected="the end of the stream (the client's FIN)",
-                  saw=f"{f!r}" if f is not None else (srv.ended or "the connection still open"),
+                  saw=describe(f) if f is not None else (srv.ended or "the connection still open"),
                   hint="after CTL quit: shutdown(fd, SHUT_WR), wait for the server's FIN, close()")
     srv.close()
     case.wait_exit(client, timeout=3, why=why)
@@ -55,7 +55,9 @@ def test_chat_client_logs_in_and_shows_messages(case):
                   hint="print '[YYYY-MM-DD HH:MM:SS] sender' (local time of the frame's time field), then "
                        "the text on its own line; flush stdout")
     if not client.wait_output(rb"bob is now online", timeout=1):
-        case.fail("chatclient did not show that bob is online", saw=client.stdout.tail(10) or "nothing")
+        case.fail("chatclient did not show that bob is online",
+                  expected="[time] System\nbob is now online",
+                  saw=client.stdout.tail(10) or "nothing on stdout")
     srv.send("E", "offline", "carol is not online: message not delivered")
     if not client.wait_output(rb"System\n[^\n]*carol is not online: message not delivered\n", timeout=2):
         case.fail("chatclient did not show the server's ERROR under a System header",
@@ -78,7 +80,8 @@ def test_chat_client_sends_and_escapes(case):
                                frame("M", ":: three colons")], hint)
     _finish(case, client, srv, why="after ':q'")
     if client.returncode != 0:
-        case.fail("chatclient did not exit with status 0 after ':q'", saw=client.status_text())
+        case.fail("chatclient did not exit with status 0 after ':q'", expected="exit status 0",
+                  saw=client.status_text())
 
 
 def test_chat_client_max_length(case):
@@ -103,7 +106,8 @@ def test_chat_client_fin_teardown(case):
     _expect_frames(case, srv, [frame("M", "bye now")], hint="send each typed line as MSG")
     _finish(case, client, srv, why="after ':q' and the server's FIN")
     if client.returncode != 0:
-        case.fail("chatclient did not exit with status 0 after ':q'", saw=client.status_text())
+        case.fail("chatclient did not exit with status 0 after ':q'", expected="exit status 0",
+                  saw=client.status_text())
     conns = case.tcp_connections()
     if len(conns) != 1:
         case.fail("the capture does not show exactly one connection to the scripted server",
@@ -125,9 +129,13 @@ def test_chat_client_in_a_terminal(case):
     expect_login(case, srv, "alice", secret)
     srv.send("C", str(T), "welcome", "alice")
     if not client.wait_output(rb"welcome", timeout=3):
-        case.fail("chatclient did not show the welcome", saw=client.stdout.tail(5) or "nothing")
+        case.fail("chatclient did not show the welcome",
+                  expected="[time] System\nwelcome, alice: you are online",
+                 
+                  saw=client.stdout.tail(5) or "nothing on stdout")
     if secret.encode() in client.stdout.bytes():
         case.fail("the password was echoed on the terminal",
+                  expected="the prompt, then nothing of the password on the terminal",
                   saw=client.stdout.tail(5),
                   hint="turn ECHO off with tcsetattr() while the password is typed, and back on after")
     srv.send("M", str(T), "bob", "hello from bob")
@@ -138,8 +146,10 @@ def test_chat_client_in_a_terminal(case):
     _expect_frames(case, srv, [frame("M", "hi bob")], hint="send each typed line as MSG")
     if not client.wait_output(rb"hi bob", timeout=2):
         case.fail("the terminal did not echo what was typed after the password",
+                  expected="'hi bob' echoed on the terminal as it was typed",
                   saw=client.stdout.tail(8), hint="turn ECHO back on once the password is read")
     client.type(":q\n", note="':q' and Enter")
     _finish(case, client, srv, why="after ':q' on its terminal")
     if client.returncode != 0:
-        case.fail("chatclient did not exit with status 0 after ':q'", saw=client.status_text())
+        case.fail("chatclient did not exit with status 0 after ':q'", expected="exit status 0",
+                  saw=client.status_text())

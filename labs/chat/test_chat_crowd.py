@@ -39,7 +39,7 @@ def test_chat_200_clients(case):
                       expected=f"{CLIENTS} welcomes, and one 'online' notice for each of the "
                                f"{pairs} pairs of clients",
                       saw=f"{len(welcomed)} welcomes; {len(crowd.closed)} connections closed by the server"
-                          f"{'; first refusal: ' + repr(next(iter(refused.values()))) if refused else ''}",
+                          f"{'; first refusal: ' + describe(next(iter(refused.values()))) if refused else ''}",
                       hint="serve every client at once (a thread each, --max-clients honoured), and "
                            "keep the table consistent under its lock")
         case.step(f"all {CLIENTS} logged in and got every 'online' notice "
@@ -92,7 +92,9 @@ def _expect_each_once_in_order(case, crowd, users):
             sender, text = f.fields[1].decode(), f.fields[2].decode()
             seen.setdefault(sender, []).append(text)
         if name in seen:
-            case.fail(f"client {name} received its own message back", saw=repr(seen[name][0]),
+            case.fail(f"client {name} received its own message back",
+                      expected="each message goes to everyone except its sender",
+                      saw=f"its own message {seen[name][0]!r}",
                       hint="skip the sender when you relay")
         for other in users:
             want = [f"{other} says {k}" for k in range(MESSAGES)]

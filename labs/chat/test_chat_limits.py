@@ -150,7 +150,7 @@ def test_chat_silent_crowd_holds_nobody_out(case):
                       expected=f"at most {MAX_PENDING} of the {SILENT} silent connections open: each newer one "
                                "made the server close the oldest",
                       saw=f"{still} still open",
-                      hint="keep the connections not logged in in a queue, oldest first; when the queue is full, "
+                      hint="queue the connections that have not logged in yet, oldest first; when the queue is full, "
                            "shutdown() the oldest (its thread ends it) so that threads stay bounded")
     finally:
         for s in crowd:
@@ -180,7 +180,9 @@ def test_chat_oversized_frame_refused(case):
                        "(never trust a length from the network)")
     alice.expect("the notice that bob is offline after his oversized frame", is_ctl("offline", "bob"))
     if not server.running():
-        case.fail("chatserver ended on a frame that announced too many bytes", saw=server.status_text())
+        case.fail("chatserver ended on a frame that announced too many bytes",
+                  expected="the server still running (only that client's connection closed)",
+                  saw=f"chatserver {server.status_text()}")
     carol = login(case, "carol")
     carol.send("M", "the room goes on")
     alice.expect("the notice that carol is online", is_ctl("online", "carol"))
@@ -257,7 +259,7 @@ def test_chat_full_only_after_login(case):
         f = carol.recv()
         case.fail("chatserver answered carol before she sent her LOGIN",
                   expected="nothing until carol's LOGIN: a connection is not refused at connect time",
-                  saw=describe(f) if f is not None else f"the connection ended ({carol.ended})",
+                  saw=describe(f) if f is not None else f"the connection ended ({carol.ended or 'no frame'})",
                   hint="'full' comes after a LOGIN with the right password, when --max-clients users are "
                        "online")
     case.step("carol, connected before eve, has received nothing yet")
@@ -284,7 +286,7 @@ def _stuck_client(case, name):
     body = s.recv(struct.unpack(">I", head)[0], socket.MSG_WAITALL) if len(head) == 4 else b""
     if not body or not is_ctl("welcome", name)(parse(body)):
         case.fail(f"the client {name} that will stop reading could not log in",
-                  saw=show_bytes(head + body))
+                  expected=f"CTL welcome {name} (the answer to its LOGIN)", saw=show_bytes(head + body))
     case.step(f"client {name} logged in (receive buffer 4 KiB) and from now on reads nothing")
     return s
 
@@ -311,7 +313,10 @@ def test_chat_stuck_reader_dropped(case):
         for name in ("alice", "carol"):
             crowd.send(name, frame("L", name, USERS[name]))
         if not crowd.run_until(lambda: all(crowd.frames.values()), WAIT):
-            case.fail("alice and carol were not both welcomed", saw=repr(crowd.frames))
+            case.fail("alice and carol were not both welcomed",
+                      expected="CTL welcome as the first frame of each",
+                      saw="; ".join(f"{n}: {', '.join(map(describe, fs)) or 'nothing'}"
+                                    for n, fs in crowd.frames.items()))
         stuck = _stuck_client(case, "bob")
         text = "x" * TEXT_MAX
         budget = _bytes_a_stuck_reader_absorbs()
@@ -368,9 +373,10 @@ def _entry(case, lines, name):
             if not m:
                 case.fail(f"the line --add-user wrote for {name} is not in the users file's format",
                           expected="name:pbkdf2-sha256:iterations:salt (32 hex digits):hash (64 hex digits)",
-                          saw=repr(line))
+                          saw=f"'{line}'")
             return int(m.group(2)), bytes.fromhex(m.group(3)), bytes.fromhex(m.group(4))
-    case.fail(f"--add-user {name} wrote no line for {name}", saw="\n".join(lines) or "an empty file")
+    case.fail(f"--add-user {name} wrote no line for {name}",
+              expected=f"a line {name}:pbkdf2-sha256:iterations:salt:hash", saw="\n".join(lines) or "an empty file")
 
 
 def test_chat_add_user_salted_hashes(case):
@@ -449,6 +455,7 @@ def test_chat_client_exit_status(case):
     _expect_status_1(case, client, "the server closed the connection first")
     if b"goodbye" not in client.stdout.bytes():
         case.fail("chatclient did not show the message that came just before the server left",
+                  expected="[time] bob\ngoodbye on stdout, then exit status 1",
                   saw=client.stdout.tail(5) or "nothing on stdout")
 
 
@@ -462,6 +469,7 @@ def test_chat_server_exit_status(case):
                   hint="a server that cannot read its users file must say so and stop, not serve nobody")
     if b"no-such-users-file.txt" not in prog.stderr.bytes():
         case.fail("chatserver did not name the users file it could not read",
+                  expected="a message on stderr naming no-such-users-file.txt",
                   saw=prog.stderr.tail(3) or "nothing on stderr")
     prog = case.start("chatserver", "--port", case.port, "--users", write_users(case), "--no-such-option")
     rc = prog.wait_exit(5)

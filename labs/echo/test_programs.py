@@ -34,7 +34,8 @@ def test_ipv6_all_programs(case):
     exchange(case, conn, b"hello over ipv6", what="the reply to a client on ::1")
     conn.close()
     if not server.running():
-        case.fail("tcpserver ended after an IPv6 client", saw=server.status_text())
+        case.fail("tcpserver ended after an IPv6 client",
+                  expected="tcpserver still serving the next client", saw=f"tcpserver {server.status_text()}")
     lines = [b"tcp client over ipv6"]
     listener = case.tcp_listener(port=case.port + 1, host="::1", label="IPv6 server")
     client = case.start("tcpclient", "::1", case.port + 1, stdin=lines[0] + b"\n")

@@ -359,6 +359,7 @@ class ScriptedServer(FxConn):
         name, size = fields[1].decode(errors="replace"), fields[2]
         if not size.isdigit():
             self.case.fail("fileclient's PUT does not announce a decimal size",
+                           expected="PUT NAME SIZE, SIZE in decimal digits (e.g. 'PUT' 'notes.txt' '1234')",
                            saw=f"the frame {show_fields(fields)}")
         size = int(size)
         self.send("OK", "go")
@@ -382,6 +383,8 @@ class ScriptedServer(FxConn):
             return True
         if not fields[2].isdigit() or int(fields[2]) > len(self.files[name]):
             self.case.fail(f"fileclient asked for {name!r} from a bad offset",
+                           expected=f"GET NAME OFFSET, OFFSET in decimal digits, 0 to {len(self.files[name])} "
+                                    "(the size of the NAME.part it kept)",
                            saw=f"the frame {show_fields(fields)}")
         data, offset = self.files[name], int(fields[2])
         self.send("OK", str(len(data)))

@@ -23,7 +23,8 @@ def _session(case, listener, files, *command, **server_kw):
 
 def _expect_exit_ok(case, client, what):
     if client.returncode != 0:
-        case.fail(f"fileclient did not exit with status 0 after {what}", saw=client.status_text(),
+        case.fail(f"fileclient did not exit with status 0 after {what}", expected="exit status 0",
+                  saw=client.status_text(),
                   hint="exit 0 when the one command of the command line worked")
 
 
@@ -136,4 +137,5 @@ def test_put_get_64mb(case):
                   expected=f"{64 << 20} bytes, SHA-256 {digest}",
                   saw="no file" if got is None else f"{len(got)} bytes, SHA-256 {sha(got)}")
     if not server.running():
-        case.fail("fileserver ended", saw=server.status_text())
+        case.fail("fileserver ended", expected="fileserver still running after the download",
+                  saw=f"fileserver {server.status_text()}")

@@ -6,8 +6,8 @@ logged-in users are theirs alone."""
 import select
 import time
 
-from fxlib import (MAX_PENDING, MAX_USERS, USERS, Client, expect_err, frame, noise, silent_connections,
-                   start_server, wait_closed)
+from fxlib import (MAX_PENDING, MAX_USERS, USERS, Client, expect_err, frame, noise, show_fields,
+                   silent_connections, start_server, wait_closed)
 
 SILENT = 70             # more than the 64 places of the users and the 16 of pending connections
 LOGIN_WAIT = 3.0        # s a user may wait for 'OK welcome' while others are silent
@@ -36,7 +36,7 @@ def test_server_silent_connections(case):
     if got[0] != b"OK":
         case.fail(f"fileserver refused alice's login while {SILENT} connections were silent",
                   expected="OK welcome: silent connections take no place of a logged-in user",
-                  saw=f"the frame {' '.join(map(repr, got))}", hint=PENDING_HINT)
+                  saw=f"the frame {show_fields(got)}", hint=PENDING_HINT)
     case.step(f"alice was welcomed {time.monotonic() - start:.3f} s after her LOGIN")
     if alice.list() != [(len(data), "notes.bin")]:
         case.fail("alice's LIST does not show bob's file", expected=f"[({len(data)}, 'notes.bin')]")
@@ -145,7 +145,7 @@ def test_server_busy_when_full(case):
     if got[0] != b"OK":
         case.fail("the place of a user who quit was not given to the next login",
                   expected=f"OK welcome within {SLACK:.0f} s of the QUIT",
-                  saw=f"the frame {' '.join(map(repr, got))}",
+                  saw=f"the frame {show_fields(got)}",
                   hint="count a user out when its connection ends, whatever the way it ends")
     newcomer.list()
     users[-1].list()

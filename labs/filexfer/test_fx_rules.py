@@ -66,7 +66,9 @@ def test_server_protocol_errors(case):
         expect_err(case, c.recv_frame(what), what, "protocol",
                    hint="an unknown command or wrong fields get 'ERR protocol <text>'; the connection goes on")
     if c.list() != []:
-        case.fail("fileserver stored something after the refused commands", saw=str(c.list()))
+        case.fail("fileserver stored something after the refused commands",
+                  expected="LIST still empty: 'OK 0'",
+                  saw=", ".join(f"{name} ({size} bytes)" for size, name in c.list()))
     c.conn.send(struct.pack(">I", 1 << 20) + b"PUT\x00x\x00" + b"1" * 100,
                 note=f"a frame header announcing {1 << 20} bytes (at most {PAYLOAD_MAX}), then 106 bytes")
     end = c.conn.recv_to_eof(timeout=3, what="the server's close after an oversized frame")
@@ -76,7 +78,8 @@ def test_server_protocol_errors(case):
                            f"longer than {PAYLOAD_MAX} bytes", saw=f"{end.how} after {show_bytes(end.data[:40])}",
                   hint="check the announced length against 1024 before reading the payload")
     if not server.running():
-        case.fail("fileserver ended after a client's protocol errors", saw=server.status_text())
+        case.fail("fileserver ended after a client's protocol errors",
+                  expected="fileserver still serving other clients", saw=f"fileserver {server.status_text()}")
     again = Client(case, label="a client after the protocol errors")
     again.login()
     again.put_ok("after.txt", b"the server goes on\n")
@@ -171,7 +174,8 @@ def test_client_errors_exit_status(case):
         case.fail("fileclient did not exit with status 1 after 'get' of a missing file",
                   expected="exit status 1", saw=client.status_text())
     if os.path.exists(os.path.join(case.workdir, "missing.bin")):
-        case.fail("fileclient made a file for a download the server refused", saw="missing.bin exists",
+        case.fail("fileclient made a file for a download the server refused",
+                  expected="no file missing.bin after the server's 'ERR nofile'", saw="missing.bin exists",
                   hint="create NAME.part only after 'OK size'")
     client = case.start("fileclient", "--host", "127.0.0.1", "--port", case.port, "--user", "alice",
                         "ls", stdin=b"not the password\n")

@@ -4,8 +4,8 @@ import os
 import threading
 
 from fxlib import (Client, USERS, every_byte, expect_err, expect_handshake,
-                   expect_volume, framing, noise, only_connection, root_dir, sha, start_server, stored,
-                   visible_names)
+                   expect_volume, framing, noise, only_connection, root_dir, sha, show_fields, start_server,
+                   stored, visible_names)
 
 TEXT = ("first line\r\nEOF\nsecond line with a tab\tand ünïcödé 文件\n"
         "EOF\r\n" * 3 + "the end, without a newline").encode()
@@ -167,7 +167,7 @@ def test_path_traversal_refused(case):
     got = c.recv_frame("a PUT whose name holds a NUL byte")
     if got[0] != b"ERR":
         case.fail("fileserver accepted a name with a NUL byte in it",
-                  expected="ERR (protocol or name)", saw=f"the frame {' '.join(map(repr, got))}")
+                  expected="ERR (protocol or name)", saw=f"the frame {show_fields(got)}")
     for name in ("../users", "../../etc/passwd", "/etc/passwd"):
         c.send("GET", name, "0")
         expect_err(case, c.recv_frame(f"GET of {name!r}"), f"GET of the name {name!r}", "name",
@@ -177,7 +177,9 @@ def test_path_traversal_refused(case):
     top = os.path.dirname(root_dir(case))
     if os.path.exists(os.path.join(top, "escape.txt")) or visible_names(case):
         case.fail("a refused name left a file behind",
-                  saw=f"outside the root: {sorted(os.listdir(top))}; inside: {visible_names(case)}")
+                  expected="no escape.txt outside the root and no file in it",
+                  saw=f"outside the root: {', '.join(sorted(os.listdir(top)))}; "
+                      f"inside: {', '.join(visible_names(case)) or 'nothing'}")
     c.quit()
 
 
@@ -193,7 +195,8 @@ def test_hash_mismatch_refused(case):
                     "frame before the rename")
     c.get_ok("doc.bin", old)
     if visible_names(case) != ["doc.bin"]:
-        case.fail("the refused upload left a file behind", saw=str(visible_names(case)))
+        case.fail("the refused upload left a file behind",
+                  expected="only doc.bin (the old version)", saw=", ".join(visible_names(case)) or "no file")
     c.quit()
 
 

@@ -51,7 +51,8 @@ def test_hb_client_answers_heartbeats(case):
     if hb.get("pairs") != HEARTBEATS or hb.get("requester") != "resp":
         case.fail("the capture does not show every heartbeat answered",
                   expected=f"{HEARTBEATS} heartbeat/reply pairs, requests from the server",
-                  saw=f"{hb.get('pairs')} pairs, {hb.get('unanswered')} unanswered")
+                  saw=(f"{hb.get('pairs', 0)} pairs, {hb.get('unanswered', 0)} unanswered" if hb
+                       else "no heartbeats in the capture"))
     # Only what the client controls: each reply's delay after its heartbeat
     # (the scripted server's own pace is not the client's).  The median, not
     # the maximum: a loaded machine may hold a reply back, but a client that
@@ -147,7 +148,8 @@ def test_hb_client_fin_teardown(case):
     conn.close()
     case.wait_exit(client, timeout=3, why="after ':q' and the server's FIN")
     if client.returncode != 0:
-        case.fail("hbclient did not exit with status 0 after ':q'", saw=client.status_text())
+        case.fail("hbclient did not exit with status 0 after ':q'", expected="exit status 0",
+                  saw=client.status_text())
     c = only_connection(case)
     case.expect_fin_teardown(c, "orig", "hbclient")
 

@@ -143,7 +143,9 @@ def test_hb_server_broadcasts(case):
     gone = case.tcp_connect(label="client X (leaves first)")
     gone.send(b"MSG X was here\n")
     if not server.wait_output(re.escape(f"{gone.local}: X was here\n".encode()), timeout=3):
-        case.fail("hbserver never printed the message of client X", saw=server.stdout.tail(8) or "nothing")
+        case.fail("hbserver never printed the message of client X",
+                  expected=f"'{gone.local}: X was here' on stdout (ADDR:PORT: text)",
+                  saw=server.stdout.tail(8) or "nothing on stdout")
     gone.shutdown_write()
     if gone.recv_to_eof(timeout=3, what="the server's FIN after client X's").how != "eof":
         case.fail("hbserver did not close the connection of a client that closed its side",
@@ -163,7 +165,8 @@ def test_hb_server_broadcasts(case):
         mark = re.escape(f"{conn.local}: ".encode())
         if not server.wait_output(mark, timeout=3):
             case.fail(f"hbserver never printed the first message of {conn.label}",
-                      saw=server.stdout.tail(8) or "nothing")
+                      expected=f"a line '{conn.local}: ...' on stdout (ADDR:PORT: text)",
+                      saw=server.stdout.tail(8) or "nothing on stdout")
     server.feed(b"hello everyone\nand again\n")
     for conn in clients:
         for text in (b"hello everyone", b"and again"):
@@ -202,7 +205,8 @@ def test_hb_server_survives_reset_client(case):
         r.stop()
         if not server.running():
             case.fail("hbserver ended when a client vanished with a reset",
-                      saw=server.status_text(),
+                      expected="hbserver still running, beating to the other clients",
+                      saw=f"hbserver {server.status_text()}",
                       hint="ignore SIGPIPE (or send with MSG_NOSIGNAL) and treat ECONNRESET as "
                            "'this client left'")
         if not going:
@@ -225,7 +229,8 @@ def _come_and_go(case, k):
         s = socket.create_connection(("127.0.0.1", case.port), timeout=3)
     except OSError as e:
         case.fail(f"client {k} of {CHURN} could not connect while clients came and went",
-                  saw=f"connect failed: {e}", hint="the server must keep accepting while others leave")
+                  expected="hbserver accepts every connection", saw=f"connect failed: {e.strerror or e}",
+                  hint="the server must keep accepting while others leave")
     if k % 2:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
@@ -251,7 +256,8 @@ def test_hb_server_table_is_locked(case):
     r.stop()
     if not server.running():
         case.fail("hbserver ended while clients came and went during broadcasts",
-                  saw=server.status_text(),
+                  expected="hbserver still running, broadcasting to the clients that stay",
+                  saw=f"hbserver {server.status_text()}",
                   hint="every thread that reads or changes the client table must hold its lock")
     if r.lines != expected:
         case.fail("the steady client did not get every broadcast, whole and in order",
@@ -315,7 +321,9 @@ def test_hb_server_ignores_early_answers(case):
                   hint="a line longer than 1024 bytes with its '\\n' closes that client's connection")
     for prog in (server, patient):
         if not prog.running():
-            case.fail("hbserver ended because of what one client sent", saw=prog.status_text())
+            case.fail("hbserver ended because of what one client sent",
+                      expected="hbserver still running (only that client's connection closed)",
+                      saw=f"hbserver {prog.status_text()}")
     wordy.close()
     eager.close()
 
@@ -378,7 +386,9 @@ def _new_client(case, server, k, timeout=3):
         addr = _addr(sock)
         sock.sendall(b"MSG client %d\n" % k)
     except OSError as e:
-        case.fail(f"client {k} could not connect to hbserver and send its message", saw=str(e))
+        case.fail(f"client {k} could not connect to hbserver and send its message",
+                  expected=f"hbserver accepts the connection and reads 'MSG client {k}'",
+                  saw=f"connect or send failed: {e.strerror or e}")
     printed = re.escape(f"{addr}: client {k}\n".encode())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

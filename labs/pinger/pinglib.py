@@ -18,7 +18,7 @@ import select
 import struct
 import time
 
-from socklab.feedback import NotChecked
+from socklab.feedback import NotChecked, show_bytes
 
 from gradertiming import GraderLate, attempt_port, judged, probe
 
@@ -346,9 +346,9 @@ class PingRun:
         if self.bad_requests:
             n, data = self.bad_requests[0]
             self.case.fail(f"datagram {n} that pinger sent is not 'Ping {n} <time>'",
-                           expected=f"b'Ping {n} <microseconds of the wall clock>' (no newline), "
+                           expected=f"'Ping {n} <microseconds of the wall clock>' (no newline), "
                                     "seq counting from 1",
-                           saw=repr(data[:72]),
+                           saw=show_bytes(data, 72),
                            hint="format each ping with pw_format(buf, size, PW_PING, &msg)")
         got = len(self.server.received)
         if got != self.count:
@@ -729,7 +729,7 @@ def start_pingserver(case, *options):
 
 
 def collect(peer, until, timeout, what="the replies"):
-    """Receive datagrams on PEER until until(list) holds or TIMEOUT s pass;
+    """Receive datagrams on PEER until UNTIL(list) holds or TIMEOUT s pass;
     return [(monotonic time, data)] (quietly: the case traces a summary)."""
     got, deadline = [], time.monotonic() + timeout
     while not until(got):
@@ -867,6 +867,8 @@ class HbScript:
     def _fail_no_stop(self, peer):
         if not self.server.running():
             self.case.fail(f"hbserver ended before it reported {peer.label} stopped",
+                           expected=f"hbserver still running, and '{peer.addr}: stopped: no heartbeat for ...' "
+                                    "printed",
                            saw=f"hbserver {self.server.status_text()}",
                            hint="a stopped client is forgotten and the server goes on serving the others: "
                                 "never leave the loop when one client stops")

@@ -21,6 +21,7 @@ def test_pinger_command_lines(case):
         helped = _expect_exit(case, name, ["-h"], 0, "after -h")
         if name.encode() not in helped.stdout.bytes():
             case.fail(f"{name} -h does not print its usage on standard output",
+                      expected=f"a usage line naming {name} on stdout",
                       saw=helped.stdout.tail(2) or "nothing on stdout")
     for name, args in (("pinger", []), ("pinger", ["127.0.0.1", port, "-c", "0"]),
                        ("pinger", ["127.0.0.1", port, "-W", "600001"]),

@@ -4,6 +4,7 @@ scripted clients that skip numbers, repeat one, and stop."""
 import time
 
 from gradertiming import attempt_port, judged, schedule_misses
+from socklab.feedback import show_bytes
 from pinglib import HEARTBEAT_RE, HbScript, collect, requests_in_capture, start_hbserver
 
 INTERVAL_MS = 100
@@ -20,8 +21,8 @@ def test_hbclient_sends_heartbeats(case):
         m = HEARTBEAT_RE.match(data)
         if not m or int(m.group(1)) != i:
             case.fail(f"datagram {i} from hbclient is not 'Heartbeat {i} <time>'",
-                      expected=f"b'Heartbeat {i} <microseconds of the wall clock>' (no newline)",
-                      saw=repr(data[:72]), hint="format it with pw_format(buf, size, PW_HEARTBEAT, &msg)")
+                      expected=f"'Heartbeat {i} <microseconds of the wall clock>' (no newline)",
+                      saw=show_bytes(data, 72), hint="format it with pw_format(buf, size, PW_HEARTBEAT, &msg)")
     if len(got) != BEATS:
         case.fail("hbclient did not send its heartbeats", expected=f"{BEATS} heartbeats (-c {BEATS}), {INTERVAL_MS} ms apart",
                   saw=f"{len(got)} within 3 s")

@@ -6,6 +6,7 @@ import re
 import time
 
 from gradertiming import GraderLate, probe
+from socklab.feedback import show_bytes
 from pinglib import (EARLY_MS, PING_RE, SLACK_MS, TIMEOUT_MS, PingRun, corrupt, corrupt_only, dup,
                      late, lost, ok, requests_in_capture)
 
@@ -126,7 +127,7 @@ def test_pinger_capture_checks(case):
         m = PING_RE.match(payload)
         if not m or int(m.group(1)) != i:
             case.fail(f"datagram {i} to the server in the capture is not 'Ping {i} <time>'",
-                      expected=f"b'Ping {i} <microseconds>'", saw=repr(payload[:72]))
+                      expected=f"'Ping {i} <microseconds>'", saw=show_bytes(payload, 72))
         sent_us, cap_us = int(m.group(2)), t * 1e6
         if not cap_us - 50_000 <= sent_us <= cap_us + 1_000:
             case.fail(f"the time in ping {i} is not when it was sent",
@@ -138,6 +139,7 @@ def test_pinger_capture_checks(case):
     m = re.match(r"(\d+) packets transmitted, (\d+) received", stats[1] if len(stats) > 1 else "")
     if not m:
         case.fail("pinger printed no counts line to compare with the capture",
+                  expected="'N packets transmitted, M received, ...' after the statistics header",
                   saw=repr(stats[1]) if len(stats) > 1 else "nothing")
     transmitted, received = int(m.group(1)), int(m.group(2))
     flows = [u for u in case.verdict()["udp"] if u["resp"]["port"] == run.port]

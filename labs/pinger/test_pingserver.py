@@ -30,7 +30,8 @@ def test_pingserver_echoes(case):
                            "address recvfrom() gave; send nothing back for a datagram that is not exactly "
                            "'Ping <seq> <time>'; pingserver " + server.status_text())
     if not server.running():
-        case.fail("pingserver ended", saw=server.status_text())
+        case.fail("pingserver ended", expected="pingserver still running after the pings",
+                  saw=f"pingserver {server.status_text()}")
 
 
 REPLY_RE = re.compile(rb"^PING ([1-9][0-9]*) ([1-9][0-9]*)\Z")
@@ -71,14 +72,15 @@ def test_pingserver_seeded_loss(case):
     answered = []
     for _, data in got:
         m = REPLY_RE.match(data)
-        answered.append(int(m.group(1)) if m else repr(data[:40]))
+        answered.append(int(m.group(1)) if m else show_bytes(data, 40))
     want = [s for s in range(1, COUNT + 1) if s not in dropped_pings(SEED, LOSS, COUNT)]
     if answered != want:
         missing = sorted(set(want) - set(answered), key=str)
         extra = [a for a in answered if a not in want]
         case.fail(f"pingserver --seed {SEED} --loss {LOSS} did not drop the pings its generator decides",
                   expected=f"{len(want)} replies, to pings {', '.join(map(str, want))}",
-                  saw=f"{len(answered)} replies; missing {missing[:10] or 'none'}, extra {extra[:10] or 'none'}",
+                  saw=f"{len(answered)} replies; missing {', '.join(map(str, missing[:10])) or 'none'}, "
+                      f"extra {', '.join(map(str, extra[:10])) or 'none'}",
                   hint="one draw r = splitmix64 (state starts at the seed) per ping, in the order the pings "
                        "arrive; drop when r % 100 < PERCENT; a datagram that is no ping takes no draw")
 
@@ -102,7 +104,7 @@ def test_pingserver_delays_without_blocking(case):
     for _, data in got:
         if data not in sent:
             case.fail("pingserver sent a datagram that answers none of the pings",
-                      saw=repr(data[:72]), expected="each ping in upper case")
+                      expected="each ping in upper case", saw=show_bytes(data, 72))
     if len(got) != 5:
         case.fail("pingserver did not answer every ping", expected="5 replies",
                   saw=f"{len(got)} within 3 s")

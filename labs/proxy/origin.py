@@ -15,6 +15,8 @@ import threading
 import time
 from collections import Counter
 
+from socklab.feedback import show_bytes
+
 HEAD_LIMIT = 64 << 10    # bytes of a request head the origin reads at most
 BODY_LIMIT = 16 << 20    # bytes of a request body the origin reads at most
 IO_TIMEOUT = 5.0         # seconds the origin waits for the proxy at any step
@@ -252,7 +254,7 @@ class Origin:
         head = route.head(len(body))
         if route.raw is not None:
             conn.sendall(route.raw)
-            self.case.step(f"{self.label} sent {route.raw!r} instead of a response, then closed")
+            self.case.step(f"{self.label} sent {show_bytes(route.raw)} instead of a response, then closed")
             return
         if hit == 1 and route.stall_first is not None:
             conn.sendall(head + body[:route.stall_first])

@@ -6,7 +6,7 @@ import os
 from origin import Origin
 from proxylib import (Response, cache_dir, curl, expect_body, expect_curl_ok, expect_hits, get_request,
                       payload, raw_exchange, spare_port, start_proxy)
-from socklab.feedback import first_difference
+from socklab.feedback import first_difference, show_bytes
 
 
 def test_proxy_cache_hit(case, origin):
@@ -85,7 +85,8 @@ def test_proxy_truncated_not_cached(case, origin):
     resp.close()
     first = Response(got.data, got.how)
     if len(first.body) > 100000:
-        case.fail("the proxy sent more body bytes than the origin did", saw=first.describe())
+        case.fail("the proxy sent more body bytes than the origin did",
+                  expected="at most the 100000 bytes the origin sent before it closed", saw=first.describe())
     res = curl(case, origin.url("/cut.bin"))
     if res.rc != 0 or res.body != body:
         case.fail("after the origin died in the middle of a body, the next request got a cut copy",
@@ -187,7 +188,7 @@ def _check_default_port(case):
         if b"\r\nHost: 127.0.0.1\r\n" not in head:
             case.fail("the request to an origin on port 80 does not name the host alone",
                       expected="'Host: 127.0.0.1' (the port is left out when it is 80)",
-                      saw=repr(head))
+                      saw=show_bytes(head, 200))
     finally:
         web.close()
 

@@ -51,7 +51,7 @@ def test_proxy_forwards_get(case, origin):
     wrong = []
     first = head.split(b"\r\n", 1)[0]
     if first != b"GET /hello.txt HTTP/1.0":
-        wrong.append(f"request line {first!r} (expected 'GET /hello.txt HTTP/1.0': the path only, "
+        wrong.append(f"request line {show_bytes(first)} (expected 'GET /hello.txt HTTP/1.0': the path only, "
                      f"and HTTP/1.0)")
     host = f"127.0.0.1:{origin.port}".encode()
     if not _has_header(head, b"Host", host):
@@ -175,7 +175,8 @@ def test_proxy_malformed_requests(case, origin):
     conn.reset()
     if not proxy.running():
         case.fail("the proxy ended when a client reset the connection in the middle of its request",
-                  saw=proxy.status_text(), hint="a failed read or send ends that client, never the proxy")
+                  expected="the proxy still serving the next client", saw=f"the proxy {proxy.status_text()}",
+                  hint="a failed read or send ends that client, never the proxy")
     resp = raw_exchange(case, get_request(origin, "/fine.txt"), label="client 4")
     if resp.status != 200 or resp.body != body:
         case.fail("the proxy stopped serving after malformed requests",
@@ -197,7 +198,7 @@ def test_proxy_post_forwarded(case, origin):
     head, got = origin.requests_of("/echo")[0]
     if not head.startswith(b"POST /echo HTTP/1.0\r\n"):
         case.fail("the origin did not get a POST", expected="POST /echo HTTP/1.0",
-                  saw=repr(head.split(b"\r\n", 1)[0]))
+                  saw=show_bytes(head.split(b"\r\n", 1)[0]))
     res = curl(case, origin.url("/echo"), "--data-binary", "@-", stdin=b"\x00")
     expect_curl_ok(case, res, "the answer to a POST of one byte", b"\x00",
                    hint="send every byte of the body: the loop runs while at least one byte is left")
@@ -235,6 +236,7 @@ def test_proxy_concurrent_clients(case, origin):
     slow.close()
     if Response(resp_slow.data, resp_slow.how).body != quick:
         case.fail("the slow client did not get its response once its request was complete",
+                  expected=f"status 200 and the {len(quick)} bytes of /quick.txt, then the end of stream",
                   saw=Response(resp_slow.data, resp_slow.how).describe())
     waiting = case.tcp_connect(label="client of a slow origin")
     waiting.send(get_request(origin, "/slow-origin.txt"))
@@ -250,6 +252,7 @@ def test_proxy_concurrent_clients(case, origin):
     waiting.close()
     if Response(got.data, got.how).body != b"slow origin\n" * 100:
         case.fail("the response of the slow origin did not arrive whole",
+                  expected="status 200 and 'slow origin\\n' 100 times (1200 bytes), then the end of stream",
                   saw=Response(got.data, got.how).describe())
 
 
@@ -328,7 +331,8 @@ def _expect_error_response(case, resp, allowed, what):
         wrong.append("no 'Connection: close'")
     length = resp.header("Content-Length")
     if length is None or not length.isdigit() or int(length) != len(resp.body):
-        wrong.append(f"Content-Length {length!r} for a body of {len(resp.body)} bytes")
+        wrong.append(f"Content-Length {length!r} for a body of {len(resp.body)} bytes" if length is not None
+                     else "no Content-Length")
     if not resp.body.endswith(b"\n") or resp.body.count(b"\n") != 1:
         wrong.append(f"the body {show_bytes(resp.body, 80)} is not one line")
     if resp.how != "eof":
@@ -344,11 +348,11 @@ def test_proxy_error_replies(case, origin):
     start_proxy(case)
     for n, (what, request, allowed) in enumerate(ERROR_REQUESTS, 1):
         request = request.replace(b"{port}", str(origin.port).encode())
-        resp = raw_exchange(case, request, label=f"client {n}", note=f"{what}: {request!r}")
+        resp = raw_exchange(case, request, label=f"client {n}", note=f"{what}: {show_bytes(request, 200)}")
         _expect_error_response(case, resp, allowed, what)
     if origin.all_heads():
         case.fail("the proxy forwarded a request it should have refused",
-                  expected="no request at the origin", saw=repr(origin.all_heads()[0]))
+                  expected="no request at the origin", saw=show_bytes(origin.all_heads()[0], 200))
 
 
 def _nothing_before(case, conns, started, when):
@@ -443,7 +447,9 @@ def test_proxy_client_cap(case, origin):
     got = first.recv_to_eof(timeout=5, what="client 1's response")
     first.close()
     if Response(got.data, got.how).body != body:
-        case.fail("client 1 did not get its response", saw=Response(got.data, got.how).describe())
+        case.fail("client 1 did not get its response",
+                  expected=f"status 200 and the {len(body)} body bytes, then the end of stream",
+                  saw=Response(got.data, got.how).describe())
     got = second.recv_to_eof(timeout=5, what="client 2's response, once the slot was free")
     second.close()
     resp = Response(early.data + got.data, got.how)

@@ -16,4 +16,5 @@ def test_tcp_server_survives_bad_clients(case):
     exchange(case, polite, b"are you still there?")
     polite.close()
     if not server.running():
-        case.fail("tcpserver ended after misbehaving clients", saw=server.status_text())
+        case.fail("tcpserver ended after misbehaving clients",
+                  expected="tcpserver still serving the next client", saw=f"tcpserver {server.status_text()}")

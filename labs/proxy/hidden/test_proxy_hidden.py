@@ -19,10 +19,14 @@ def test_proxy_survives_vanishing_clients(case, origin):
     got = reader.recv_exact(64 << 10, timeout=5, what="the first 64 KiB of a 4 MiB response")
     reader.reset()
     if len(got.data) < 64 << 10:
-        case.fail("the proxy did not start sending a large response", saw=Response(got.data, got.how).describe())
+        case.fail("the proxy did not start sending a large response",
+                  expected="the first 64 KiB of the 4 MiB response within 5 s (sent on as it comes, not "
+                           "stored first)",
+                  saw=Response(got.data, got.how).describe())
     res = curl(case, origin.url("/small.txt"))
     if not proxy.running():
-        case.fail("the proxy ended when clients vanished", saw=proxy.status_text(),
+        case.fail("the proxy ended when clients vanished", expected="the proxy still serving the next client",
+                  saw=f"the proxy {proxy.status_text()}",
                   hint="ignore SIGPIPE (or send with MSG_NOSIGNAL); a failed send ends that client only")
     expect_curl_ok(case, res, "a request after three clients vanished", small)
     expect_curl_ok(case, curl(case, origin.url("/big.bin")), "the large body, asked for again", big,
@@ -34,7 +38,10 @@ def test_proxy_survives_vanishing_clients(case, origin):
     got = reader.recv_exact(64 << 10, timeout=5, what="the first 64 KiB of a 4 MiB response without length")
     reader.reset()
     if len(got.data) < 64 << 10:
-        case.fail("the proxy did not start sending a large response", saw=Response(got.data, got.how).describe())
+        case.fail("the proxy did not start sending a large response",
+                  expected="the first 64 KiB of the 4 MiB response within 5 s (sent on as it comes, not "
+                           "stored first)",
+                  saw=Response(got.data, got.how).describe())
     expect_curl_ok(case, curl(case, origin.url("/stream.bin")), "the large body without Content-Length, asked "
                    "for again", big,
                    hint="when pass_on() fails the client is gone and the origin has not closed: the body is "

@@ -58,13 +58,13 @@ def lab_sources(lab):
                   if os.path.isfile(os.path.join(top, n)) and (n.endswith((".c", ".h")) or n == "Makefile"))
 
 
-def generated_files(lab, version):
+def generated_files(lab, version, hidden_cases="after_published"):
     """name -> (bytes, executable?) for the files made from tools/gradescope/."""
     def template(name):
         with open(os.path.join(TEMPLATES, name), encoding="utf-8") as f:
             return f.read()
     setup = template("setup.sh").replace("@PACKAGES@", " ".join(deps_packages())).replace("@LAB@", lab)
-    config = {"lab": lab, "version": version, "sources": lab_sources(lab)}
+    config = {"lab": lab, "version": version, "sources": lab_sources(lab), "hidden_cases": hidden_cases}
     return {
         "setup.sh": (setup.encode(), True),
         "run_autograder": (template("run_autograder").encode(), True),
@@ -105,6 +105,9 @@ def main(argv=None):
     p.add_argument("lab", help=f"the lab: {', '.join(labs) or '(none found)'}")
     p.add_argument("-o", "--output", metavar="FILE", help="the zip to write (default: build/gradescope-LAB.zip)")
     p.add_argument("--list", action="store_true", help="print the files that would go in; write nothing")
+    p.add_argument("--hidden-shown", choices=("after_published", "after_due_date"), default="after_published",
+                   help="when students see the hidden cases and their total score (Gradescope holds back the "
+                        "total while any case is held back; default: after_published, when you publish the grades)")
     args = p.parse_args(argv)
     if args.lab not in labs:
         p.error(f"no lab named {args.lab!r} (labs: {', '.join(labs)})")
@@ -121,7 +124,7 @@ def main(argv=None):
         if not any(a.startswith(f"labs/{args.lab}/hidden/") for a, _ in members) \
                 and os.path.isdir(os.path.join(ROOT, "labs", args.lab, "hidden")):
             raise ZipError(f"labs/{args.lab}/hidden/ exists but none of it was found to ship")
-        generated = generated_files(args.lab, mkdist.describe())
+        generated = generated_files(args.lab, mkdist.describe(), args.hidden_shown)
         if args.list:
             print("\n".join(sorted(generated) + [a for a, _ in members]))
             return 0

@@ -40,8 +40,22 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def gradescope(results):
-    """Gradescope's autograder results.json."""
+# Gradescope's rule for tests held back from students (its autograder
+# specification, "Controlling Test Case Visibility"): a "hidden" test is never
+# shown and must carry no points; an "after_published" or "after_due_date" test
+# carries points, and while any test is held back the student does not see the
+# total either.  Our hidden cases carry points: they are held back until the
+# instructor publishes the grades (or, when asked, until the due date).
+GRADESCOPE_HELD_BACK = ("after_published", "after_due_date")
+WHEN_SHOWN = {"after_published": "when your instructor publishes the grades",
+              "after_due_date": "after the due date"}
+
+
+def gradescope(results, hidden_as="after_published"):
+    """Gradescope's autograder results.json.  HIDDEN_AS: the visibility that
+    our hidden cases get (one of GRADESCOPE_HELD_BACK)."""
+    if hidden_as not in GRADESCOPE_HELD_BACK:
+        raise ValueError(f"hidden_as must be one of {GRADESCOPE_HELD_BACK}, not {hidden_as!r}")
     tests = []
     for c in results["cases"]:
         tests.append({
@@ -49,13 +63,27 @@ def gradescope(results):
             "score": c["points"], "max_score": c["max_points"],
             "status": "passed" if c["status"] == "passed" else "failed",
             "output": c["feedback"] or STATUS_WORDS.get(c["status"], c["status"]),
-            "visibility": c["visibility"],
+            "visibility": hidden_as if c["visibility"] == "hidden" else c["visibility"],
         })
-    output = headline(results)
+    output = gradescope_headline(results, hidden_as)
     if results.get("build", {}).get("feedback"):
         output += "\n\nThe submission did not build:\n" + results["build"]["feedback"]
     return {"score": total(results), "output": output, "tests": tests,
             "visibility": "visible", "stdout_visibility": "hidden"}
+
+
+def gradescope_headline(results, hidden_as):
+    """The headline a student reads on Gradescope before the held-back cases
+    are shown: the score of the cases they can see, never the total (which
+    would tell how the hidden cases went)."""
+    held = [c for c in results["cases"] if c["visibility"] == "hidden"]
+    if not held:
+        return headline(results)
+    seen = [c for c in results["cases"] if c["visibility"] != "hidden"]
+    text = (f"{results['lab']}: {sum(c['points'] for c in seen)}/{sum(c['max_points'] for c in seen)} "
+            f"in the {len(seen)} case(s) you can see; the other {len(held)} case(s), worth "
+            f"{sum(c['max_points'] for c in held)} points, and your total are shown {WHEN_SHOWN[hidden_as]}")
+    return text + headline_notes(results)
 
 
 def autolab_line(results):
@@ -102,6 +130,12 @@ def headline(results):
     elif hidden.get("count") and not hidden.get("present"):
         text += (f" ({hidden['count']} hidden case(s) worth {hidden['points']} points were not run "
                  f"here: they are graded by your instructor)")
+    return text + headline_notes(results)
+
+
+def headline_notes(results):
+    """What the headline adds to the score: points not checked, writes not contained."""
+    text = ""
     unchecked = [c for c in results["cases"] if c["status"] == "not_checked"]
     if unchecked:
         whys = sorted({why_not_checked(c) for c in unchecked})

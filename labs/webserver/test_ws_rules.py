@@ -22,7 +22,7 @@ def expect_error_page(case, resp, status, what):
     if media_type(resp.header("Content-Type")) != "text/html" or words not in resp.body:
         case.fail(f"the {status} response to {what} has no small HTML page saying '{words.decode()}'",
                   expected=f"Content-Type: text/html and a page whose title and <h1> say {words.decode()}",
-                  saw=f"Content-Type: {resp.header('Content-Type')}, body {resp.body[:100]!r}",
+                  saw=f"Content-Type: {resp.header('Content-Type')}, body {show_bytes(resp.body[:100])}",
                   hint="every error response is a whole response: status line, headers, empty line, page")
     expect_length(case, resp, len(resp.body), f"the {status} page")
 
@@ -109,7 +109,7 @@ def test_ws_connection_rules(case):
     if how != "eof":
         case.fail("the server did not just close a kept-alive connection whose client closed its side",
                   expected="the end of the stream, nothing more, once the client is done (its FIN)",
-                  saw={"data": f"more bytes: {conn.pending[:60]!r}", "timeout": "the connection stayed "
+                  saw={"data": f"more bytes: {show_bytes(conn.pending[:60])}", "timeout": "the connection stayed "
                        "open for 3 s", "reset": "a reset (RST)"}.get(how, how),
                   hint="the end of the stream before a request line is the client saying goodbye: "
                        "close, with no response")
@@ -182,7 +182,8 @@ def test_ws_silent_client(case):
     expect_status(case, resp, 200, "GET /hello.txt after the silent clients")
     conn.close()
     if not server.running():
-        case.fail("webserver ended after silent clients", saw=server.status_text())
+        case.fail("webserver ended after silent clients",
+                  expected="still running, serving the next client", saw=server.status_text())
 
 
 HEAD_TIMEOUT = 1      # the case's --head-timeout, in seconds
@@ -359,7 +360,7 @@ def test_ws_usage(case):
         stream = prog.stdout if status == 0 else prog.stderr
         if status != 1 and b"sage" not in stream.bytes():
             case.fail(f"{' '.join(map(str, argv))}: no usage on standard {'output' if status == 0 else 'error'}",
-                      saw=stream.tail(4) or "nothing")
+                      expected=f"a usage text ('usage: {argv[0]} ...')", saw=stream.tail(4) or "nothing")
     case.tcp_listener(host="::", label="program already on the port")
     prog = _run(case, ["webserver", "-d", "../www", case.port], "when its port is taken")
     if prog.returncode != 1:

@@ -3,7 +3,7 @@
 import hashlib
 
 from socklab import http
-from socklab.feedback import first_difference
+from socklab.feedback import first_difference, show_bytes
 from weblib import (FILES, INDEX_HTML, PASSWD_MARK, SECRET, TYPES, connection_from, curl_get,
                     expect_body, expect_closed, expect_crlf, expect_curl_ok, expect_length,
                     expect_status, expect_type, fetch, first_line, host, media_type, start_server)
@@ -108,14 +108,14 @@ def test_ws_not_found(case):
         if media_type(resp.header("Content-Type")) != "text/html" or b"404" not in resp.body:
             case.fail(f"the 404 response to {target} has no small HTML page saying 404",
                       expected="Content-Type: text/html and a body that says 404 Not Found",
-                      saw=f"Content-Type: {resp.header('Content-Type')}, body {resp.body[:80]!r}")
+                      saw=f"Content-Type: {resp.header('Content-Type')}, body {show_bytes(resp.body[:80])}")
         expect_length(case, resp, len(resp.body), "the 404 page")
         conn.close()
     done, status, _, body = curl_get(case, "/missing.html")
     expect_curl_ok(case, done, "/missing.html")
     if status != 404 or b"404" not in body:
         case.fail("curl did not show the 404 page", expected="status 404 and the HTML page",
-                  saw=f"status {status}, body {body[:80]!r}")
+                  saw=f"status {status}, body {show_bytes(body[:80])}")
 
 
 BIG_HEADER = b"X-Filler: " + b"a" * 20000
@@ -173,7 +173,8 @@ def test_ws_bad_request(case):
     quitter.close()
     conn, resp = fetch(case, "/index.html", label="client after the bad ones")
     if not server.running():
-        case.fail("webserver ended after bad requests", saw=server.status_text())
+        case.fail("webserver ended after bad requests",
+                  expected="still running, serving the next client", saw=server.status_text())
     # Not on one line: the log lines of a forking server may interleave.
     warned = server.stderr.wait_for(lambda b: b" WARN " in b and quitter.local.encode() in b, 3)
     if not warned:
@@ -225,7 +226,7 @@ def test_ws_no_escape(case):
         if leaked or resp.status == 200:
             case.fail(f"GET {target} reached a file outside the document root",
                       expected="a 4xx status (400, 403 or 404) and none of the file",
-                      saw=f"{first_line(resp)}, body {resp.body[:60]!r}",
+                      saw=f"{first_line(resp)}, body {show_bytes(resp.body[:60])}",
                       hint="decode %XX escapes first, then refuse any '..' segment of the decoded path, "
                            "and always open the file under DOCROOT (never a path from the request as is)")
         expect_status(case, resp, (400, 403, 404), f"GET {target}")

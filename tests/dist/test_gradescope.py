@@ -55,6 +55,8 @@ def validate(data):
         assert isinstance(t.get("number", ""), str) and isinstance(t.get("output", ""), str)
         assert isinstance(t.get("tags", []), list) and all(isinstance(x, str) for x in t.get("tags", []))
         assert t.get("visibility", "visible") in VISIBILITIES, t
+        # Gradescope's rule: a "hidden" test is never shown and carries no points.
+        assert t.get("visibility") != "hidden" or t["max_score"] == 0, t
     if data["tests"]:
         assert data["score"] == sum(t["score"] for t in data["tests"])
     return data
@@ -169,9 +171,22 @@ def test_reference_uploaded_as_files_scores_100(autograder, tmp_path):
     tests = by_name(data)
     assert set(tests) == set(ECHO.cases)
     assert all(t["status"] == "passed" for t in tests.values())
-    # Visibility comes from lab.toml and hidden.toml.
-    assert {n: t["visibility"] for n, t in tests.items()} == {n: c.visibility for n, c in ECHO.cases.items()}
-    assert tests["tcp_server_survives_bad_clients"]["visibility"] == "hidden"
+    # Visibility comes from lab.toml and hidden.toml; a hidden case, which
+    # carries points, is held back until the grades are published.
+    assert {n: t["visibility"] for n, t in tests.items()} == {
+        n: "after_published" if c.visibility == "hidden" else c.visibility for n, c in ECHO.cases.items()}
+    assert tests["tcp_server_survives_bad_clients"]["visibility"] == "after_published"
+    # What a student reads before publication tells nothing of the hidden cases' points.
+    seen = [c for c in ECHO.cases.values() if c.visibility != "hidden"]
+    held = [c for c in ECHO.cases.values() if c.visibility == "hidden"]
+    assert held and seen
+    points = sum(c.points for c in seen)
+    assert data["output"].startswith(f"echo: {points}/{points} in the {len(seen)} case(s) you can see; "
+                                     f"the other {len(held)} case(s), worth {100 - points} points, and your "
+                                     f"total are shown when your instructor publishes the grades"), data["output"]
+    assert "100/100" not in data["output"]
+    # A passed case names no bug: the student has none of them.
+    assert all(t["tags"] == [] for t in tests.values())
 
 
 def test_skeleton_uploaded_as_its_folder_scores_low(autograder, tmp_path):
@@ -193,6 +208,7 @@ def test_mutant_in_a_wrapped_folder_loses_its_case(autograder, tmp_path):
     assert tests[caught]["status"] == "failed" and tests[caught]["score"] == 0, tests[caught]
     assert data["score"] <= 100 - ECHO.cases[caught].points, done.stdout
     assert "reset" in tests[caught]["output"], tests[caught]["output"]
+    assert tests[caught]["tags"] == ECHO.cases[caught].bugs, "a failed case names its typical bugs"
     # Its feedback names a capture file Gradescope does not keep: the output says where to get one.
     assert "Capture (captures/" in tests[caught]["output"]
     assert "not kept on Gradescope" in tests[caught]["output"]

@@ -72,3 +72,24 @@ def test_junit_xml_parses_and_counts():
 def test_autolab_line_is_json_with_scores():
     line = json.loads(report.autolab_line(_results()))
     assert line == {"scores": {"a": 60, "b": 0, "c": 0}, "scoreboard": [60]}
+
+
+def test_gradescope_holds_hidden_cases_back_and_never_tells_their_points():
+    results = _results(hidden_present=True)
+    results["cases"].append(dict(results["cases"][0], name="h", title="H", visibility="hidden",
+                                 max_points=10, points=0, status="failed", feedback="lost"))
+    gs = report.gradescope(results)
+    assert gs["tests"][-1]["visibility"] == "after_published"   # it carries points: not 'hidden'
+    assert gs["score"] == 60                                    # Gradescope holds the total back itself
+    assert gs["output"].startswith("echo: 60/100 in the 3 case(s) you can see; the other 1 case(s), "
+                                   "worth 10 points, and your total are shown when your instructor "
+                                   "publishes the grades"), gs["output"]
+    assert "60/110" not in gs["output"]
+    due = report.gradescope(results, hidden_as="after_due_date")
+    assert due["tests"][-1]["visibility"] == "after_due_date" and "after the due date" in due["output"]
+    try:
+        report.gradescope(results, hidden_as="hidden")
+    except ValueError as e:
+        assert "after_published" in str(e)
+    else:
+        raise AssertionError("a hidden case with points must not be 'hidden' on Gradescope")

@@ -142,14 +142,16 @@ CAPTURE_NOTE = ("\n\nThe capture file named above is not kept on Gradescope; the
 
 
 def finish(data, lab, results_json):
-    """Fields Gradescope shows beyond the grader's own: numbers, formats, tags,
-    and a note when the capture checks could not run on this machine."""
+    """Fields Gradescope shows beyond the grader's own: numbers, formats, the
+    typical bugs of a failed case as its tags (a passed case names none: it
+    would tell the student of a bug they do not have), and a note when the
+    capture checks could not run on this machine."""
     for i, test in enumerate(data.get("tests", []), 1):
         test.setdefault("number", str(i))
         test.setdefault("name_format", "text")
         test.setdefault("output_format", "text")
         case = lab.cases.get(test["name"].split(":")[0]) if lab else None
-        test.setdefault("tags", list(case.bugs) if case else [])
+        test.setdefault("tags", list(case.bugs) if case and test.get("status") == "failed" else [])
         if CAPTURE_MARK in test.get("output", ""):
             test["output"] += CAPTURE_NOTE
     data.setdefault("output_format", "text")
@@ -160,8 +162,24 @@ def finish(data, lab, results_json):
     return data
 
 
+def hold_back(data, lab, when):
+    """Give the tests of LAB's hidden cases Gradescope's visibility WHEN
+    ('after_published' or 'after_due_date'; see socklab.report)."""
+    for test in data.get("tests", []):
+        case = lab.cases.get(test["name"].split(":")[0]) if lab else None
+        if case is not None and case.visibility == "hidden":
+            test["visibility"] = when
+    return data
+
+
 def grade(root, config, jobs):
+    """Grade ROOT/submission: (Gradescope's results, the grader's exit status or None)."""
     lab = load_lab(config["lab"])
+    data, status = grade_lab(root, config, jobs, lab)
+    return hold_back(data, lab, config.get("hidden_cases", "after_published")), status
+
+
+def grade_lab(root, config, jobs, lab):
     if lab is None:
         return failure(None, "The autograder could not read the lab's grading spec. This is not your "
                              "fault: please tell your instructor."), None

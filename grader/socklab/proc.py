@@ -290,6 +290,15 @@ class Program:
                 self.trace.step(f"{self.name}: could not write stdin (the program closed it or exited)")
                 return
 
+    def wait_input_closed(self, timeout):
+        """Wait up to TIMEOUT s until every feed() before this call is written
+        and, when one asked for it, stdin is closed: feed() only queues."""
+        writer = self._stdin_writer
+        if writer is None:
+            return True
+        writer.join(timeout)
+        return not writer.is_alive()
+
     def wait_exit(self, timeout):
         """Wait up to TIMEOUT s for the program to end; return its return code or None."""
         try:

@@ -178,8 +178,18 @@ def test_hb_server_broadcasts(case):
                           saw=f"{show_bytes(got.data)}, then {got.how}",
                           hint="send each line of the server's stdin to every client in the table, under the "
                                "table's lock; a client that left is no longer in the table")
-    # The end of standard input ends the broadcasts, not the server.
+    # The end of standard input ends the broadcasts, not the server. The late
+    # client connects only once the server had the time to act on the end:
+    # a thread of it ended (the reference's broadcast thread) or 1 s passed.
+    threads_reading_stdin = server.thread_count()
     server.feed(b"", close=True)
+    server.wait_input_closed(timeout=3)
+    server.wait_threads(threads_reading_stdin - 1, timeout=1)
+    if not server.running():
+        case.fail("hbserver ended at the end of its standard input",
+                  expected="hbserver still running, serving its clients, after stdin ended",
+                  saw=f"hbserver {server.status_text()}",
+                  hint="at the end of stdin only the broadcast thread ends; the server runs until killed")
     late = case.tcp_connect(label="client D (after the end of stdin)")
     late.send(b"MSG still serving?\n")
     if not server.wait_output(re.escape(f"{late.local}: still serving?\n".encode()), timeout=3):

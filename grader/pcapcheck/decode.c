@@ -200,8 +200,11 @@ static int version_of_family(uint32_t family)
 {
 	if (family == 2)
 		return 4;
-	/* AF_INET6 differs between systems: Linux, NetBSD/OpenBSD, FreeBSD, macOS. */
-	if (family == 10 || family == 24 || family == 28 || family == 30)
+	/* AF_INET6 differs between systems: Linux 10, Windows 23 (Npcap's
+	 * loopback adapter), NetBSD/OpenBSD 24, Solaris 26, FreeBSD 28,
+	 * macOS 30. */
+	if (family == 10 || family == 23 || family == 24 || family == 26 ||
+	    family == 28 || family == 30)
 		return 6;
 	return 0;
 }

@@ -105,7 +105,7 @@ static void test_raw_every_length(void)
 /* test_null_families - every AF_INET6 value, in both byte orders. */
 static void test_null_families(void)
 {
-	const uint32_t families[] = {10, 24, 28, 30};
+	const uint32_t families[] = {10, 23, 24, 26, 28, 30};
 	uint8_t frame[FRAME_MAX];
 	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
 		for (int big_endian = 0; big_endian <= 1; big_endian++) {

@@ -545,10 +545,11 @@ static size_t wrap_null(uint8_t *out, const uint8_t *inner, size_t n,
 }
 
 /* test_null_loopback - Windows (Npcap) and BSD/macOS loopback captures:
- * DLT_NULL with AF_INET 2 and AF_INET6 24, 28 or 30, either byte order. */
+ * DLT_NULL with AF_INET 2 and AF_INET6 23 (Windows), 24, 26, 28 or 30,
+ * either byte order. */
 static void test_null_loopback(void)
 {
-	const uint32_t families[] = {2, 24, 28, 30};
+	const uint32_t families[] = {2, 23, 24, 26, 28, 30};
 	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
 		for (int be = 0; be <= 1; be++) {
 			struct pcap_file f;

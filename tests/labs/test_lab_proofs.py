@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+import feedbacktexts
 import mutants as mutmod
 from socklab import gradecmd
 from socklab.labspec import Lab
@@ -48,6 +49,8 @@ def test_skeleton_scores_low_and_says_why(lab, tmp_path):
     assert data["build"]["ok"], "the skeleton must compile"
     assert data["score"] <= 10, f"skeleton scored {data['score']}"
     assert re.search(r"TODO \d+ not done yet", out.stdout), "feedback should show the skeleton's TODO messages"
+    # The feedback a student reads: no None, no b'...', no Saw: alone, no doubled word.
+    assert feedbacktexts.results_problems(data) == []
 
 
 @pytest.mark.parametrize("lab, mutant", MUTANTS, ids=[f"{lab}-{m['name']}" for lab, m in MUTANTS])
@@ -63,6 +66,7 @@ def test_mutant_loses_points_in_its_case(lab, mutant, tmp_path):
     assert caught["status"] == "failed", f"{mutant['name']} was not caught by {mutant['caught_by']}: {caught['status']}"
     assert data["score"] < data["max_score"]
     assert caught["feedback"], "a failed case must explain itself"
+    assert feedbacktexts.record_problems(caught) == []
 
 
 @pytest.mark.parametrize("lab", LAB_NAMES)

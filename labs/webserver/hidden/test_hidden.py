@@ -1,6 +1,7 @@
 """Hidden webserver cases (not in the student distribution)."""
 
 from socklab import http
+from socklab.feedback import show_bytes
 from weblib import FILES, expect_body, expect_status, host, start_server
 
 
@@ -18,7 +19,7 @@ def test_ws_thread_cap(case):
     if early.how != "timeout":
         case.fail("with -t 2 the server served a third connection while two were busy",
                   expected="no answer until one of the two busy connections ends",
-                  saw=f"{early.data[:40]!r} ({early.how})",
+                  saw=f"{show_bytes(early.data, 40)} ({early.how})",
                   hint="count the connection threads (a mutex and a condition variable); at MAX_THREADS, "
                        "wait for one to end before accept()")
     busy[0].close()

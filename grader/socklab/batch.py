@@ -138,7 +138,7 @@ def _duration(seconds):
 
 class Batch:
     def __init__(self, lab, class_dir, out_dir, jobs=1, force=False, sanitize=False, quiet=False,
-                 per_submission_timeout=None):
+                 per_submission_timeout=None, cases=()):
         self.lab = lab
         self.class_dir = os.path.abspath(class_dir)
         self.out_dir = os.path.abspath(out_dir)
@@ -146,6 +146,8 @@ class Batch:
         self.force = force
         self.sanitize = sanitize
         self.quiet = quiet
+        # Only these cases (grade -k NAME each), for a quick regrade of one case.
+        self.cases = list(cases)
         cases = len(lab.cases)
         # The child's own run deadline (cli.run_cases) plus its build and some slack.
         self.timeout = per_submission_timeout or (lab.build_timeout + 90 + (lab.case_timeout + 20) * cases)
@@ -173,6 +175,7 @@ class Batch:
         same = (mark.get("fingerprint") == fingerprint and mark.get("grader") == self.grader
                 and mark.get("lab") == self.lab.name
                 and mark.get("sanitize") == self.sanitize and mark.get("version") == BATCH_VERSION
+                and mark.get("cases", []) == self.cases
                 and mark.get("status") != "grader_error")
         return Outcome(entry.student, results, mark["status"], mark.get("seconds", 0), skipped=True) if same else None
 
@@ -200,7 +203,7 @@ class Batch:
         outcome = Outcome(entry.student, results, status, time.monotonic() - t0)
         if not self.stopping.is_set():
             mark = {"version": BATCH_VERSION, "lab": self.lab.name, "fingerprint": fingerprint,
-                    "grader": self.grader, "sanitize": self.sanitize, "status": status,
+                    "grader": self.grader, "sanitize": self.sanitize, "cases": self.cases, "status": status,
                     "seconds": round(outcome.seconds, 2), "source": os.path.basename(entry.path),
                     "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             report.write_atomic(os.path.join(d, "batch.json"), json.dumps(mark, indent=1))
@@ -221,6 +224,8 @@ class Batch:
             cmd = [GRADE, self.lab.name, "--submission", submission, "--results", d, "-q", "--json"]
             if self.sanitize:
                 cmd.append("--sanitize")
+            for name in self.cases:
+                cmd += ["-k", name]
             env = dict(os.environ, SOCKLAB_UID_BLOCK=str(slot.base))
             with open(os.path.join(d, "grade.log"), "wb") as log:
                 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,

@@ -343,13 +343,13 @@ def grade(args):
     uid_base = uid_block.base
     work = tempfile.mkdtemp(prefix="socklab-build-")
     os.chmod(work, 0o755)
-    results = {"lab": lab.name, "title": lab.title, "submission": os.path.relpath(submission),
+    results = {"lab": lab.name, "title": lab.title, "submission": shown_path(submission),
                "max_score": lab.total_points, "sanitize": args.sanitize,
                "student_uids": ([uid_base, uid_base + MAX_WORKERS_PER_UID_BLOCK - 1]
                                 if student_limits(uid_base).uid is not None else None),
                "hidden": lab.hidden_summary()}
     try:
-        progress(args, f"building {os.path.relpath(submission)}{' with sanitizers' if args.sanitize else ''}")
+        progress(args, f"building {shown_path(submission)}{' with sanitizers' if args.sanitize else ''}")
         built = buildmod.build(lab, submission, os.path.join(work, "src"), student_limits(uid_base),
                                args.sanitize)
         with open(os.path.join(results_dir, "build.log"), "wb") as f:
@@ -384,7 +384,7 @@ def grade(args):
         print(json.dumps(results, indent=1, ensure_ascii=False))
     else:
         report.terminal(results, show_passed_feedback=args.verbose)
-        print(f"\nreports: {os.path.relpath(paths['results'])} (also junit.xml, gradescope.json, captures/)")
+        print(f"\nreports: {shown_path(paths['results'])} (also junit.xml, gradescope.json, captures/)")
     if args.autolab:
         print(report.autolab_line(results))
     if any(c["status"] == "error" for c in results["cases"]):
@@ -402,7 +402,7 @@ def grade_class(args):
     ensure_tools(args)
     run = batch.Batch(lab, args.class_dir, out_dir, jobs=args.jobs, force=args.force,
                       sanitize=args.sanitize, quiet=args.quiet or args.json)
-    progress(args, f"grading the class in {args.class_dir} with -j {args.jobs} into {os.path.relpath(out_dir)}")
+    progress(args, f"grading the class in {args.class_dir} with -j {args.jobs} into {shown_path(out_dir)}")
     outcomes, skipped, seconds = run.run()
     similar = None
     if args.similarity:
@@ -420,9 +420,16 @@ def grade_class(args):
               f"mean {data['mean']}, median {data['median']} of {data['max_score']}")
         for name, why in skipped:
             print(f"  not graded: {safetext.visible(name)}: {why}")
-        print(f"reports: {os.path.relpath(os.path.join(out_dir, 'index.html'))} "
+        print(f"reports: {shown_path(os.path.join(out_dir, 'index.html'))} "
               f"(also gradebook.csv, class.json, students/NAME/)")
     return EXIT_GRADER if data["statuses"].get("grader_error") else EXIT_FULL
+
+
+def shown_path(path):
+    """PATH as a reader finds it: relative to the current folder when inside
+    it, whole otherwise (not '../../tmp/r')."""
+    rel = os.path.relpath(path)
+    return os.path.abspath(path) if rel == ".." or rel.startswith("../") else rel
 
 
 def main(argv=None):
